@@ -1,0 +1,1 @@
+"""A tiny FastAPI backend used as layercake's example service."""
