@@ -1,0 +1,1 @@
+"""Cake shop API: a realistic FastAPI service used to benchmark layercake."""
