@@ -1,5 +1,6 @@
 //! Checks field numbers on the wire against BuildKit v0.32.2: a transcription
 //! mistake in `proto/` would show up here as a wrong tag.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 
@@ -49,7 +50,10 @@ fn fields(bytes: &[u8]) -> Vec<Field> {
 
 /// The payload of the only field with this number.
 fn field(bytes: &[u8], number: u32) -> Vec<u8> {
-    let found: Vec<_> = fields(bytes).into_iter().filter(|f| f.0 == number).collect();
+    let found: Vec<_> = fields(bytes)
+        .into_iter()
+        .filter(|f| f.0 == number)
+        .collect();
     assert_eq!(found.len(), 1, "field {number} in {:?}", fields(bytes));
     found[0].2.clone()
 }
@@ -212,7 +216,10 @@ fn definition_round_trips_with_metadata() {
 
     let decoded = pb::Definition::decode(bytes.as_slice()).unwrap();
     assert_eq!(decoded, definition);
-    assert_eq!(pb::Op::decode(decoded.def[0].as_slice()).unwrap(), exec_op());
+    assert_eq!(
+        pb::Op::decode(decoded.def[0].as_slice()).unwrap(),
+        exec_op()
+    );
 }
 
 #[test]
