@@ -1,0 +1,79 @@
+# `rig.sh --check`: prove the rig with real builds on the stand-ins. Sourced by scripts/rig.sh.
+
+CHECK_CACHE_REF=$REGISTRY_ADDR/rigcheck:cache
+
+check_context() {
+    local dir
+    dir=$(mktemp -d /tmp/layercake-rigcheck.XXXXXX)
+    cat >"$dir/Dockerfile" <<'DOCKERFILE'
+FROM python:3.11-slim AS py
+RUN pip download --no-deps --dest /wheels six==1.16.0 && python -c "import sys; print(sys.version)"
+
+FROM node:18 AS js
+RUN npm view is-number version > /is-number.txt && node --version && cat /is-number.txt
+
+FROM debian:bookworm-slim AS deb
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends ca-certificates >/dev/null \
+    && ls /etc/ssl/certs/ca-certificates.crt
+
+FROM nginx:stable
+RUN nginx -t
+COPY --from=py /wheels /wheels
+COPY --from=js /is-number.txt /is-number.txt
+COPY --from=deb /etc/ssl/certs/ca-certificates.crt /deb-ca.crt
+DOCKERFILE
+    cat >"$dir/Dockerfile.multi" <<'DOCKERFILE'
+FROM 127.0.0.1:5000/library/python:3.11-slim
+ARG TARGETPLATFORM
+RUN echo "$TARGETPLATFORM: $(python -c 'import platform; print(platform.machine())')" \
+    && pip download --no-deps --dest /wheels six==1.16.0
+DOCKERFILE
+    echo "$dir"
+}
+
+run_check() {
+    local dir start
+    dir=$(check_context)
+    start=$(now)
+    log "check: build on the stand-ins (pip download, npm view, apt-get install, nginx -t), --no-cache, registry cache export mode=max"
+    docker buildx build --progress=plain --no-cache \
+        --cache-to "type=registry,ref=$CHECK_CACHE_REF,mode=max" \
+        -t layercake-rigcheck:latest "$dir" >"$dir/build.log" 2>&1 || {
+        tail -n 40 "$dir/build.log" >&2
+        die "check build failed (log tail above, full log $dir/build.log)"
+    }
+    grep -q 'six-1.16.0-py2.py3-none-any.whl' "$dir/build.log" || die "check: pip download printed no six wheel"
+    docker run --rm layercake-rigcheck:latest sh -c 'ls /wheels/six-1.16.0-*.whl && grep -E "^[0-9]+\.[0-9]+\.[0-9]+$" /is-number.txt' \
+        >/dev/null || die "check: the built image lacks the wheel or the npm answer"
+    log "check: build + cache export ok in $(since "$start")s"
+
+    start=$(now)
+    docker rmi -f layercake-rigcheck:latest >/dev/null
+    docker buildx prune -af >/dev/null
+    docker buildx build --progress=plain --cache-from "type=registry,ref=$CHECK_CACHE_REF" \
+        -t layercake-rigcheck:latest "$dir" >"$dir/rebuild.log" 2>&1 || {
+        tail -n 40 "$dir/rebuild.log" >&2
+        die "check rebuild from registry cache failed (log $dir/rebuild.log)"
+    }
+    # A step restored from the registry cache prints no process output; pip would print its wheel.
+    if grep -q 'Saved /wheels/six' "$dir/rebuild.log"; then
+        die "check: after prune, the pip step ran again instead of coming from the registry cache"
+    fi
+    docker rmi -f layercake-rigcheck:latest >/dev/null
+    log "check: rebuild after prune came from the registry cache in $(since "$start")s"
+
+    if index_in_registry "$(registry_ref python:3.11-slim)"; then
+        start=$(now)
+        docker buildx build --progress=plain --no-cache --platform linux/amd64,linux/386 \
+            -f "$dir/Dockerfile.multi" "$dir" >"$dir/multi.log" 2>&1 || {
+            tail -n 40 "$dir/multi.log" >&2
+            die "check: two-platform build failed (log $dir/multi.log)"
+        }
+        grep -q 'linux/386: i686' "$dir/multi.log" || die "check: the linux/386 leg did not run on i386 python"
+        grep -q 'linux/amd64: x86_64' "$dir/multi.log" || die "check: the linux/amd64 leg did not run on amd64 python"
+        log "check: two-platform build (linux/amd64,linux/386) ok in $(since "$start")s"
+    else
+        warn "check: no multi-platform python index in the registry; skipped the two-platform build"
+    fi
+    rm -rf "$dir"
+}

@@ -1,0 +1,219 @@
+# Stand-in base images: root file systems bootstrapped from Debian bookworm with mmdebstrap,
+# cached as tarballs keyed by recipe hash, imported under the official image names.
+# Sourced by scripts/rig.sh.
+
+RIG_LIB_DIR=${RIG_LIB_DIR:?}
+RECIPE_DIR=${RECIPE_DIR:?}
+ROOTFS_CACHE=$RIG_CACHE_DIR/rootfs
+WORK_DIR=$RIG_CACHE_DIR/work
+IMPORT_STATE=$RIG_CACHE_DIR/state
+HOST_CA_DIR=/usr/local/share/ca-certificates
+DEBIAN_MIRROR=http://deb.debian.org/debian
+DEBIAN_SECURITY_MIRROR=http://deb.debian.org/debian-security
+
+# Debian architecture -> OCI platform.
+oci_platform() {
+    case $1 in
+    amd64) echo linux/amd64 ;;
+    i386) echo linux/386 ;;
+    *) die "no OCI platform known for Debian architecture '$1'" ;;
+    esac
+}
+
+# Read one recipe in a subshell-safe way: sets RECIPE_* and the recipe_* functions.
+load_recipe() {
+    unset RECIPE_TAG RECIPE_PACKAGES RECIPE_ARCHES
+    unset -f recipe_customize recipe_changes
+    # shellcheck source=/dev/null
+    source "$1"
+    [[ -n ${RECIPE_TAG:-} ]] || die "recipe $1 sets no RECIPE_TAG"
+    declare -F recipe_customize >/dev/null || recipe_customize() { :; }
+    declare -F recipe_changes >/dev/null || recipe_changes() { :; }
+}
+
+# Everything that changes the root file system goes into the key: the recipe, the code that
+# runs it, the host CAs copied in, and the architecture.
+recipe_hash() {
+    local recipe=$1 arch=$2
+    {
+        cat "$recipe" "$RIG_LIB_DIR/images.sh" "$RIG_LIB_DIR/customize-root.sh"
+        cat "$HOST_CA_DIR"/*.crt 2>/dev/null
+        echo "arch=$arch"
+    } | sha256sum | cut -c1-16
+}
+
+# Unmount whatever a killed bootstrap left mounted under a directory, deepest first.
+unmount_below() {
+    local dir mnt
+    dir=$(realpath -m "$1")
+    awk -v d="$dir" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/self/mounts | sort -r |
+        while read -r mnt; do
+            warn "unmounting leftover $mnt"
+            umount "$mnt" 2>/dev/null || umount -l "$mnt" || die "cannot unmount $mnt"
+        done
+}
+
+remove_root() {
+    [[ -e $1 ]] || return 0
+    unmount_below "$1"
+    rm -rf --one-file-system "$1" || die "cannot remove $1"
+}
+
+# Bootstrap one recipe for one architecture into a cached tarball (+ its --change lines).
+build_rootfs() {
+    local recipe=$1 arch=$2 name=$3 hash=$4
+    local tarball=$ROOTFS_CACHE/$name-$arch-$hash.tar
+    local root=$WORK_DIR/$name-$arch
+    mkdir -p "$ROOTFS_CACHE" "$WORK_DIR"
+    remove_root "$root"
+    local start
+    start=$(now)
+    log "bootstrapping $name for $arch (packages: ${RECIPE_PACKAGES[*]:-none})"
+    local include=()
+    ((${#RECIPE_PACKAGES[@]} > 0)) && include=("--include=$(
+        IFS=,
+        echo "${RECIPE_PACKAGES[*]}"
+    )")
+    mmdebstrap --mode=root --variant=minbase --architectures="$arch" \
+        --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+        --aptopt='APT::Install-Recommends "false"' \
+        --aptopt='APT::Install-Suggests "false"' \
+        --dpkgopt='path-exclude=/usr/share/man/*' \
+        --dpkgopt='path-exclude=/usr/share/info/*' \
+        --dpkgopt='path-exclude=/usr/share/doc/*' \
+        --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+        --dpkgopt='path-exclude=/usr/share/locale/*' \
+        --dpkgopt='path-include=/usr/share/locale/locale.alias' \
+        --dpkgopt='path-exclude=/usr/share/lintian/*' \
+        "${include[@]}" \
+        --customize-hook="bash '$RIG_LIB_DIR/customize-root.sh' \"\$1\" '$recipe'" \
+        bookworm "$root" \
+        "deb $DEBIAN_MIRROR bookworm main" \
+        "deb $DEBIAN_MIRROR bookworm-updates main" \
+        "deb $DEBIAN_SECURITY_MIRROR bookworm-security main" \
+        >"$WORK_DIR/$name-$arch.log" 2>&1 || {
+        tail -n 40 "$WORK_DIR/$name-$arch.log" >&2
+        remove_root "$root"
+        die "mmdebstrap failed for $name/$arch (log tail above, full log $WORK_DIR/$name-$arch.log)"
+    }
+    {
+        echo 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+        recipe_changes "$root"
+    } >"$tarball.changes.partial" || die "recipe_changes failed for $name/$arch"
+    tar --numeric-owner --xattrs --xattrs-include='*' -C "$root" -cf "$tarball.partial" . \
+        || die "cannot pack $root"
+    mv "$tarball.changes.partial" "$tarball.changes"
+    mv "$tarball.partial" "$tarball"
+    remove_root "$root"
+    # Older tarballs of the same image are dead weight once the recipe moved on.
+    find "$ROOTFS_CACHE" -maxdepth 1 -name "$name-$arch-*.tar*" ! -name "$name-$arch-$hash.tar*" -delete
+    log "bootstrapped $name/$arch in $(since "$start")s: $(du -sh "$tarball" | cut -f1) ($tarball)"
+}
+
+image_id() { docker image inspect --format '{{.Id}}' "$1" 2>/dev/null; }
+
+# Make TAG hold the image of RECIPE for ARCH: skip when present, import from the cached tarball
+# when possible, bootstrap only when the tarball is missing.
+ensure_image() {
+    local recipe=$1 arch=$2 tag=$3
+    local name hash state id
+    name=$(basename "$recipe" .recipe)
+    hash=$(recipe_hash "$recipe" "$arch")
+    state=$IMPORT_STATE/$(tr '/:' '__' <<<"$tag")
+    id=$(image_id "$tag")
+    if [[ -n $id ]]; then
+        if [[ ! -s $state ]]; then
+            log "image $tag: present and not made by the rig, keeping it"
+            return 0
+        fi
+        if [[ $(cat "$state") == "$hash $id" ]]; then
+            log "image $tag: present (recipe $hash)"
+            return 0
+        fi
+        log "image $tag: recipe changed, replacing it"
+    fi
+    local tarball=$ROOTFS_CACHE/$name-$arch-$hash.tar
+    [[ -s $tarball && -s $tarball.changes ]] || build_rootfs "$recipe" "$arch" "$name" "$hash"
+    local changes=() line
+    while IFS= read -r line; do
+        [[ -n $line ]] && changes+=("--change=$line")
+    done <"$tarball.changes"
+    local start
+    start=$(now)
+    docker import --platform "$(oci_platform "$arch")" "${changes[@]}" "$tarball" "$tag" >/dev/null \
+        || die "docker import of $tarball as $tag failed"
+    mkdir -p "$IMPORT_STATE"
+    echo "$hash $(image_id "$tag")" >"$state"
+    log "image $tag: imported in $(since "$start")s"
+}
+
+# The local registry name of an official image reference: python:3.11-slim -> 127.0.0.1:5000/library/python:3.11-slim.
+registry_ref() {
+    local ref=$1
+    [[ $ref == */* ]] || ref=library/$ref
+    echo "$REGISTRY_ADDR/$ref"
+}
+
+index_in_registry() {
+    local ref=$1 repo tag
+    repo=${ref#"$REGISTRY_ADDR"/}
+    tag=${repo##*:}
+    repo=${repo%:*}
+    curl -fsS --max-time 5 -o /dev/null \
+        -H 'Accept: application/vnd.oci.image.index.v1+json' \
+        -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
+        "http://$REGISTRY_ADDR/v2/$repo/manifests/$tag"
+}
+
+# Push one image per architecture and join them under one multi-platform index in the registry.
+ensure_registry_index() {
+    local recipe=$1
+    local ref state arch hashes="" sources=()
+    ref=$(registry_ref "$RECIPE_TAG")
+    state=$IMPORT_STATE/index_$(tr '/:' '__' <<<"$ref")
+    for arch in "${RECIPE_ARCHES[@]}"; do
+        hashes+="$(recipe_hash "$recipe" "$arch") "
+    done
+    if [[ -s $state && $(cat "$state") == "$hashes" ]] && index_in_registry "$ref"; then
+        log "index $ref: present ($hashes)"
+        return 0
+    fi
+    local start
+    start=$(now)
+    for arch in "${RECIPE_ARCHES[@]}"; do
+        local arch_ref local_tag
+        arch_ref=$ref-$(oci_platform "$arch" | cut -d/ -f2)
+        # The host architecture is the local official name; the others live only under arch tags.
+        local_tag=$arch_ref
+        [[ $arch == amd64 ]] && local_tag=$RECIPE_TAG
+        ensure_image "$recipe" "$arch" "$local_tag"
+        [[ $local_tag == "$arch_ref" ]] || docker tag "$local_tag" "$arch_ref" || die "docker tag $arch_ref failed"
+        docker push -q "$arch_ref" >/dev/null || die "docker push $arch_ref failed"
+        sources+=("$arch_ref")
+    done
+    docker buildx imagetools create -t "$ref" "${sources[@]}" >/dev/null 2>&1 \
+        || docker buildx imagetools create -t "$ref" "${sources[@]}" \
+        || die "joining ${sources[*]} into $ref failed"
+    index_in_registry "$ref" || die "$ref is not an index in the registry after imagetools create"
+    mkdir -p "$IMPORT_STATE"
+    echo "$hashes" >"$state"
+    log "index $ref: pushed ${RECIPE_ARCHES[*]} in $(since "$start")s"
+}
+
+ensure_images() {
+    apt_install_missing mmdebstrap
+    local recipe
+    for recipe in "$RECIPE_DIR"/*.recipe; do
+        load_recipe "$recipe"
+        ensure_image "$recipe" amd64 "$RECIPE_TAG"
+    done
+}
+
+ensure_multiplatform() {
+    local recipe
+    for recipe in "$RECIPE_DIR"/*.recipe; do
+        load_recipe "$recipe"
+        ((${#RECIPE_ARCHES[@]} > 1)) || continue
+        ensure_registry_index "$recipe"
+    done
+}
