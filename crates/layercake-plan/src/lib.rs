@@ -1,0 +1,36 @@
+//! # layercake-plan
+//!
+//! The heart of layercake: a service spec becomes a [`Plan`] — stages and steps as plain data,
+//! snapshot-testable and printable — and a plan becomes LLB. Nothing here does IO: the frontend
+//! reads files and resolves images, then hands the facts in.
+//!
+//! ```text
+//! Spec ──settings──▶ ServiceSettings ──plan──▶ Plan ──lower──▶ LLB Definition + ImageConfig
+//! ```
+//!
+//! The stage design is what makes rebuilds fast: dependency stages see only dependency files
+//! (requirement files; package.json + lockfile), their results are real layers (cache mounts are
+//! not exported by `--cache-to`), and the code is copied last.
+
+mod error;
+mod image_config;
+mod model;
+mod nginx;
+mod planner;
+mod requirements;
+mod settings;
+
+pub use error::PlanError;
+pub use image_config::{ContainerConfig, Empty, Healthcheck, ImageConfig, env_to_map, map_to_env};
+pub use model::{
+    Base, CacheSharing, ContextInput, CopyStep, FileSource, Mount, Network, Plan, Platform,
+    RunStep, Stage, StageId, StageOutput, Step, WriteFileStep,
+};
+pub use planner::{
+    ContextFiles, NoCache, PROBE_PATH, PlanOptions, files_to_read, join_in_context, plan,
+};
+pub use requirements::{RequirementLine, parse_requirements, referenced_files};
+pub use settings::{
+    AssetCopy, HealthProbe, HealthSettings, NginxSettings, NodeSettings, NpmInstall,
+    PythonSettings, RunAs, SecretExpose, SecretUse, ServiceSettings, Toolchain,
+};

@@ -1,0 +1,275 @@
+//! The build plan: stages and steps as plain data. No IO, no LLB types.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::image_config::ImageConfig;
+
+/// An OS/architecture pair, with an optional variant, as BuildKit writes it (`linux/arm64/v8`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Platform {
+    pub os: String,
+    pub architecture: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+}
+
+impl Platform {
+    /// `linux/amd64`, the default of every engine this project runs on.
+    pub fn linux_amd64() -> Platform {
+        Platform {
+            os: "linux".into(),
+            architecture: "amd64".into(),
+            variant: None,
+        }
+    }
+
+    /// A short, path-safe form used in cache-mount ids (`linux-arm64-v8`).
+    pub fn slug(&self) -> String {
+        self.to_string().replace('/', "-")
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        if let Some(variant) = &self.variant {
+            write!(f, "/{variant}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Everything needed to build one service for one platform.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// The service (the `--target`).
+    pub service: String,
+    /// The platform of the image being built.
+    pub platform: Platform,
+    /// What the build reads from the context: every path any stage copies or mounts.
+    pub context: ContextInput,
+    /// Stages in dependency order: every stage appears after the stages it reads from.
+    pub stages: Vec<Stage>,
+    /// The stage whose result is the image.
+    pub output: StageId,
+    /// The final image configuration, before the base image's configuration is merged in.
+    pub image: ImageConfig,
+}
+
+impl Plan {
+    /// Looks a stage up by id.
+    pub fn stage(&self, id: &StageId) -> Option<&Stage> {
+        self.stages.iter().find(|stage| &stage.id == id)
+    }
+
+    /// Every distinct base image the plan needs, with the platform it is needed for.
+    pub fn base_images(&self) -> Vec<(String, Platform)> {
+        let mut images: Vec<(String, Platform)> = Vec::new();
+        for stage in &self.stages {
+            if let Base::Image(reference) = &stage.base {
+                let key = (reference.clone(), stage.platform.clone());
+                if !images.contains(&key) {
+                    images.push(key);
+                }
+            }
+        }
+        images
+    }
+}
+
+/// The build context as the plan uses it: one local source, narrowed to what is read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContextInput {
+    /// Paths (relative to the context root) that the build reads; BuildKit transfers only these.
+    pub follow_paths: Vec<String>,
+}
+
+/// Names a stage: `api/wheels`, `web/build`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct StageId {
+    pub service: String,
+    pub stage: String,
+}
+
+impl StageId {
+    pub fn new(service: &str, stage: &str) -> StageId {
+        StageId {
+            service: service.to_owned(),
+            stage: stage.to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for StageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.service, self.stage)
+    }
+}
+
+/// One stage: a starting file system and the steps applied to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stage {
+    pub id: StageId,
+    /// What the stage is for, in a few words (shown by `layercake plan`).
+    pub purpose: String,
+    pub platform: Platform,
+    pub base: Base,
+    pub steps: Vec<Step>,
+    /// Which file system is the stage's result.
+    pub output: StageOutput,
+    /// Set by `--no-cache` (all stages, or the ones named): every step runs again.
+    pub ignore_cache: bool,
+    /// Exported to the cache even with `mode=min`: dependency stages are what CI must keep.
+    pub export_cache: bool,
+}
+
+/// Where a stage starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Base {
+    /// An empty file system.
+    Scratch,
+    /// An image, by reference (pinned by digest when the gateway resolves it).
+    Image(String),
+    /// The result of an earlier stage.
+    Stage(StageId),
+}
+
+/// Which file system a stage hands on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StageOutput {
+    /// The root file system after the last step.
+    Root,
+    /// The writable mount at this path of the stage's last step. Dependency stages use it so their
+    /// result holds only what they produce (the wheels, `node_modules`), not the tool image.
+    Mount(String),
+}
+
+/// A step: one LLB op, with a readable name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Run(RunStep),
+    Copy(CopyStep),
+    WriteFile(WriteFileStep),
+}
+
+impl Step {
+    /// The step's name as BuildKit's progress shows it.
+    pub fn name(&self) -> &str {
+        match self {
+            Step::Run(step) => &step.name,
+            Step::Copy(step) => &step.name,
+            Step::WriteFile(step) => &step.name,
+        }
+    }
+}
+
+/// A command run in the stage's root file system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunStep {
+    pub name: String,
+    pub args: Vec<String>,
+    /// Environment on top of the base image's (sorted; the base's PATH etc. is added when lowering).
+    pub env: BTreeMap<String, String>,
+    pub cwd: String,
+    pub user: String,
+    pub mounts: Vec<Mount>,
+    pub network: Network,
+}
+
+/// How a run step reaches the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Network {
+    /// The engine's default (sandboxed network).
+    Default,
+    /// No network at all: steps that only work on local files.
+    None,
+}
+
+/// A mount of a run step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mount {
+    /// A read-only view of files; keyed by their content, so the step re-runs only when they change.
+    ReadOnly { target: String, source: FileSource },
+    /// A writable mount whose result the stage can hand on ([`StageOutput::Mount`]); starts empty or
+    /// from a stage's result.
+    Output {
+        target: String,
+        from: Option<StageId>,
+    },
+    /// A persistent download cache (pip, npm, apt). Never exported: correctness must not depend on it.
+    Cache {
+        target: String,
+        id: String,
+        sharing: CacheSharing,
+    },
+    /// A BuildKit secret as a file.
+    SecretFile {
+        target: String,
+        id: String,
+        required: bool,
+    },
+    /// A BuildKit secret as an environment variable.
+    SecretEnv {
+        name: String,
+        id: String,
+        required: bool,
+    },
+    /// The client's default SSH agent socket.
+    Ssh { required: bool },
+    /// An in-memory scratch directory.
+    Tmpfs { target: String },
+}
+
+/// Cache-mount sharing mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CacheSharing {
+    Shared,
+    Private,
+    Locked,
+}
+
+/// Where copied or mounted files come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileSource {
+    /// The build context; `path` is relative to its root.
+    Context { path: String },
+    /// An earlier stage's result.
+    Stage { stage: StageId, path: String },
+    /// The frontend's own image (the health probe binary comes from there).
+    Frontend { path: String },
+}
+
+/// A copy into the stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CopyStep {
+    pub name: String,
+    pub from: FileSource,
+    pub dest: String,
+    /// Copy the contents of a directory source rather than the directory itself.
+    pub contents_only: bool,
+    /// Only paths matching these patterns (relative to the source) are copied; empty = all.
+    pub include: Vec<String>,
+    /// Paths matching these patterns are left out.
+    pub exclude: Vec<String>,
+    /// `uid:gid` of the copied files, when not the source's.
+    pub owner: Option<String>,
+}
+
+/// A file written by the frontend (generated configuration).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WriteFileStep {
+    pub name: String,
+    pub path: String,
+    pub contents: String,
+    pub mode: u32,
+}

@@ -1,0 +1,1027 @@
+//! Resolved services → [`Plan`]: the stage design.
+//!
+//! Python: `requirements` (only the requirement files) → `wheels` (`pip wheel` into a mount of its
+//! own, so the stage's result is just the wheels) → `runtime` (installs from a read-only mount of
+//! the wheels with the network off, then copies the code last).
+//! npm: `manifests` (only package.json, the lockfile, .npmrc) → `deps` (`npm ci`) → `sources`
+//! (the code laid over `node_modules`) → `build` (`npm run build`, on the build platform: its output
+//! does not depend on the target) → `serve` (nginx, non-root) or `dist` (just the files).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::error::PlanError;
+use crate::image_config::{ContainerConfig, Empty, Healthcheck, ImageConfig, map_to_env};
+use crate::model::{
+    Base, CacheSharing, ContextInput, CopyStep, FileSource, Mount, Network, Plan, Platform,
+    RunStep, Stage, StageId, StageOutput, Step, WriteFileStep,
+};
+use crate::nginx;
+use crate::requirements::referenced_files;
+use crate::settings::{
+    HealthProbe, HealthSettings, NginxSettings, NodeSettings, NpmInstall, PythonSettings, RunAs,
+    SecretExpose, ServiceSettings, Toolchain,
+};
+
+/// Where the frontend's own binary (the HTTP health probe) is copied in images without Python.
+pub const PROBE_PATH: &str = "/usr/local/bin/layercake";
+/// Where requirement files are mounted in the wheels and install steps (context layout below it).
+const REQUIREMENTS_MOUNT: &str = "/src";
+const WHEELS_DIR: &str = "/wheels";
+const NODE_APP_DIR: &str = "/app";
+
+/// Which stages skip the cache (`--no-cache`, `--no-cache-filter`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum NoCache {
+    #[default]
+    Nothing,
+    All,
+    /// Service names (`api`), stage names (`wheels`) or both (`api/wheels`).
+    Only(BTreeSet<String>),
+}
+
+impl NoCache {
+    fn covers(&self, id: &StageId) -> bool {
+        match self {
+            NoCache::Nothing => false,
+            NoCache::All => true,
+            NoCache::Only(names) => {
+                names.contains(&id.service)
+                    || names.contains(&id.stage)
+                    || names.contains(&id.to_string())
+            }
+        }
+    }
+}
+
+/// Everything about this build that is not in the spec.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// The platform of the image.
+    pub platform: Platform,
+    /// The platform the engine runs on: platform-independent work (the npm build) runs there.
+    pub build_platform: Platform,
+    /// `--label` values; they win over the spec's labels.
+    pub labels: BTreeMap<String, String>,
+    pub no_cache: NoCache,
+    /// Prefix for cache-mount ids (`BUILDKIT_CACHE_MOUNT_NS`).
+    pub cache_namespace: String,
+    /// `SOURCE_DATE_EPOCH`, as seconds: the image's `created` time.
+    pub source_date_epoch: Option<i64>,
+}
+
+impl PlanOptions {
+    /// Options for a plain single-platform `linux/amd64` build.
+    pub fn new(platform: Platform) -> PlanOptions {
+        PlanOptions {
+            build_platform: platform.clone(),
+            platform,
+            labels: BTreeMap::new(),
+            no_cache: NoCache::Nothing,
+            cache_namespace: String::new(),
+            source_date_epoch: None,
+        }
+    }
+}
+
+/// Contents of files the plan depends on (requirement files), keyed by context-relative path.
+pub type ContextFiles = BTreeMap<String, String>;
+
+/// Context-relative paths of requirement files the planner still needs to read for `target`
+/// (the declared files, then whatever they include with `-r`/`-c`). The caller reads them, adds
+/// them to `known`, and asks again until the answer is empty.
+pub fn files_to_read(
+    services: &[ServiceSettings],
+    target: &str,
+    known: &ContextFiles,
+) -> Result<Vec<String>, PlanError> {
+    let service = find(services, target)?;
+    let mut wanted = Vec::new();
+    if let Toolchain::Python(py) = &service.toolchain {
+        for file in requirement_closure(service, py, known)? {
+            if !known.contains_key(&file) && !wanted.contains(&file) {
+                wanted.push(file);
+            }
+        }
+    }
+    Ok(wanted)
+}
+
+/// Builds the plan of `target`.
+pub fn plan(
+    services: &[ServiceSettings],
+    target: &str,
+    files: &ContextFiles,
+    options: &PlanOptions,
+) -> Result<Plan, PlanError> {
+    let service = find(services, target)?;
+    let mut builder = Planner {
+        options,
+        stages: Vec::new(),
+        follow_paths: BTreeSet::new(),
+    };
+    let (output, image) = match &service.toolchain {
+        Toolchain::Python(py) => builder.python(services, service, py, files)?,
+        Toolchain::Node(node) => builder.node(service, node)?,
+    };
+    Ok(Plan {
+        service: service.name.clone(),
+        platform: options.platform.clone(),
+        context: ContextInput {
+            follow_paths: builder.follow_paths.into_iter().collect(),
+        },
+        stages: builder.stages,
+        output,
+        image,
+    })
+}
+
+fn find<'a>(services: &'a [ServiceSettings], name: &str) -> Result<&'a ServiceSettings, PlanError> {
+    services
+        .iter()
+        .find(|service| service.name == name)
+        .ok_or_else(|| PlanError::UnknownTarget {
+            target: name.to_owned(),
+            services: services.iter().map(|s| s.name.clone()).collect(),
+        })
+}
+
+/// Joins context-relative path parts, normalising `.` and `..`; `None` if it leaves the context.
+pub fn join_in_context(base: &str, rel: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in base.split('/').chain(rel.split('/')) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            other => parts.push(other),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+fn parent_dir(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+fn requirement_closure(
+    service: &ServiceSettings,
+    py: &PythonSettings,
+    known: &ContextFiles,
+) -> Result<Vec<String>, PlanError> {
+    let mut queue: Vec<String> = Vec::new();
+    for file in &py.requirements {
+        let path =
+            join_in_context(&service.path, file).ok_or_else(|| PlanError::OutsideContext {
+                service: service.name.clone(),
+                path: file.clone(),
+            })?;
+        queue.push(path);
+    }
+    let mut seen: Vec<String> = Vec::new();
+    while let Some(path) = queue.pop() {
+        if seen.contains(&path) {
+            continue;
+        }
+        if let Some(contents) = known.get(&path) {
+            for reference in referenced_files(contents) {
+                let included = join_in_context(parent_dir(&path), &reference).ok_or_else(|| {
+                    PlanError::OutsideContext {
+                        service: service.name.clone(),
+                        path: reference.clone(),
+                    }
+                })?;
+                queue.push(included);
+            }
+        }
+        seen.push(path);
+    }
+    seen.sort();
+    Ok(seen)
+}
+
+struct Planner<'o> {
+    options: &'o PlanOptions,
+    stages: Vec<Stage>,
+    follow_paths: BTreeSet<String>,
+}
+
+/// Steps of one stage, numbered when the stage is finished: `[api wheels 2/3] pip wheel …`.
+struct StageDraft {
+    id: StageId,
+    purpose: String,
+    platform: Platform,
+    base: Base,
+    steps: Vec<Step>,
+}
+
+impl StageDraft {
+    fn new(service: &str, stage: &str, purpose: &str, platform: &Platform, base: Base) -> Self {
+        StageDraft {
+            id: StageId::new(service, stage),
+            purpose: purpose.to_owned(),
+            platform: platform.clone(),
+            base,
+            steps: Vec::new(),
+        }
+    }
+
+    /// Adds a run step as root in `/`; `shape` sets the rest.
+    fn run(&mut self, label: &str, args: Vec<String>, shape: impl FnOnce(&mut RunStep)) {
+        let mut step = RunStep {
+            name: label.to_owned(),
+            args,
+            env: BTreeMap::new(),
+            cwd: "/".into(),
+            user: "0:0".into(),
+            mounts: Vec::new(),
+            network: Network::Default,
+        };
+        shape(&mut step);
+        self.steps.push(Step::Run(step));
+    }
+
+    fn copy(&mut self, step: CopyStep) {
+        self.steps.push(Step::Copy(step));
+    }
+
+    fn write(&mut self, label: &str, path: &str, contents: String) {
+        self.steps.push(Step::WriteFile(WriteFileStep {
+            name: label.to_owned(),
+            path: path.to_owned(),
+            contents,
+            mode: 0o644,
+        }));
+    }
+}
+
+fn sh(script: &str) -> Vec<String> {
+    vec!["/bin/sh".into(), "-c".into(), script.to_owned()]
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+impl Planner<'_> {
+    fn finish(&mut self, draft: StageDraft, output: StageOutput, export_cache: bool) -> StageId {
+        let total = draft.steps.len();
+        let mut steps = draft.steps;
+        for (index, step) in steps.iter_mut().enumerate() {
+            let prefix = format!(
+                "[{} {} {}/{}] ",
+                draft.id.service,
+                draft.id.stage,
+                index + 1,
+                total
+            );
+            match step {
+                Step::Run(s) => s.name.insert_str(0, &prefix),
+                Step::Copy(s) => s.name.insert_str(0, &prefix),
+                Step::WriteFile(s) => s.name.insert_str(0, &prefix),
+            }
+        }
+        let id = draft.id.clone();
+        self.stages.push(Stage {
+            ignore_cache: self.options.no_cache.covers(&draft.id),
+            id: draft.id,
+            purpose: draft.purpose,
+            platform: draft.platform,
+            base: draft.base,
+            steps,
+            output,
+            export_cache,
+        });
+        id
+    }
+
+    fn cache_id(&self, tool: &str, version: &str, platform: Option<&Platform>) -> String {
+        let mut id = format!("{}layercake-{tool}-{version}", self.options.cache_namespace);
+        if let Some(platform) = platform {
+            id.push('-');
+            id.push_str(&platform.slug());
+        }
+        id
+    }
+
+    fn context_copy(&mut self, service: &ServiceSettings, name: &str, dest: &str) -> CopyStep {
+        self.follow_paths.insert(if service.path.is_empty() {
+            ".".into()
+        } else {
+            service.path.clone()
+        });
+        CopyStep {
+            name: name.to_owned(),
+            from: FileSource::Context {
+                path: service.path.clone(),
+            },
+            dest: dest.to_owned(),
+            contents_only: true,
+            include: service.include.clone(),
+            exclude: service.exclude.clone(),
+            owner: None,
+        }
+    }
+
+    fn apt_install(&self, draft: &mut StageDraft, image: &str, packages: &[String]) {
+        let platform = draft.platform.clone();
+        let image_key: String = image
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let archives = self.cache_id("apt-archives", &image_key, Some(&platform));
+        let lists = self.cache_id("apt-lists", &image_key, Some(&platform));
+        let script = format!(
+            "apt-get update && apt-get install -y --no-install-recommends {}",
+            packages.join(" ")
+        );
+        let label = format!("apt-get install {}", packages.join(" "));
+        draft.run(&label, sh(&script), |step| {
+            step.env
+                .insert("DEBIAN_FRONTEND".into(), "noninteractive".into());
+            // Package lists and downloads live in locked cache mounts: never in a layer, and two
+            // builds never write them at once.
+            step.mounts.push(Mount::Cache {
+                target: "/var/cache/apt".into(),
+                id: archives,
+                sharing: CacheSharing::Locked,
+            });
+            step.mounts.push(Mount::Cache {
+                target: "/var/lib/apt/lists".into(),
+                id: lists,
+                sharing: CacheSharing::Locked,
+            });
+        });
+    }
+
+    fn create_user(draft: &mut StageDraft, user: &RunAs) {
+        if let RunAs::User { name, uid, gid } = user {
+            // Debian-style images have useradd; Alpine-style ones busybox adduser.
+            let script = format!(
+                "if command -v useradd >/dev/null 2>&1; then \
+                 groupadd --system --gid {gid} {name} && \
+                 useradd --system --uid {uid} --gid {gid} --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin {name}; \
+                 else addgroup -S -g {gid} {name} && adduser -S -D -H -u {uid} -G {name} -s /sbin/nologin {name}; fi"
+            );
+            let label = format!("create user {name} ({uid}:{gid})");
+            draft.run(&label, sh(&script), |step| step.network = Network::None);
+        }
+    }
+
+    fn dependency_secrets(service: &ServiceSettings, step: &mut RunStep) {
+        for secret in &service.secrets {
+            step.mounts.push(match &secret.expose {
+                SecretExpose::Env(name) => Mount::SecretEnv {
+                    name: name.clone(),
+                    id: secret.id.clone(),
+                    required: secret.required,
+                },
+                SecretExpose::File(target) => Mount::SecretFile {
+                    target: target.clone(),
+                    id: secret.id.clone(),
+                    required: secret.required,
+                },
+            });
+        }
+        if service.ssh {
+            step.mounts.push(Mount::Ssh { required: true });
+        }
+    }
+
+    fn python(
+        &mut self,
+        services: &[ServiceSettings],
+        service: &ServiceSettings,
+        py: &PythonSettings,
+        files: &ContextFiles,
+    ) -> Result<(StageId, ImageConfig), PlanError> {
+        let platform = self.options.platform.clone();
+        let name = service.name.as_str();
+        let requirement_files = requirement_closure(service, py, files)?;
+        let mut missing = requirement_files
+            .iter()
+            .filter(|path| !files.contains_key(*path));
+        if let Some(path) = missing.next() {
+            return Err(PlanError::MissingFile {
+                service: name.to_owned(),
+                path: path.clone(),
+            });
+        }
+        let requirement_args: Vec<String> = py
+            .requirements
+            .iter()
+            .filter_map(|file| join_in_context(&service.path, file))
+            .flat_map(|path| ["-r".to_owned(), format!("{REQUIREMENTS_MOUNT}/{path}")])
+            .collect();
+        let shown: Vec<&str> = py.requirements.iter().map(String::as_str).collect();
+        let shown = shown.join(" -r ");
+
+        // 1. requirements: exactly the requirement files, at their context paths.
+        let mut requirements = StageDraft::new(
+            name,
+            "requirements",
+            "the requirement files, nothing else: the key of every dependency step",
+            &platform,
+            Base::Scratch,
+        );
+        for path in &requirement_files {
+            self.follow_paths.insert(path.clone());
+        }
+        requirements.copy(CopyStep {
+            name: format!("copy {}", requirement_files.join(" ")),
+            from: FileSource::Context {
+                path: String::new(),
+            },
+            dest: "/".into(),
+            contents_only: true,
+            include: requirement_files.clone(),
+            exclude: Vec::new(),
+            owner: None,
+        });
+        let requirements = self.finish(requirements, StageOutput::Root, false);
+
+        // 2. wheels: pip wheel on the builder image, into a mount of its own.
+        let mut wheels = StageDraft::new(
+            name,
+            "wheels",
+            "every wheel the service needs, built once per requirements change",
+            &platform,
+            Base::Image(py.builder_image.clone()),
+        );
+        if !py.build_packages.is_empty() {
+            self.apt_install(&mut wheels, &py.builder_image, &py.build_packages);
+        }
+        let mut args = strings(&["python3", "-m", "pip", "wheel", "--wheel-dir", WHEELS_DIR]);
+        args.extend(requirement_args.iter().cloned());
+        args.extend(py.pip_flags.iter().cloned());
+        let pip_cache = self.cache_id("pip", &py.version, Some(&platform));
+        let cwd = format!("{REQUIREMENTS_MOUNT}/{}", service.path)
+            .trim_end_matches('/')
+            .to_owned();
+        wheels.run(&format!("pip wheel -r {shown}"), args, |step| {
+            step.env = py.pip_env.clone();
+            step.env
+                .insert("PIP_DISABLE_PIP_VERSION_CHECK".into(), "1".into());
+            step.env
+                .insert("PIP_ROOT_USER_ACTION".into(), "ignore".into());
+            step.env
+                .insert("PIP_CACHE_DIR".into(), "/root/.cache/pip".into());
+            step.cwd = cwd.clone();
+            step.mounts.push(Mount::ReadOnly {
+                target: REQUIREMENTS_MOUNT.into(),
+                source: FileSource::Stage {
+                    stage: requirements.clone(),
+                    path: "/".into(),
+                },
+            });
+            step.mounts.push(Mount::Output {
+                target: WHEELS_DIR.into(),
+                from: None,
+            });
+            step.mounts.push(Mount::Cache {
+                target: "/root/.cache/pip".into(),
+                id: pip_cache,
+                sharing: CacheSharing::Shared,
+            });
+            Self::dependency_secrets(service, step);
+        });
+        let wheels = self.finish(wheels, StageOutput::Mount(WHEELS_DIR.into()), true);
+
+        // Assets from node services are built before the runtime needs them.
+        let mut asset_sources = Vec::new();
+        for asset in &py.assets {
+            let from = find(services, &asset.from)?;
+            let Toolchain::Node(node) = &from.toolchain else {
+                return Err(PlanError::AssetsNotNode {
+                    service: name.to_owned(),
+                    from: asset.from.clone(),
+                });
+            };
+            let build = self.node_build(from, node)?;
+            asset_sources.push((asset, build, node.output.clone()));
+        }
+
+        // 3. runtime: packages, user, install from the wheels (network off), code last.
+        let mut runtime = StageDraft::new(
+            name,
+            "runtime",
+            "the image: runtime packages, installed wheels, then the code",
+            &platform,
+            Base::Image(py.image.clone()),
+        );
+        if !py.runtime_packages.is_empty() {
+            self.apt_install(&mut runtime, &py.image, &py.runtime_packages);
+        }
+        Self::create_user(&mut runtime, &service.user);
+        let mut args = strings(&[
+            "python3",
+            "-m",
+            "pip",
+            "install",
+            "--no-index",
+            "--no-cache-dir",
+            "--find-links",
+            WHEELS_DIR,
+        ]);
+        args.extend(requirement_args.iter().cloned());
+        runtime.run(
+            &format!("pip install --no-index -r {shown}"),
+            args,
+            |step| {
+                step.env
+                    .insert("PIP_DISABLE_PIP_VERSION_CHECK".into(), "1".into());
+                step.env
+                    .insert("PIP_ROOT_USER_ACTION".into(), "ignore".into());
+                step.cwd = cwd;
+                // Installing from the wheels alone proves the wheel set is complete.
+                step.network = Network::None;
+                step.mounts.push(Mount::ReadOnly {
+                    target: WHEELS_DIR.into(),
+                    source: FileSource::Stage {
+                        stage: wheels,
+                        path: "/".into(),
+                    },
+                });
+                step.mounts.push(Mount::ReadOnly {
+                    target: REQUIREMENTS_MOUNT.into(),
+                    source: FileSource::Stage {
+                        stage: requirements,
+                        path: "/".into(),
+                    },
+                });
+            },
+        );
+        let copy = self.context_copy(
+            service,
+            &format!("copy {} to {}", display_dir(&service.path), service.workdir),
+            &service.workdir,
+        );
+        runtime.copy(copy);
+        for (asset, build, output) in asset_sources {
+            let dest = join_in_context(&service.workdir, &asset.to).unwrap_or_default();
+            runtime.copy(CopyStep {
+                name: format!("copy {} build output to /{dest}", asset.from),
+                from: FileSource::Stage {
+                    stage: build,
+                    path: format!("/{output}"),
+                },
+                dest: format!("/{dest}"),
+                contents_only: true,
+                include: Vec::new(),
+                exclude: Vec::new(),
+                owner: None,
+            });
+        }
+        for command in &py.build_steps {
+            runtime.run(&command.join(" "), command.clone(), |step| {
+                step.cwd = service.workdir.clone();
+                step.env = service.env.clone();
+            });
+        }
+        let runtime = self.finish(runtime, StageOutput::Root, false);
+
+        let mut env = BTreeMap::from([
+            ("PYTHONDONTWRITEBYTECODE".to_owned(), "1".to_owned()),
+            ("PYTHONUNBUFFERED".to_owned(), "1".to_owned()),
+        ]);
+        env.extend(service.env.clone());
+        let health = service
+            .healthcheck
+            .as_ref()
+            .map(|h| healthcheck(h, service.port, HttpProber::Python))
+            .transpose()?;
+        Ok((runtime, self.image_config(service, env, health)))
+    }
+
+    /// The `manifests`, `deps`, `sources` and `build` stages of a node service; returns `build`.
+    fn node_build(
+        &mut self,
+        service: &ServiceSettings,
+        node: &NodeSettings,
+    ) -> Result<StageId, PlanError> {
+        let build_id = StageId::new(&service.name, "build");
+        if self.stages.iter().any(|stage| stage.id == build_id) {
+            return Ok(build_id);
+        }
+        let platform = self.options.build_platform.clone();
+        let name = service.name.as_str();
+
+        // 1. manifests: package.json, the lockfile and .npmrc, nothing else.
+        let mut manifests = StageDraft::new(
+            name,
+            "manifests",
+            "package.json, the lockfile and .npmrc: the key of the npm install",
+            &platform,
+            Base::Scratch,
+        );
+        let mut wanted = strings(&["package.json", "package-lock.json"]);
+        if node.npmrc {
+            wanted.push(".npmrc".into());
+        }
+        for file in &wanted {
+            if let Some(path) = join_in_context(&service.path, file) {
+                self.follow_paths.insert(path);
+            }
+        }
+        manifests.copy(CopyStep {
+            name: format!("copy {}", wanted.join(" ")),
+            from: FileSource::Context {
+                path: service.path.clone(),
+            },
+            dest: "/".into(),
+            contents_only: true,
+            include: wanted,
+            exclude: Vec::new(),
+            owner: None,
+        });
+        let manifests = self.finish(manifests, StageOutput::Root, false);
+
+        // 2. deps: npm ci into the /app mount, so the result is the app folder with node_modules.
+        let mut deps = StageDraft::new(
+            name,
+            "deps",
+            "node_modules, installed once per lockfile change",
+            &platform,
+            Base::Image(node.image.clone()),
+        );
+        let (verb, label) = match node.install {
+            NpmInstall::Ci => ("ci", "npm ci"),
+            NpmInstall::Install => ("install", "npm install"),
+        };
+        let mut args = strings(&["npm", verb, "--no-audit", "--no-fund"]);
+        args.extend(node.install_flags.iter().cloned());
+        let label = std::iter::once(label)
+            .chain(node.install_flags.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let npm_cache = self.cache_id("npm", &node.version, None);
+        deps.run(&label, args, |step| {
+            step.cwd = NODE_APP_DIR.into();
+            step.env
+                .insert("npm_config_update_notifier".into(), "false".into());
+            step.mounts.push(Mount::Output {
+                target: NODE_APP_DIR.into(),
+                from: Some(manifests),
+            });
+            step.mounts.push(Mount::Cache {
+                target: "/root/.npm".into(),
+                id: npm_cache,
+                sharing: CacheSharing::Shared,
+            });
+            Self::dependency_secrets(service, step);
+        });
+        let deps = self.finish(deps, StageOutput::Mount(NODE_APP_DIR.into()), true);
+
+        // 3. sources: the code laid over the installed app folder.
+        let mut sources = StageDraft::new(
+            name,
+            "sources",
+            "the code on top of node_modules",
+            &platform,
+            Base::Stage(deps),
+        );
+        let mut copy = self.context_copy(
+            service,
+            &format!("copy {}", display_dir(&service.path)),
+            "/",
+        );
+        // A stray local node_modules or old build output must never shadow the built ones.
+        copy.exclude.push("node_modules".into());
+        copy.exclude.push(node.output.clone());
+        sources.copy(copy);
+        let sources = self.finish(sources, StageOutput::Root, false);
+
+        // 4. build: npm run <script>.
+        let mut build = StageDraft::new(
+            name,
+            "build",
+            "the built files (platform independent: runs on the build platform)",
+            &platform,
+            Base::Image(node.image.clone()),
+        );
+        let args = strings(&["npm", "run", node.script.as_str()]);
+        build.run(&format!("npm run {}", node.script), args, |step| {
+            step.cwd = NODE_APP_DIR.into();
+            step.env = node.env.clone();
+            step.env
+                .insert("npm_config_update_notifier".into(), "false".into());
+            step.mounts.push(Mount::Output {
+                target: NODE_APP_DIR.into(),
+                from: Some(sources),
+            });
+        });
+        Ok(self.finish(build, StageOutput::Mount(NODE_APP_DIR.into()), false))
+    }
+
+    fn node(
+        &mut self,
+        service: &ServiceSettings,
+        node: &NodeSettings,
+    ) -> Result<(StageId, ImageConfig), PlanError> {
+        let build = self.node_build(service, node)?;
+        let built = FileSource::Stage {
+            stage: build,
+            path: format!("/{}", node.output),
+        };
+        let name = service.name.as_str();
+        match &node.serve {
+            None => {
+                let mut dist = StageDraft::new(
+                    name,
+                    "dist",
+                    "only the built files",
+                    &self.options.platform,
+                    Base::Scratch,
+                );
+                dist.copy(CopyStep {
+                    name: format!("copy {}", node.output),
+                    from: built,
+                    dest: "/".into(),
+                    contents_only: true,
+                    include: Vec::new(),
+                    exclude: Vec::new(),
+                    owner: None,
+                });
+                let dist = self.finish(dist, StageOutput::Root, false);
+                let image = ImageConfig {
+                    architecture: self.options.platform.architecture.clone(),
+                    os: self.options.platform.os.clone(),
+                    variant: self.options.platform.variant.clone(),
+                    created: self.created(),
+                    config: ContainerConfig {
+                        labels: self.labels(service),
+                        ..ContainerConfig::default()
+                    },
+                };
+                Ok((dist, image))
+            }
+            Some(nginx_settings) => self.nginx(service, nginx_settings, built),
+        }
+    }
+
+    fn nginx(
+        &mut self,
+        service: &ServiceSettings,
+        settings: &NginxSettings,
+        built: FileSource,
+    ) -> Result<(StageId, ImageConfig), PlanError> {
+        let port = service.port.unwrap_or(match service.user {
+            RunAs::Root => 80,
+            RunAs::User { .. } => 8080,
+        });
+        let mut serve = StageDraft::new(
+            &service.name,
+            "serve",
+            "nginx with only the built files",
+            &self.options.platform,
+            Base::Image(settings.image.clone()),
+        );
+        Self::create_user(&mut serve, &service.user);
+        serve.write("write nginx.conf", nginx::MAIN_CONF, nginx::main_conf());
+        match &settings.config {
+            Some(config) => {
+                let path = join_in_context(&service.path, config).ok_or_else(|| {
+                    PlanError::OutsideContext {
+                        service: service.name.clone(),
+                        path: config.clone(),
+                    }
+                })?;
+                self.follow_paths.insert(path.clone());
+                serve.copy(CopyStep {
+                    name: format!("copy {config}"),
+                    from: FileSource::Context { path },
+                    dest: nginx::SERVER_CONF.into(),
+                    contents_only: false,
+                    include: Vec::new(),
+                    exclude: Vec::new(),
+                    owner: None,
+                });
+            }
+            None => serve.write(
+                "write conf.d/default.conf",
+                nginx::SERVER_CONF,
+                nginx::server_conf(port, settings.spa),
+            ),
+        }
+        let health = service.healthcheck.clone().or_else(default_http_health);
+        if matches!(
+            health.as_ref().map(|h| &h.probe),
+            Some(HealthProbe::Http { .. })
+        ) {
+            serve.copy(CopyStep {
+                name: "copy health probe".into(),
+                from: FileSource::Frontend {
+                    path: "/layercake".into(),
+                },
+                dest: PROBE_PATH.into(),
+                contents_only: false,
+                include: Vec::new(),
+                exclude: Vec::new(),
+                owner: None,
+            });
+        }
+        serve.copy(CopyStep {
+            name: "copy build output".into(),
+            from: built,
+            dest: nginx::HTML_ROOT.into(),
+            contents_only: true,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            owner: None,
+        });
+        let serve = self.finish(serve, StageOutput::Root, false);
+        let health = health
+            .as_ref()
+            .map(|h| healthcheck(h, Some(port), HttpProber::Probe))
+            .transpose()?;
+        let mut service = service.clone();
+        service.port = Some(port);
+        service.command = Some(strings(&["nginx", "-g", "daemon off;"]));
+        if service.stop_signal.is_none() {
+            // nginx finishes in-flight requests on SIGQUIT.
+            service.stop_signal = Some("SIGQUIT".into());
+        }
+        let image = self.image_config(&service, service.env.clone(), health);
+        Ok((serve, image))
+    }
+
+    fn created(&self) -> Option<String> {
+        self.options.source_date_epoch.map(rfc3339)
+    }
+
+    fn labels(&self, service: &ServiceSettings) -> BTreeMap<String, String> {
+        let mut labels = service.labels.clone();
+        labels.extend(self.options.labels.clone());
+        labels
+    }
+
+    fn image_config(
+        &self,
+        service: &ServiceSettings,
+        env: BTreeMap<String, String>,
+        healthcheck: Option<Healthcheck>,
+    ) -> ImageConfig {
+        let platform = &self.options.platform;
+        ImageConfig {
+            architecture: platform.architecture.clone(),
+            os: platform.os.clone(),
+            variant: platform.variant.clone(),
+            created: self.created(),
+            config: ContainerConfig {
+                user: Some(match &service.user {
+                    RunAs::Root => "0:0".to_owned(),
+                    // Numeric, so Kubernetes' runAsNonRoot can verify it.
+                    RunAs::User { uid, gid, .. } => format!("{uid}:{gid}"),
+                }),
+                exposed_ports: service
+                    .port
+                    .map(|port| (format!("{port}/tcp"), Empty {}))
+                    .into_iter()
+                    .collect(),
+                env: map_to_env(&env),
+                entrypoint: service.entrypoint.clone(),
+                cmd: service.command.clone(),
+                volumes: service
+                    .volumes
+                    .iter()
+                    .map(|v| (v.clone(), Empty {}))
+                    .collect(),
+                working_dir: Some(service.workdir.clone())
+                    .filter(|_| matches!(service.toolchain, Toolchain::Python(_))),
+                labels: self.labels(service),
+                stop_signal: service.stop_signal.clone(),
+                healthcheck,
+                shell: None,
+            },
+        }
+    }
+}
+
+fn display_dir(path: &str) -> String {
+    if path.is_empty() {
+        ".".into()
+    } else {
+        format!("{path}/")
+    }
+}
+
+/// nginx services get an HTTP check of `/` unless the spec says otherwise.
+fn default_http_health() -> Option<HealthSettings> {
+    Some(HealthSettings {
+        probe: HealthProbe::Http {
+            path: "/".into(),
+            port: None,
+        },
+        interval: std::time::Duration::from_secs(30),
+        timeout: std::time::Duration::from_secs(5),
+        start_period: std::time::Duration::from_secs(5),
+        retries: 3,
+    })
+}
+
+/// How an HTTP health check runs inside the image.
+enum HttpProber {
+    /// The image has Python: urllib, nothing added.
+    Python,
+    /// The frontend's static binary, copied to [`PROBE_PATH`].
+    Probe,
+}
+
+fn healthcheck(
+    settings: &HealthSettings,
+    service_port: Option<u16>,
+    prober: HttpProber,
+) -> Result<Healthcheck, PlanError> {
+    let test = match &settings.probe {
+        HealthProbe::Disabled => vec!["NONE".to_owned()],
+        HealthProbe::Command(args) => std::iter::once("CMD".to_owned())
+            .chain(args.iter().cloned())
+            .collect(),
+        HealthProbe::Shell(script) => vec!["CMD-SHELL".to_owned(), script.clone()],
+        HealthProbe::Http { path, port } => {
+            let port = port
+                .or(service_port)
+                .ok_or(PlanError::HealthcheckWithoutPort)?;
+            let url = format!("http://127.0.0.1:{port}{path}");
+            match prober {
+                HttpProber::Python => {
+                    let timeout = settings.timeout.as_secs().max(1);
+                    vec![
+                        "CMD".to_owned(),
+                        "python3".to_owned(),
+                        "-c".to_owned(),
+                        format!(
+                            "import urllib.request; urllib.request.urlopen('{url}', timeout={timeout})"
+                        ),
+                    ]
+                }
+                HttpProber::Probe => vec![
+                    "CMD".to_owned(),
+                    PROBE_PATH.to_owned(),
+                    "probe".to_owned(),
+                    url,
+                ],
+            }
+        }
+    };
+    Ok(Healthcheck {
+        test,
+        interval: settings.interval,
+        timeout: settings.timeout,
+        start_period: settings.start_period,
+        retries: settings.retries,
+    })
+}
+
+/// Seconds since the epoch → `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, proleptic Gregorian).
+fn rfc3339(epoch: i64) -> String {
+    let days = epoch.div_euclid(86_400);
+    let secs = epoch.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_matches_known_instants() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn join_stays_inside_the_context() {
+        assert_eq!(
+            join_in_context("backend", "req/a.txt").as_deref(),
+            Some("backend/req/a.txt")
+        );
+        assert_eq!(
+            join_in_context("backend", "../shared.txt").as_deref(),
+            Some("shared.txt")
+        );
+        assert_eq!(join_in_context("", "./a.txt").as_deref(), Some("a.txt"));
+        assert_eq!(join_in_context("backend", "../../x"), None);
+    }
+}

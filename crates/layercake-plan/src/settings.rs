@@ -1,0 +1,147 @@
+//! A service with every default filled in and every `${VAR}` replaced: what the planner reads.
+//! (The spec is what the user wrote; settings are what it means for this build.)
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// One service, resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceSettings {
+    pub name: String,
+    pub description: Option<String>,
+    /// The service folder, relative to the context root, without leading or trailing `/`
+    /// (empty for the root itself).
+    pub path: String,
+    /// Only these paths (relative to `path`) are copied; empty = everything.
+    pub include: Vec<String>,
+    /// Extra ignore patterns (relative to `path`).
+    pub exclude: Vec<String>,
+    pub toolchain: Toolchain,
+    pub command: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    pub workdir: String,
+    pub port: Option<u16>,
+    pub env: BTreeMap<String, String>,
+    pub user: RunAs,
+    pub healthcheck: Option<HealthSettings>,
+    pub volumes: Vec<String>,
+    pub labels: BTreeMap<String, String>,
+    pub stop_signal: Option<String>,
+    pub secrets: Vec<SecretUse>,
+    pub ssh: bool,
+}
+
+/// What builds the service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Toolchain {
+    Python(PythonSettings),
+    Node(NodeSettings),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PythonSettings {
+    pub version: String,
+    /// Runtime base image.
+    pub image: String,
+    /// Base image of the wheels stage.
+    pub builder_image: String,
+    /// Requirement files, relative to the service folder.
+    pub requirements: Vec<String>,
+    pub pip_flags: Vec<String>,
+    pub pip_env: BTreeMap<String, String>,
+    pub build_packages: Vec<String>,
+    pub runtime_packages: Vec<String>,
+    /// Commands run after the code is copied (argv form).
+    pub build_steps: Vec<Vec<String>>,
+    /// Built files of other services copied into this one.
+    pub assets: Vec<AssetCopy>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AssetCopy {
+    /// A node service.
+    pub from: String,
+    /// Relative to the workdir.
+    pub to: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeSettings {
+    pub version: String,
+    pub image: String,
+    pub install: NpmInstall,
+    pub install_flags: Vec<String>,
+    pub npmrc: bool,
+    pub script: String,
+    /// Relative to the service folder.
+    pub output: String,
+    pub env: BTreeMap<String, String>,
+    pub serve: Option<NginxSettings>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NpmInstall {
+    /// `npm ci`: exactly the lockfile; fails when it is out of sync.
+    Ci,
+    /// `npm install`: for projects without a lockfile.
+    Install,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NginxSettings {
+    pub image: String,
+    pub spa: bool,
+    /// A server-block file, relative to the service folder, used instead of the generated one.
+    pub config: Option<String>,
+}
+
+/// Who the container runs as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunAs {
+    Root,
+    User { name: String, uid: u32, gid: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HealthSettings {
+    pub probe: HealthProbe,
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub start_period: Duration,
+    pub retries: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthProbe {
+    Http {
+        path: String,
+        port: Option<u16>,
+    },
+    /// Exec form.
+    Command(Vec<String>),
+    /// Shell form.
+    Shell(String),
+    /// Turn the base image's health check off.
+    Disabled,
+}
+
+/// A BuildKit secret the dependency steps may read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecretUse {
+    pub id: String,
+    pub expose: SecretExpose,
+    pub required: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretExpose {
+    Env(String),
+    File(String),
+}
