@@ -1,0 +1,284 @@
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::location::Spanned;
+
+/// The user the runtime image runs as when the spec says nothing.
+pub const DEFAULT_USER: &str = "app";
+/// uid and gid of a non-root user created by layercake, unless the spec gives others.
+pub const DEFAULT_UID: u32 = 10001;
+/// The app directory of python services when `workdir` is not given.
+pub const DEFAULT_WORKDIR: &str = "/app";
+/// The port nginx listens on (non-root can't bind 80).
+pub const DEFAULT_NGINX_PORT: u16 = 8080;
+pub const DEFAULT_NGINX_IMAGE: &str = "nginx:stable";
+pub const DEFAULT_HEALTHCHECK_INTERVAL: Duration = Duration::from_secs(30);
+pub const DEFAULT_HEALTHCHECK_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_HEALTHCHECK_START_PERIOD: Duration = Duration::from_secs(5);
+pub const DEFAULT_HEALTHCHECK_RETRIES: u32 = 3;
+
+/// A validated `layercake.yaml`, with every default filled in.
+///
+/// Strings that may hold `${...}` are kept as written; [`Spec::resolve_args`] expands them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spec {
+    /// The file name the spec was parsed under (used in error messages).
+    pub file: String,
+    /// The image named by a `# syntax=` line at the top, if any.
+    pub syntax: Option<String>,
+    /// The service built when no `--target` is given.
+    pub default: Option<Spanned<String>>,
+    /// Declared build args and their defaults.
+    pub args: BTreeMap<String, Spanned<String>>,
+    /// The services, in file order.
+    pub services: Vec<Service>,
+}
+
+impl Spec {
+    /// The service called `name`.
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name.value == name)
+    }
+
+    /// The service built when no target is given: `default:`, or the only service there is.
+    pub fn default_service(&self) -> Option<&Service> {
+        match &self.default {
+            Some(name) => self.service(&name.value),
+            None if self.services.len() == 1 => self.services.first(),
+            None => None,
+        }
+    }
+
+    /// Service names in file order.
+    pub fn service_names(&self) -> impl Iterator<Item = &str> {
+        self.services.iter().map(|s| s.name.value.as_str())
+    }
+}
+
+/// One buildable target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Service {
+    /// The service name (a valid `--target`).
+    pub name: Spanned<String>,
+    pub description: Option<Spanned<String>>,
+    /// Folder inside the build context, normalized: no `./`, no trailing `/`, `.` for the root.
+    pub path: Spanned<String>,
+    /// Copy only these, relative to `path` (empty: all of `path`).
+    pub include: Vec<Spanned<String>>,
+    /// Extra ignore patterns, relative to `path`, on top of `.dockerignore`.
+    pub exclude: Vec<Spanned<String>>,
+    pub kind: ServiceKind,
+    /// Node services only: how the built files are served. `None`: a scratch image of the files.
+    pub serve: Option<Serve>,
+    /// Python services only: other services' built output copied into the app dir.
+    pub assets: Vec<Asset>,
+    pub command: Option<Command>,
+    pub entrypoint: Option<Command>,
+    /// Absolute; python services default to [`DEFAULT_WORKDIR`], node services have none
+    /// unless given.
+    pub workdir: Option<Spanned<String>>,
+    /// The exposed port; nginx-served services default to [`DEFAULT_NGINX_PORT`].
+    pub port: Option<Spanned<u16>>,
+    /// Runtime environment (values may hold `${...}`).
+    pub env: BTreeMap<String, Spanned<String>>,
+    pub user: User,
+    pub healthcheck: Option<Healthcheck>,
+    pub volumes: Vec<Spanned<String>>,
+    /// Image labels (values may hold `${...}`).
+    pub labels: BTreeMap<String, Spanned<String>>,
+    pub stop_signal: Option<Spanned<String>>,
+    /// Secrets the dependency steps (pip wheel / npm ci) may read.
+    pub secrets: Vec<Secret>,
+    /// Forward the default ssh agent to the dependency steps.
+    pub ssh: bool,
+}
+
+impl Service {
+    /// `relative` (a path relative to the service folder) as a path inside the build context,
+    /// normalized (`.` for the context root). Validation guarantees the paths in the spec stay
+    /// inside the context; a path that would leave it is clamped at the root.
+    pub fn context_path(&self, relative: &str) -> String {
+        crate::paths::join(&self.path.value, relative)
+    }
+
+    pub fn python(&self) -> Option<&PythonSpec> {
+        match &self.kind {
+            ServiceKind::Python(python) => Some(python),
+            ServiceKind::Node(_) => None,
+        }
+    }
+
+    pub fn node(&self) -> Option<&NodeSpec> {
+        match &self.kind {
+            ServiceKind::Node(node) => Some(node),
+            ServiceKind::Python(_) => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServiceKind {
+    Python(PythonSpec),
+    Node(NodeSpec),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PythonSpec {
+    /// Digits and dots: `3`, `3.11`, `3.11.9`.
+    pub version: Spanned<String>,
+    /// Runtime base; default `python:<version>-slim` (may hold `${...}`).
+    pub image: Spanned<String>,
+    /// Base of the wheels stage; default: `image` (may hold `${...}`).
+    pub builder_image: Spanned<String>,
+    /// Requirement files relative to the service `path` (at least one; default
+    /// `requirements.txt`).
+    pub requirements: Vec<Spanned<String>>,
+    /// Extra flags for `pip wheel`.
+    pub pip_flags: Vec<Spanned<String>>,
+    /// Env for the wheel build only.
+    pub pip_env: BTreeMap<String, Spanned<String>>,
+    pub packages: Packages,
+    /// Run in the runtime stage after the code copy (may hold `${...}`).
+    pub build_steps: Vec<Command>,
+}
+
+/// apt packages.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Packages {
+    /// Only in the wheels stage (compilers, -dev headers, git).
+    pub build: Vec<Spanned<String>>,
+    /// In the runtime image.
+    pub runtime: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeSpec {
+    pub version: Spanned<String>,
+    /// Build base; default `node:<version>` (may hold `${...}`).
+    pub image: Spanned<String>,
+    pub install: NpmInstall,
+    pub install_flags: Vec<Spanned<String>>,
+    /// Copy `.npmrc` (when present in the service folder) into the deps step.
+    pub npmrc: bool,
+    /// `npm run <script>`; default `build`.
+    pub script: Spanned<String>,
+    /// Folder relative to `path` holding the built files; default `dist`.
+    pub output: Spanned<String>,
+    /// Build-time env for `npm run` (values may hold `${...}`).
+    pub env: BTreeMap<String, Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NpmInstall {
+    /// `npm ci` (the default).
+    Ci,
+    /// `npm install`.
+    Install,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Serve {
+    Nginx(NginxServe),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NginxServe {
+    /// Default [`DEFAULT_NGINX_IMAGE`] (may hold `${...}`).
+    pub image: Spanned<String>,
+    /// Unknown paths fall back to `/index.html`.
+    pub spa: bool,
+    /// A server-block config file relative to the service `path`, used instead of the
+    /// generated one.
+    pub config: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Asset {
+    /// A node service.
+    pub from: Spanned<String>,
+    /// Relative to the app dir (workdir).
+    pub to: Spanned<String>,
+}
+
+/// A command: exec form (a list) or shell form (a string run by `/bin/sh -c`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Exec(Vec<Spanned<String>>),
+    Shell(Spanned<String>),
+}
+
+impl Command {
+    /// The argv an image config or exec op wants.
+    pub fn argv(&self) -> Vec<String> {
+        match self {
+            Self::Exec(args) => args.iter().map(|a| a.value.clone()).collect(),
+            Self::Shell(script) => vec!["/bin/sh".into(), "-c".into(), script.value.clone()],
+        }
+    }
+
+    /// Every string in it, for interpolation and error reporting.
+    pub fn parts(&self) -> Vec<&Spanned<String>> {
+        match self {
+            Self::Exec(args) => args.iter().collect(),
+            Self::Shell(script) => vec![script],
+        }
+    }
+
+    pub(crate) fn parts_mut(&mut self) -> Vec<&mut Spanned<String>> {
+        match self {
+            Self::Exec(args) => args.iter_mut().collect(),
+            Self::Shell(script) => vec![script],
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum User {
+    /// Run as root (explicit opt-out).
+    Root,
+    /// A non-root user layercake creates in the runtime image.
+    NonRoot {
+        name: Spanned<String>,
+        uid: u32,
+        gid: u32,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Healthcheck {
+    pub probe: HealthProbe,
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub start_period: Duration,
+    pub retries: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum HealthProbe {
+    /// GET `http://127.0.0.1:<port><path>`, healthy on 2xx/3xx. `port` is resolved: the
+    /// healthcheck's own, else the service's.
+    Http {
+        path: Spanned<String>,
+        port: u16,
+    },
+    Command(Command),
+    /// Disable the base image's healthcheck.
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Secret {
+    /// The `--secret id=...`.
+    pub id: Spanned<String>,
+    pub target: SecretTarget,
+    /// Fail the build when the secret is not given (default true).
+    pub required: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SecretTarget {
+    /// Exposed as this environment variable.
+    Env(Spanned<String>),
+    /// Mounted as a file at this absolute path (default `/run/secrets/<id>`).
+    File(Spanned<String>),
+}

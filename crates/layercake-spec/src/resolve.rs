@@ -1,0 +1,122 @@
+//! Build-arg expansion over a whole spec.
+
+use std::collections::BTreeMap;
+
+use crate::error::{ErrorKind, SpecError, SpecErrors};
+use crate::interpolate::{InterpolateError, interpolate, referenced_args};
+use crate::location::{Location, Spanned};
+use crate::model::{Serve, ServiceKind, Spec};
+
+/// Calls `f` on every string that may hold `${...}`, with a description of where it is.
+/// This list is the contract: image, builder_image, command, entrypoint, env values,
+/// node.env values, labels values, build_steps.
+pub(crate) fn for_each_interpolated(
+    spec: &mut Spec,
+    f: &mut dyn FnMut(&mut Spanned<String>, &str),
+) {
+    for service in &mut spec.services {
+        let name = service.name.value.clone();
+        let at = |field: &str| format!("in `{field}` of service `{name}`");
+        match &mut service.kind {
+            ServiceKind::Python(python) => {
+                f(&mut python.image, &at("python.image"));
+                f(&mut python.builder_image, &at("python.builder_image"));
+                for step in &mut python.build_steps {
+                    for part in step.parts_mut() {
+                        f(part, &at("python.build_steps"));
+                    }
+                }
+            }
+            ServiceKind::Node(node) => {
+                f(&mut node.image, &at("node.image"));
+                for (key, value) in &mut node.env {
+                    f(value, &at(&format!("node.env.{key}")));
+                }
+            }
+        }
+        if let Some(Serve::Nginx(nginx)) = &mut service.serve {
+            f(&mut nginx.image, &at("serve.nginx.image"));
+        }
+        for (field, command) in [
+            ("command", &mut service.command),
+            ("entrypoint", &mut service.entrypoint),
+        ] {
+            if let Some(command) = command {
+                for part in command.parts_mut() {
+                    f(part, &at(field));
+                }
+            }
+        }
+        for (key, value) in &mut service.env {
+            f(value, &at(&format!("env.{key}")));
+        }
+        for (key, value) in &mut service.labels {
+            f(value, &at(&format!("labels.{key}")));
+        }
+    }
+}
+
+impl Spec {
+    /// The spec with every `${...}` expanded, taking values from `args` (the build args given
+    /// to the build, e.g. `--build-arg`) over the declared defaults.
+    pub fn resolve_args(&self, args: &BTreeMap<String, String>) -> Result<Spec, SpecErrors> {
+        let mut spec = self.clone();
+        let mut errors = Vec::new();
+        let declared = self.args.clone();
+        let file = self.file.clone();
+        for_each_interpolated(&mut spec, &mut |value, context| match interpolate(
+            value, args, &declared,
+        ) {
+            Ok(expanded) => value.value = expanded,
+            Err(error) => errors.push(to_spec_error(&file, context, error)),
+        });
+        if errors.is_empty() {
+            Ok(spec)
+        } else {
+            Err(SpecErrors::new(errors))
+        }
+    }
+
+    /// One value expanded the same way as [`Spec::resolve_args`] does.
+    pub fn interpolate(
+        &self,
+        value: &Spanned<String>,
+        args: &BTreeMap<String, String>,
+    ) -> Result<String, SpecError> {
+        interpolate(value, args, &self.args)
+            .map_err(|error| to_spec_error(&self.file, "in this value", error))
+    }
+
+    /// Every build arg the spec refers to with `${...}`, and where.
+    pub fn referenced_args(&self) -> BTreeMap<String, Vec<Location>> {
+        let mut spec = self.clone();
+        let mut out: BTreeMap<String, Vec<Location>> = BTreeMap::new();
+        for_each_interpolated(&mut spec, &mut |value, _| {
+            // Validation already rejected malformed references.
+            for name in referenced_args(value).unwrap_or_default() {
+                out.entry(name).or_default().push(value.location);
+            }
+        });
+        for locations in out.values_mut() {
+            locations.sort();
+            locations.dedup();
+        }
+        out
+    }
+}
+
+fn to_spec_error(file: &str, context: &str, error: InterpolateError) -> SpecError {
+    let location = Some(error.location());
+    let kind = match error {
+        InterpolateError::Syntax { reason, .. } => ErrorKind::Interpolation {
+            context: context.to_owned(),
+            reason,
+        },
+        InterpolateError::Undeclared { name, .. } => ErrorKind::UndeclaredArg {
+            name,
+            context: context.to_owned(),
+            suggestion: None,
+        },
+    };
+    SpecError::new(file, location, kind)
+}
