@@ -13,7 +13,10 @@
 //! not exported by `--cache-to`), and the code is copied last.
 
 mod error;
+mod from_spec;
 mod image_config;
+mod lint;
+mod lower;
 mod model;
 mod nginx;
 mod planner;
@@ -21,7 +24,10 @@ mod requirements;
 mod settings;
 
 pub use error::PlanError;
+pub use from_spec::services_from_spec;
 pub use image_config::{ContainerConfig, Empty, Healthcheck, ImageConfig, env_to_map, map_to_env};
+pub use lint::{Finding, Severity, lint, lint_files};
+pub use lower::{DEFAULT_PATH, LowerError, LowerInputs, Lowered, ResolvedImage, lower};
 pub use model::{
     Base, CacheSharing, ContextInput, CopyStep, FileSource, Mount, Network, Plan, Platform,
     RunStep, Stage, StageId, StageOutput, Step, WriteFileStep,

@@ -1,0 +1,139 @@
+//! A validated spec whose `${...}` are already expanded → [`ServiceSettings`] for every service.
+
+use layercake_spec as spec;
+
+use crate::settings::{
+    AssetCopy, HealthProbe, HealthSettings, NginxSettings, NodeSettings, NpmInstall,
+    PythonSettings, RunAs, SecretExpose, SecretUse, ServiceSettings, Toolchain,
+};
+
+/// Every service of `spec`, resolved, in file order. Call it on the result of
+/// `Spec::resolve_args`, so no `${...}` is left.
+pub fn services_from_spec(spec: &spec::Spec) -> Vec<ServiceSettings> {
+    spec.services.iter().map(service).collect()
+}
+
+fn values(items: &[spec::Spanned<String>]) -> Vec<String> {
+    items.iter().map(|item| item.value.clone()).collect()
+}
+
+fn map(
+    items: &std::collections::BTreeMap<String, spec::Spanned<String>>,
+) -> std::collections::BTreeMap<String, String> {
+    items
+        .iter()
+        .map(|(k, v)| (k.clone(), v.value.clone()))
+        .collect()
+}
+
+// The spec keeps `.` for the context root; the plan uses the empty path.
+fn folder(path: &str) -> String {
+    if path == "." {
+        String::new()
+    } else {
+        path.trim_matches('/').to_owned()
+    }
+}
+
+fn service(s: &spec::Service) -> ServiceSettings {
+    let toolchain = match &s.kind {
+        spec::ServiceKind::Python(py) => Toolchain::Python(PythonSettings {
+            version: py.version.value.clone(),
+            image: py.image.value.clone(),
+            builder_image: py.builder_image.value.clone(),
+            requirements: values(&py.requirements),
+            pip_flags: values(&py.pip_flags),
+            pip_env: map(&py.pip_env),
+            build_packages: values(&py.packages.build),
+            runtime_packages: values(&py.packages.runtime),
+            build_steps: py.build_steps.iter().map(spec::Command::argv).collect(),
+            assets: s
+                .assets
+                .iter()
+                .map(|asset| AssetCopy {
+                    from: asset.from.value.clone(),
+                    to: asset.to.value.clone(),
+                })
+                .collect(),
+        }),
+        spec::ServiceKind::Node(node) => Toolchain::Node(NodeSettings {
+            version: node.version.value.clone(),
+            image: node.image.value.clone(),
+            install: match node.install {
+                spec::NpmInstall::Ci => NpmInstall::Ci,
+                spec::NpmInstall::Install => NpmInstall::Install,
+            },
+            install_flags: values(&node.install_flags),
+            npmrc: node.npmrc,
+            script: node.script.value.clone(),
+            output: folder(&node.output.value),
+            env: map(&node.env),
+            serve: s.serve.as_ref().map(|serve| match serve {
+                spec::Serve::Nginx(nginx) => NginxSettings {
+                    image: nginx.image.value.clone(),
+                    spa: nginx.spa,
+                    config: nginx.config.as_ref().map(|c| c.value.clone()),
+                },
+            }),
+        }),
+    };
+    ServiceSettings {
+        name: s.name.value.clone(),
+        description: s.description.as_ref().map(|d| d.value.clone()),
+        path: folder(&s.path.value),
+        include: values(&s.include),
+        exclude: values(&s.exclude),
+        toolchain,
+        command: s.command.as_ref().map(spec::Command::argv),
+        entrypoint: s.entrypoint.as_ref().map(spec::Command::argv),
+        workdir: s
+            .workdir
+            .as_ref()
+            .map_or_else(|| spec::DEFAULT_WORKDIR.to_owned(), |w| w.value.clone()),
+        port: s.port.as_ref().map(|p| p.value),
+        env: map(&s.env),
+        user: match &s.user {
+            spec::User::Root => RunAs::Root,
+            spec::User::NonRoot { name, uid, gid } => RunAs::User {
+                name: name.value.clone(),
+                uid: *uid,
+                gid: *gid,
+            },
+        },
+        healthcheck: s.healthcheck.as_ref().map(|h| HealthSettings {
+            probe: match &h.probe {
+                spec::HealthProbe::Http { path, port } => HealthProbe::Http {
+                    path: path.value.clone(),
+                    port: Some(*port),
+                },
+                spec::HealthProbe::Command(spec::Command::Exec(args)) => {
+                    HealthProbe::Command(values(args))
+                }
+                spec::HealthProbe::Command(spec::Command::Shell(script)) => {
+                    HealthProbe::Shell(script.value.clone())
+                }
+                spec::HealthProbe::None => HealthProbe::Disabled,
+            },
+            interval: h.interval,
+            timeout: h.timeout,
+            start_period: h.start_period,
+            retries: h.retries,
+        }),
+        volumes: values(&s.volumes),
+        labels: map(&s.labels),
+        stop_signal: s.stop_signal.as_ref().map(|v| v.value.clone()),
+        secrets: s
+            .secrets
+            .iter()
+            .map(|secret| SecretUse {
+                id: secret.id.value.clone(),
+                expose: match &secret.target {
+                    spec::SecretTarget::Env(name) => SecretExpose::Env(name.value.clone()),
+                    spec::SecretTarget::File(path) => SecretExpose::File(path.value.clone()),
+                },
+                required: secret.required,
+            })
+            .collect(),
+        ssh: s.ssh,
+    }
+}

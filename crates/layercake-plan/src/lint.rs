@@ -1,0 +1,247 @@
+//! Checks a careful reviewer would make: dependency files that break caching or `npm ci`,
+//! and image settings that are usually a mistake. Pure: the caller reads the files.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::planner::{ContextFiles, join_in_context};
+use crate::requirements::{RequirementLine, parse_requirements};
+use crate::settings::{NpmInstall, RunAs, ServiceSettings, Toolchain};
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The build will fail or behave wrongly.
+    Error,
+    /// The build works, but slower or less safely than it could.
+    Warning,
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Stable id, e.g. `UnpinnedRequirements`.
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub service: String,
+    pub message: String,
+    /// The file it is about (context-relative), when it is not the spec itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// 1-based line in `file`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+}
+
+/// Files the checks of `services` read (beyond requirement files): npm manifests.
+pub fn lint_files(services: &[ServiceSettings]) -> Vec<String> {
+    let mut files = Vec::new();
+    for service in services {
+        if let Toolchain::Node(_) = service.toolchain {
+            for name in ["package.json", "package-lock.json"] {
+                if let Some(path) = join_in_context(&service.path, name) {
+                    files.push(path);
+                }
+            }
+        }
+    }
+    files
+}
+
+/// Runs every check on `services`; `files` holds whatever of [`lint_files`] and the requirement
+/// files exists (a missing key means the file does not exist).
+pub fn lint(services: &[ServiceSettings], files: &ContextFiles) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for service in services {
+        let mut add = |rule, severity, message: String, file: Option<String>, line| {
+            findings.push(Finding {
+                rule,
+                severity,
+                service: service.name.clone(),
+                message,
+                file,
+                line,
+            });
+        };
+        if service.user == RunAs::Root {
+            add(
+                "RootUser",
+                Severity::Warning,
+                "the image runs as root; drop `user: root` unless the process needs it".into(),
+                None,
+                None,
+            );
+        }
+        match &service.toolchain {
+            Toolchain::Python(py) => {
+                if service.healthcheck.is_none() {
+                    add(
+                        "NoHealthcheck",
+                        Severity::Warning,
+                        "no healthcheck: orchestrators cannot tell when the service is ready; \
+                         add `healthcheck: { http: /health }`"
+                            .into(),
+                        None,
+                        None,
+                    );
+                }
+                for file in &py.requirements {
+                    let Some(path) = join_in_context(&service.path, file) else {
+                        continue;
+                    };
+                    let Some(contents) = files.get(&path) else {
+                        add(
+                            "MissingRequirements",
+                            Severity::Error,
+                            format!("`{path}` does not exist in the build context"),
+                            Some(path.clone()),
+                            None,
+                        );
+                        continue;
+                    };
+                    let unpinned: Vec<(String, usize)> = parse_requirements(contents)
+                        .into_iter()
+                        .filter_map(|line| match line {
+                            RequirementLine::Requirement {
+                                text,
+                                pinned: false,
+                                line,
+                                ..
+                            } => Some((text, line)),
+                            _ => None,
+                        })
+                        .collect();
+                    if let Some((first, line)) = unpinned.first() {
+                        add(
+                            "UnpinnedRequirements",
+                            Severity::Warning,
+                            format!(
+                                "{} requirement(s) are not pinned to `name==version` (first: `{first}`): \
+                                 builds are not reproducible. Pin the full closure with \
+                                 `pip-compile requirements.in` or `uv pip compile requirements.in -o {file}`",
+                                unpinned.len()
+                            ),
+                            Some(path.clone()),
+                            Some(*line),
+                        );
+                    }
+                }
+            }
+            Toolchain::Node(node) => {
+                let manifest = join_in_context(&service.path, "package.json").unwrap_or_default();
+                let lockfile =
+                    join_in_context(&service.path, "package-lock.json").unwrap_or_default();
+                let Some(manifest_text) = files.get(&manifest) else {
+                    add(
+                        "MissingPackageJson",
+                        Severity::Error,
+                        format!("`{manifest}` does not exist in the build context"),
+                        Some(manifest.clone()),
+                        None,
+                    );
+                    continue;
+                };
+                match files.get(&lockfile) {
+                    None if node.install == NpmInstall::Ci => add(
+                        "MissingLockfile",
+                        Severity::Error,
+                        format!(
+                            "`{lockfile}` is missing, and `npm ci` needs it: run `npm install` and \
+                             commit the lockfile (or set `install: install`)"
+                        ),
+                        Some(lockfile.clone()),
+                        None,
+                    ),
+                    None => {}
+                    Some(lock_text) => {
+                        for problem in lockfile_drift(manifest_text, lock_text) {
+                            add(
+                                "LockfileOutOfSync",
+                                Severity::Error,
+                                format!(
+                                    "{problem}: `npm ci` will refuse it; run `npm install` and commit \
+                                     package-lock.json"
+                                ),
+                                Some(lockfile.clone()),
+                                None,
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    findings
+}
+
+const DEPENDENCY_KINDS: [&str; 3] = ["dependencies", "devDependencies", "optionalDependencies"];
+
+/// Differences between package.json's dependencies and what the lockfile recorded for the root
+/// package (`packages[""]`, lockfile v2/v3).
+fn lockfile_drift(manifest: &str, lockfile: &str) -> Vec<String> {
+    let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).ok();
+    let (Some(manifest), Some(lock)) = (parse(manifest), parse(lockfile)) else {
+        return vec!["package.json or package-lock.json is not valid JSON".into()];
+    };
+    let Some(root) = lock.get("packages").and_then(|p| p.get("")) else {
+        return vec![
+            "the lockfile has no root package entry (lockfileVersion 1?); regenerate it with npm 7 or newer"
+                .into(),
+        ];
+    };
+    let deps = |value: &serde_json::Value| -> BTreeMap<String, String> {
+        DEPENDENCY_KINDS
+            .iter()
+            .filter_map(|kind| value.get(kind).and_then(|d| d.as_object()))
+            .flat_map(|map| {
+                map.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+            })
+            .collect()
+    };
+    let wanted = deps(&manifest);
+    let locked = deps(root);
+    let mut problems = Vec::new();
+    for (name, spec) in &wanted {
+        match locked.get(name) {
+            None => problems.push(format!(
+                "`{name}` is in package.json but not in the lockfile"
+            )),
+            Some(locked_spec) if locked_spec != spec => problems.push(format!(
+                "`{name}` is `{spec}` in package.json but `{locked_spec}` in the lockfile"
+            )),
+            Some(_) => {}
+        }
+    }
+    for name in locked.keys().filter(|name| !wanted.contains_key(*name)) {
+        problems.push(format!(
+            "`{name}` is in the lockfile but no longer in package.json"
+        ));
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drift_finds_added_changed_and_removed_dependencies() {
+        let manifest = r#"{"dependencies":{"react":"^18.3.1","zod":"^3"},"devDependencies":{"vite":"^5.4.0"}}"#;
+        let lock = r#"{"lockfileVersion":3,"packages":{"":{"dependencies":{"react":"^18.2.0","left-pad":"1"},"devDependencies":{"vite":"^5.4.0"}}}}"#;
+        let problems = lockfile_drift(manifest, lock);
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].contains("`react` is `^18.3.1`"));
+        assert!(problems[1].contains("`zod` is in package.json but not"));
+        assert!(problems[2].contains("`left-pad` is in the lockfile"));
+    }
+
+    #[test]
+    fn in_sync_lockfile_has_no_drift() {
+        let manifest = r#"{"devDependencies":{"vite":"^5.4.0"}}"#;
+        let lock = r#"{"packages":{"":{"devDependencies":{"vite":"^5.4.0"}}}}"#;
+        assert!(lockfile_drift(manifest, lock).is_empty());
+    }
+}

@@ -1,0 +1,349 @@
+//! [`Plan`] → LLB, mechanically: one stage after another, one op per step.
+
+use std::collections::BTreeMap;
+
+use buildkit_llb as llb;
+use thiserror::Error;
+
+use crate::image_config::{ImageConfig, env_to_map};
+use crate::model::{
+    Base, CacheSharing, CopyStep, FileSource, Mount, Network, Plan, Platform, RunStep, Stage,
+    StageId, StageOutput, Step, WriteFileStep,
+};
+
+/// The PATH of an image whose configuration says nothing (BuildKit's own default).
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// A base image as the gateway resolved it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedImage {
+    /// `sha256:…` of the manifest: the LLB pins the image to it.
+    pub digest: Option<String>,
+    pub config: ImageConfig,
+}
+
+/// Facts from outside the plan that the LLB needs.
+#[derive(Debug, Clone, Default)]
+pub struct LowerInputs {
+    /// The local source holding the build context (`context` for docker buildx).
+    pub context_name: String,
+    /// `.dockerignore` patterns, applied where the context is transferred.
+    pub context_excludes: Vec<String>,
+    /// `BUILDKIT_SESSION_ID`: which client session serves the local source.
+    pub session_id: Option<String>,
+    /// Base images by (reference, platform); missing ones are used unpinned with an empty config.
+    pub images: BTreeMap<(String, Platform), ResolvedImage>,
+    /// The frontend's own image (the HTTP health probe is copied from it), pinned if possible.
+    pub frontend_image: Option<String>,
+    /// `image-resolve-mode`.
+    pub resolve_mode: Option<llb::ResolveMode>,
+}
+
+/// The LLB of a plan and the image configuration that goes with it.
+#[derive(Debug, Clone)]
+pub struct Lowered {
+    pub output: llb::Output,
+    /// The final image configuration: the plan's over the base image's.
+    pub image: ImageConfig,
+}
+
+/// Why a plan could not be lowered.
+#[derive(Debug, Error)]
+pub enum LowerError {
+    #[error("stage `{0}` is used before it is built")]
+    StageOrder(StageId),
+    #[error("the health probe comes from the frontend image, and its reference is unknown")]
+    NoFrontendImage,
+    #[error(transparent)]
+    Llb(#[from] llb::LlbError),
+}
+
+/// Lowers `plan` to LLB.
+pub fn lower(plan: &Plan, inputs: &LowerInputs) -> Result<Lowered, LowerError> {
+    let mut lowering = Lowering {
+        inputs,
+        context: None,
+        frontend: None,
+        stages: BTreeMap::new(),
+        follow_paths: plan.context.follow_paths.clone(),
+    };
+    for stage in &plan.stages {
+        let lowered = lowering.stage(stage)?;
+        lowering.stages.insert(stage.id.clone(), lowered);
+    }
+    let output = lowering
+        .stages
+        .get(&plan.output)
+        .ok_or_else(|| LowerError::StageOrder(plan.output.clone()))?;
+    let base_config = output.config.clone();
+    Ok(Lowered {
+        output: output.output.clone(),
+        image: plan.image.over(&base_config),
+    })
+}
+
+/// A lowered stage: its result and the image configuration its steps ran with.
+#[derive(Clone)]
+struct LoweredStage {
+    output: llb::Output,
+    config: ImageConfig,
+}
+
+struct Lowering<'i> {
+    inputs: &'i LowerInputs,
+    context: Option<llb::Output>,
+    frontend: Option<llb::Output>,
+    stages: BTreeMap<StageId, LoweredStage>,
+    follow_paths: Vec<String>,
+}
+
+fn llb_platform(platform: &Platform) -> llb::Platform {
+    let mut out = llb::Platform::new(&platform.os, &platform.architecture);
+    if let Some(variant) = &platform.variant {
+        out = out.with_variant(variant);
+    }
+    out
+}
+
+impl Lowering<'_> {
+    fn context(&mut self) -> llb::Output {
+        if let Some(context) = &self.context {
+            return context.clone();
+        }
+        let name = if self.inputs.context_name.is_empty() {
+            "context"
+        } else {
+            self.inputs.context_name.as_str()
+        };
+        let mut local = llb::Local::new(name)
+            .shared_key_hint(name)
+            .follow_paths(self.follow_paths.iter().cloned())
+            .custom_name("[context] load build context");
+        if !self.inputs.context_excludes.is_empty() {
+            local = local.exclude_patterns(self.inputs.context_excludes.iter().cloned());
+        }
+        if let Some(session) = &self.inputs.session_id {
+            local = local.session_id(session);
+        }
+        let output = local.build();
+        self.context = Some(output.clone());
+        output
+    }
+
+    fn frontend(&mut self) -> Result<llb::Output, LowerError> {
+        if let Some(frontend) = &self.frontend {
+            return Ok(frontend.clone());
+        }
+        let reference = self
+            .inputs
+            .frontend_image
+            .as_ref()
+            .ok_or(LowerError::NoFrontendImage)?;
+        let output = llb::Image::new(reference)
+            .custom_name(format!("[frontend] {reference}"))
+            .build();
+        self.frontend = Some(output.clone());
+        Ok(output)
+    }
+
+    fn stage_result(&self, id: &StageId) -> Result<&LoweredStage, LowerError> {
+        self.stages
+            .get(id)
+            .ok_or_else(|| LowerError::StageOrder(id.clone()))
+    }
+
+    fn base(&self, stage: &Stage) -> Result<LoweredStage, LowerError> {
+        Ok(match &stage.base {
+            Base::Scratch => LoweredStage {
+                output: llb::Output::scratch(),
+                config: ImageConfig::default(),
+            },
+            Base::Stage(id) => self.stage_result(id)?.clone(),
+            Base::Image(reference) => {
+                let resolved = self
+                    .inputs
+                    .images
+                    .get(&(reference.clone(), stage.platform.clone()));
+                let mut image = llb::Image::new(reference)
+                    .platform(llb_platform(&stage.platform))
+                    .custom_name(format!("[{}] FROM {reference}", stage.id));
+                if let Some(digest) = resolved.and_then(|r| r.digest.as_ref()) {
+                    image = image.pinned(digest);
+                }
+                if let Some(mode) = self.inputs.resolve_mode {
+                    image = image.resolve_mode(mode);
+                }
+                LoweredStage {
+                    output: image.build(),
+                    config: resolved.map(|r| r.config.clone()).unwrap_or_default(),
+                }
+            }
+        })
+    }
+
+    /// The files a copy or read-only mount reads: an output and a path inside it.
+    fn source(&mut self, source: &FileSource) -> Result<(llb::Output, String), LowerError> {
+        Ok(match source {
+            FileSource::Context { path } => (self.context(), format!("/{path}")),
+            FileSource::Stage { stage, path } => {
+                (self.stage_result(stage)?.output.clone(), path.clone())
+            }
+            FileSource::Frontend { path } => (self.frontend()?, path.clone()),
+        })
+    }
+
+    fn stage(&mut self, stage: &Stage) -> Result<LoweredStage, LowerError> {
+        let base = self.base(stage)?;
+        let mut root = base.output;
+        let mut result = None;
+        let last = stage.steps.len().saturating_sub(1);
+        for (index, step) in stage.steps.iter().enumerate() {
+            match step {
+                Step::Run(run) => {
+                    let exec = self.run(stage, run, &root, &base.config, index == last)?;
+                    root = exec.root();
+                    if let (true, StageOutput::Mount(path)) = (index == last, &stage.output) {
+                        result = exec.mount(path);
+                    }
+                }
+                Step::Copy(copy) => root = self.copy(stage, copy, root)?,
+                Step::WriteFile(write) => root = self.write(stage, write, root)?,
+            }
+        }
+        Ok(LoweredStage {
+            output: result.unwrap_or(root),
+            config: base.config,
+        })
+    }
+
+    fn run(
+        &mut self,
+        stage: &Stage,
+        step: &RunStep,
+        root: &llb::Output,
+        image: &ImageConfig,
+        last: bool,
+    ) -> Result<llb::ExecState, LowerError> {
+        // The base image's environment first (PATH above all), then the step's own.
+        let mut env = env_to_map(&image.config.env);
+        env.entry("PATH".to_owned())
+            .or_insert_with(|| DEFAULT_PATH.to_owned());
+        env.extend(step.env.clone());
+        let mut exec = llb::Exec::new(step.args.iter().cloned())
+            .root(root.clone())
+            .cwd(&step.cwd)
+            .user(&step.user)
+            .envs(env)
+            .platform(llb_platform(&stage.platform))
+            .network(match step.network {
+                Network::Default => llb::NetMode::Sandbox,
+                Network::None => llb::NetMode::None,
+            })
+            .custom_name(&step.name);
+        for mount in &step.mounts {
+            exec = match mount {
+                Mount::ReadOnly { target, source } => {
+                    let (output, path) = self.source(source)?;
+                    let mut mount = llb::Mount::readonly(output, target);
+                    if path != "/" {
+                        mount = mount.selector(path);
+                    }
+                    exec.mount(mount)
+                }
+                Mount::Output { target, from } => {
+                    let start = match from {
+                        Some(id) => self.stage_result(id)?.output.clone(),
+                        None => llb::Output::scratch(),
+                    };
+                    exec.mount(llb::Mount::layer(start, target))
+                }
+                Mount::Cache {
+                    target,
+                    id,
+                    sharing,
+                } => exec.mount(llb::Mount::cache(target, id).sharing(match sharing {
+                    CacheSharing::Shared => llb::CacheSharing::Shared,
+                    CacheSharing::Private => llb::CacheSharing::Private,
+                    CacheSharing::Locked => llb::CacheSharing::Locked,
+                })),
+                Mount::SecretFile {
+                    target,
+                    id,
+                    required,
+                } => {
+                    let secret = llb::Secret::file(id, target);
+                    exec.secret(if *required { secret } else { secret.optional() })
+                }
+                Mount::SecretEnv { name, id, required } => {
+                    let secret = llb::Secret::env(id, name);
+                    exec.secret(if *required { secret } else { secret.optional() })
+                }
+                Mount::Ssh { required } => {
+                    let ssh = llb::SshMount::new("default");
+                    exec.ssh(if *required { ssh } else { ssh.optional() })
+                }
+                Mount::Tmpfs { target } => exec.mount(llb::Mount::tmpfs(target)),
+            };
+        }
+        if stage.ignore_cache {
+            exec = exec.ignore_cache();
+        }
+        if stage.export_cache && last {
+            exec = exec.export_cache(true);
+        }
+        Ok(exec.build()?)
+    }
+
+    fn copy(
+        &mut self,
+        stage: &Stage,
+        step: &CopyStep,
+        root: llb::Output,
+    ) -> Result<llb::Output, LowerError> {
+        let (source, path) = self.source(&step.from)?;
+        let mut copy = llb::Copy::new(source, path, &step.dest)
+            .dir_contents_only(step.contents_only)
+            .create_dest_path(true)
+            .follow_symlinks(true)
+            .allow_wildcard(true)
+            .allow_empty_wildcard(true);
+        if !step.include.is_empty() {
+            copy = copy.include_patterns(step.include.iter().cloned());
+        }
+        if !step.exclude.is_empty() {
+            copy = copy.exclude_patterns(step.exclude.iter().cloned());
+        }
+        if let Some(owner) = &step.owner {
+            copy = copy.owner(llb::Owner::parse(owner));
+        }
+        let mut op = llb::FileOp::new(root).copy(copy).custom_name(&step.name);
+        if stage.ignore_cache {
+            op = op.ignore_cache();
+        }
+        Ok(op.build()?)
+    }
+
+    fn write(
+        &mut self,
+        stage: &Stage,
+        step: &WriteFileStep,
+        root: llb::Output,
+    ) -> Result<llb::Output, LowerError> {
+        let parent = step.path.rsplit_once('/').map_or("/", |(dir, _)| dir);
+        let mut op = llb::FileOp::new(root)
+            .mkdir(
+                llb::Mkdir::new(if parent.is_empty() { "/" } else { parent }, 0o755)
+                    .make_parents(true),
+            )
+            .mkfile(llb::Mkfile::new(
+                &step.path,
+                step.mode,
+                step.contents.as_bytes().to_vec(),
+            ))
+            .custom_name(&step.name);
+        if stage.ignore_cache {
+            op = op.ignore_cache();
+        }
+        Ok(op.build()?)
+    }
+}

@@ -1,0 +1,53 @@
+//! Spec text → resolved services and the chosen target: shared by the CLI and the frontend.
+
+use std::collections::BTreeMap;
+
+use layercake_plan::{PlanError, ServiceSettings, services_from_spec};
+use layercake_spec::{Spec, SpecErrors};
+
+/// A parsed spec and its services with build args applied.
+pub struct LoadedSpec {
+    pub spec: Spec,
+    pub services: Vec<ServiceSettings>,
+}
+
+/// Parses and validates `text`, then expands `${...}` with `build_args`.
+pub fn load(
+    file_name: &str,
+    text: &str,
+    build_args: &BTreeMap<String, String>,
+) -> Result<LoadedSpec, SpecErrors> {
+    let spec = layercake_spec::parse(file_name, text)?;
+    let resolved = spec.resolve_args(build_args)?;
+    let services = services_from_spec(&resolved);
+    Ok(LoadedSpec { spec, services })
+}
+
+/// The service to build: the requested one, else `default:`, else the only service.
+pub fn choose_target(spec: &Spec, requested: Option<&str>) -> Result<String, PlanError> {
+    let names = || spec.service_names().map(str::to_owned).collect::<Vec<_>>();
+    match requested.filter(|t| !t.is_empty()) {
+        Some(target) if spec.service(target).is_some() => Ok(target.to_owned()),
+        Some(target) => Err(PlanError::UnknownTarget {
+            target: target.to_owned(),
+            services: names(),
+        }),
+        None => spec
+            .default_service()
+            .map(|service| service.name.value.clone())
+            .ok_or_else(|| PlanError::NoTarget { services: names() }),
+    }
+}
+
+/// `KEY=VALUE` flags to a map (a flag without `=` sets an empty value, as docker does not;
+/// we refuse it instead).
+pub fn parse_build_args(flags: &[String]) -> Result<BTreeMap<String, String>, String> {
+    flags
+        .iter()
+        .map(|flag| {
+            flag.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .ok_or_else(|| format!("--build-arg `{flag}` is not KEY=VALUE"))
+        })
+        .collect()
+}

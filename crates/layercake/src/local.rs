@@ -1,0 +1,296 @@
+//! The offline commands: `plan`, `llb`, `targets`, `check`. They read the spec and the context
+//! from disk; everything else is the same pipeline the frontend runs.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use buildkit_llb::Definition;
+use layercake_plan::{
+    Base, ContextFiles, FileSource, LowerInputs, Mount, Plan, PlanOptions, Platform, StageOutput,
+    Step, files_to_read, lint, lint_files, lower, plan,
+};
+
+use crate::cli::{BuildArgs, CheckArgs, Command, LlbArgs, SpecArg};
+use crate::load::{LoadedSpec, choose_target, load, parse_build_args};
+
+/// A failure of an offline command: the message for stderr.
+struct Failure(String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(error: E) -> Self {
+        Failure(error.to_string())
+    }
+}
+
+pub fn main(command: Command) -> ExitCode {
+    let result = match command {
+        Command::Plan(args) => plan_command(&args),
+        Command::Llb(args) => llb_command(&args),
+        Command::Targets(args) => targets_command(&args),
+        Command::Check(args) => check_command(&args),
+        Command::Frontend | Command::Probe(_) => Ok(ExitCode::SUCCESS),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Failure(message)) => {
+            eprintln!("{}", message.trim_end());
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn read_spec(path: &Path, build_args: &BTreeMap<String, String>) -> Result<LoadedSpec, Failure> {
+    let text =
+        std::fs::read(path).map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))?;
+    // Not UTF-8 is a spec error with a position, not an IO error: let the parser say where.
+    let text = String::from_utf8_lossy(&text);
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    load(&name, &text, build_args).map_err(|errors| {
+        let rendered: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        Failure(rendered.join("\n"))
+    })
+}
+
+fn context_dir(spec: &Path, context: Option<&PathBuf>) -> PathBuf {
+    context.cloned().unwrap_or_else(|| {
+        spec.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    })
+}
+
+/// Reads context files the planner asks for until it asks for nothing new.
+fn read_plan_files(
+    loaded: &LoadedSpec,
+    target: &str,
+    context: &Path,
+) -> Result<ContextFiles, Failure> {
+    let mut files = ContextFiles::new();
+    loop {
+        let wanted = files_to_read(&loaded.services, target, &files)?;
+        if wanted.is_empty() {
+            return Ok(files);
+        }
+        for path in wanted {
+            let contents = std::fs::read_to_string(context.join(&path)).map_err(|e| {
+                Failure(format!(
+                    "service `{target}`: cannot read `{path}` in the build context {}: {e}",
+                    context.display()
+                ))
+            })?;
+            files.insert(path, contents);
+        }
+    }
+}
+
+fn parse_platform(text: &str) -> Result<Platform, Failure> {
+    let parts: Vec<&str> = text.split('/').collect();
+    match parts.as_slice() {
+        [os, arch] | [os, arch, _] if !os.is_empty() && !arch.is_empty() => {
+            let variant = parts.get(2).map(|v| (*v).to_owned());
+            // BuildKit treats arm64/v8 as plain arm64.
+            let variant = variant.filter(|v| !(*arch == "arm64" && v == "v8"));
+            Ok(Platform {
+                os: (*os).to_owned(),
+                architecture: (*arch).to_owned(),
+                variant,
+            })
+        }
+        _ => Err(Failure(format!(
+            "--platform `{text}` is not os/arch[/variant]"
+        ))),
+    }
+}
+
+fn build_plan(args: &BuildArgs) -> Result<(LoadedSpec, Plan), Failure> {
+    let build_args = parse_build_args(&args.build_args)?;
+    let loaded = read_spec(&args.spec, &build_args)?;
+    let target = choose_target(&loaded.spec, args.target.as_deref())?;
+    let context = context_dir(&args.spec, args.context.as_ref());
+    let files = read_plan_files(&loaded, &target, &context)?;
+    let platform = parse_platform(&args.platform)?;
+    let plan = plan(
+        &loaded.services,
+        &target,
+        &files,
+        &PlanOptions::new(platform),
+    )?;
+    Ok((loaded, plan))
+}
+
+fn plan_command(args: &BuildArgs) -> Result<ExitCode, Failure> {
+    let (_, plan) = build_plan(args)?;
+    let text = if args.json {
+        serde_json::to_string_pretty(&plan)? + "\n"
+    } else {
+        render_plan(&plan)
+    };
+    std::io::stdout().write_all(text.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn llb_command(args: &LlbArgs) -> Result<ExitCode, Failure> {
+    let (_, plan) = build_plan(&args.build)?;
+    let inputs = LowerInputs {
+        context_name: "context".into(),
+        frontend_image: Some(args.frontend_image.clone()),
+        ..LowerInputs::default()
+    };
+    let lowered = lower(&plan, &inputs)?;
+    let definition = Definition::new(&lowered.output);
+    let mut stdout = std::io::stdout().lock();
+    if args.build.json {
+        stdout.write_all(definition.to_json_string().as_bytes())?;
+        stdout.write_all(b"\n")?;
+    } else {
+        stdout.write_all(&definition.encode_to_vec())?;
+    }
+    stdout.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn targets_command(args: &SpecArg) -> Result<ExitCode, Failure> {
+    let loaded = read_spec(&args.spec, &BTreeMap::new())?;
+    let default = loaded.spec.default_service().map(|s| s.name.value.clone());
+    let mut out = String::new();
+    for service in &loaded.spec.services {
+        let marker = if default.as_deref() == Some(service.name.value.as_str()) {
+            " (default)"
+        } else {
+            ""
+        };
+        let description = service
+            .description
+            .as_ref()
+            .map(|d| format!("  {}", d.value))
+            .unwrap_or_default();
+        let _ = writeln!(out, "{}{marker}{description}", service.name.value);
+    }
+    std::io::stdout().write_all(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check_command(args: &CheckArgs) -> Result<ExitCode, Failure> {
+    let loaded = read_spec(&args.spec, &BTreeMap::new())?;
+    let context = context_dir(&args.spec, args.context.as_ref());
+    let mut files = ContextFiles::new();
+    let mut wanted = lint_files(&loaded.services);
+    for service in &loaded.services {
+        wanted.extend(files_to_read(&loaded.services, &service.name, &files)?);
+    }
+    // Files that do not exist stay out of the map: the checks report them.
+    for path in wanted {
+        if let Ok(contents) = std::fs::read_to_string(context.join(&path)) {
+            files.insert(path, contents);
+        }
+    }
+    let findings = lint(&loaded.services, &files);
+    let mut out = String::new();
+    for finding in &findings {
+        let place = match (&finding.file, finding.line) {
+            (Some(file), Some(line)) => format!(" ({file}:{line})"),
+            (Some(file), None) => format!(" ({file})"),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "{:?} {} [{}]{place}: {}",
+            finding.severity, finding.rule, finding.service, finding.message
+        );
+    }
+    if findings.is_empty() {
+        let _ = writeln!(out, "{}: no problems found", args.spec.display());
+    }
+    std::io::stdout().write_all(out.as_bytes())?;
+    Ok(if findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn describe_source(source: &FileSource) -> String {
+    match source {
+        FileSource::Context { path } if path.is_empty() => "context".into(),
+        FileSource::Context { path } => format!("context:{path}"),
+        FileSource::Stage { stage, path } => format!("{stage}:{path}"),
+        FileSource::Frontend { path } => format!("frontend:{path}"),
+    }
+}
+
+/// The plan as a person reads it.
+pub fn render_plan(plan: &Plan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "service {} for {}", plan.service, plan.platform);
+    let _ = writeln!(out, "context: {}", plan.context.follow_paths.join(", "));
+    for stage in &plan.stages {
+        let base = match &stage.base {
+            Base::Scratch => "scratch".to_owned(),
+            Base::Image(reference) => reference.clone(),
+            Base::Stage(id) => id.to_string(),
+        };
+        let output = match &stage.output {
+            StageOutput::Root => String::new(),
+            StageOutput::Mount(path) => format!(", result: {path}"),
+        };
+        let _ = writeln!(
+            out,
+            "\nstage {} (from {base} on {}{output})\n  {}",
+            stage.id, stage.platform, stage.purpose
+        );
+        for step in &stage.steps {
+            let _ = writeln!(out, "  {}", step.name());
+            match step {
+                Step::Run(run) => {
+                    for mount in &run.mounts {
+                        let text = match mount {
+                            Mount::ReadOnly { target, source } => {
+                                format!("{target} <- {} (read-only)", describe_source(source))
+                            }
+                            Mount::Output { target, from } => format!(
+                                "{target} <- {} (writable)",
+                                from.as_ref().map_or("scratch".into(), ToString::to_string)
+                            ),
+                            Mount::Cache { target, id, .. } => format!("{target} cache {id}"),
+                            Mount::SecretFile { target, id, .. } => {
+                                format!("{target} secret {id}")
+                            }
+                            Mount::SecretEnv { name, id, .. } => format!("${name} secret {id}"),
+                            Mount::Ssh { .. } => "ssh agent".into(),
+                            Mount::Tmpfs { target } => format!("{target} tmpfs"),
+                        };
+                        let _ = writeln!(out, "      mount {text}");
+                    }
+                }
+                Step::Copy(copy) => {
+                    let _ = writeln!(
+                        out,
+                        "      {} -> {}{}",
+                        describe_source(&copy.from),
+                        copy.dest,
+                        if copy.include.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (only {})", copy.include.join(", "))
+                        }
+                    );
+                }
+                Step::WriteFile(write) => {
+                    let _ = writeln!(out, "      {} ({} bytes)", write.path, write.contents.len());
+                }
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nimage config:\n{}",
+        serde_json::to_string_pretty(&plan.image).unwrap_or_default()
+    );
+    out
+}
