@@ -1,0 +1,549 @@
+//! Drives the client and `serve` against a fake LLBBridge (a tonic server
+//! from buildkit-proto's `server` feature) over an in-memory duplex pipe.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use buildkit_frontend::{
+    BuildEnv, BuildError, Client, ImageResults, Outcome, Platform, PlatformImage, ResolveMode,
+    SourceLocation, SourceRange, Warning, caps, connect_io, serve,
+};
+use buildkit_proto::gateway::llb_bridge_server::{LlbBridge, LlbBridgeServer};
+use buildkit_proto::{apicaps, gateway, pb};
+use tokio_stream::StreamExt as _;
+use tonic::{Request, Response, Status};
+
+#[derive(Default)]
+struct Recorded {
+    solves: Vec<gateway::SolveRequest>,
+    reads: Vec<gateway::ReadFileRequest>,
+    warns: Vec<gateway::WarnRequest>,
+    returns: Vec<gateway::ReturnRequest>,
+    meta: Vec<gateway::ResolveSourceMetaRequest>,
+}
+
+#[derive(Clone, Default)]
+struct FakeBridge {
+    recorded: Arc<Mutex<Recorded>>,
+    files: BTreeMap<String, Vec<u8>>,
+}
+
+fn cap(id: &str, enabled: bool) -> apicaps::ApiCap {
+    apicaps::ApiCap {
+        id: id.into(),
+        enabled,
+        ..Default::default()
+    }
+}
+
+#[tonic::async_trait]
+impl LlbBridge for FakeBridge {
+    async fn resolve_image_config(
+        &self,
+        request: Request<gateway::ResolveImageConfigRequest>,
+    ) -> Result<Response<gateway::ResolveImageConfigResponse>, Status> {
+        let r = request.into_inner();
+        Ok(Response::new(gateway::ResolveImageConfigResponse {
+            digest: "sha256:cfg".into(),
+            config: format!(
+                "{}|{}",
+                r.resolve_mode,
+                r.platform.unwrap_or_default().architecture
+            )
+            .into_bytes(),
+            r#ref: String::new(),
+        }))
+    }
+
+    async fn resolve_source_meta(
+        &self,
+        request: Request<gateway::ResolveSourceMetaRequest>,
+    ) -> Result<Response<gateway::ResolveSourceMetaResponse>, Status> {
+        let r = request.into_inner();
+        self.recorded.lock().unwrap().meta.push(r.clone());
+        Ok(Response::new(gateway::ResolveSourceMetaResponse {
+            source: Some(pb::SourceOp {
+                identifier: "docker-image://docker.io/library/python:3.12-slim".into(),
+                attrs: BTreeMap::new(),
+            }),
+            image: Some(gateway::ResolveSourceImageResponse {
+                digest: "sha256:meta".into(),
+                config: b"{}".to_vec(),
+                attestation_chain: None,
+            }),
+            ..Default::default()
+        }))
+    }
+
+    async fn solve(
+        &self,
+        request: Request<gateway::SolveRequest>,
+    ) -> Result<Response<gateway::SolveResponse>, Status> {
+        let mut recorded = self.recorded.lock().unwrap();
+        recorded.solves.push(request.into_inner());
+        let id = format!("ref-{}", recorded.solves.len());
+        Ok(Response::new(gateway::SolveResponse {
+            r#ref: String::new(),
+            result: Some(gateway::Result {
+                result: Some(gateway::result::Result::Ref(gateway::Ref { id, def: None })),
+                ..Default::default()
+            }),
+        }))
+    }
+
+    async fn read_file(
+        &self,
+        request: Request<gateway::ReadFileRequest>,
+    ) -> Result<Response<gateway::ReadFileResponse>, Status> {
+        let r = request.into_inner();
+        self.recorded.lock().unwrap().reads.push(r.clone());
+        let Some(data) = self.files.get(&r.file_path) else {
+            return Err(Status::unknown(format!(
+                "open {}: no such file or directory",
+                r.file_path
+            )));
+        };
+        let data = match r.range {
+            Some(range) => {
+                let start = usize::try_from(range.offset).unwrap();
+                let end = start + usize::try_from(range.length).unwrap();
+                data[start..end.min(data.len())].to_vec()
+            }
+            None => data.clone(),
+        };
+        Ok(Response::new(gateway::ReadFileResponse { data }))
+    }
+
+    async fn read_dir(
+        &self,
+        _: Request<gateway::ReadDirRequest>,
+    ) -> Result<Response<gateway::ReadDirResponse>, Status> {
+        Err(Status::unimplemented("read_dir"))
+    }
+
+    async fn stat_file(
+        &self,
+        _: Request<gateway::StatFileRequest>,
+    ) -> Result<Response<gateway::StatFileResponse>, Status> {
+        Err(Status::unimplemented("stat_file"))
+    }
+
+    async fn evaluate(
+        &self,
+        _: Request<gateway::EvaluateRequest>,
+    ) -> Result<Response<gateway::EvaluateResponse>, Status> {
+        Ok(Response::new(gateway::EvaluateResponse {}))
+    }
+
+    async fn ping(
+        &self,
+        _: Request<gateway::PingRequest>,
+    ) -> Result<Response<gateway::PongResponse>, Status> {
+        Ok(Response::new(gateway::PongResponse {
+            frontend_api_caps: vec![
+                cap(caps::FRONTEND_INPUTS, true),
+                cap(caps::SOURCE_META_RESOLVER, true),
+                cap(caps::WARNINGS, false),
+            ],
+            llb_caps: vec![cap(caps::MERGE_OP, true), cap(caps::DIFF_OP, false)],
+            workers: vec![],
+        }))
+    }
+
+    async fn r#return(
+        &self,
+        request: Request<gateway::ReturnRequest>,
+    ) -> Result<Response<gateway::ReturnResponse>, Status> {
+        let mut recorded = self.recorded.lock().unwrap();
+        if !recorded.returns.is_empty() {
+            return Err(Status::failed_precondition("gateway result is already set"));
+        }
+        recorded.returns.push(request.into_inner());
+        Ok(Response::new(gateway::ReturnResponse {}))
+    }
+
+    async fn inputs(
+        &self,
+        _: Request<gateway::InputsRequest>,
+    ) -> Result<Response<gateway::InputsResponse>, Status> {
+        Ok(Response::new(gateway::InputsResponse {
+            definitions: BTreeMap::from([("dockerfile".to_string(), pb::Definition::default())]),
+        }))
+    }
+
+    async fn warn(
+        &self,
+        request: Request<gateway::WarnRequest>,
+    ) -> Result<Response<gateway::WarnResponse>, Status> {
+        self.recorded
+            .lock()
+            .unwrap()
+            .warns
+            .push(request.into_inner());
+        Ok(Response::new(gateway::WarnResponse {}))
+    }
+}
+
+/// Serves `fake` on one end of an in-memory pipe; returns the other end's channel.
+async fn start(fake: FakeBridge) -> tonic::transport::Channel {
+    let (client_io, server_io) = tokio::io::duplex(1 << 16);
+    // Never-ending incoming stream: the server must not shut down after the
+    // single connection is accepted.
+    let incoming =
+        tokio_stream::once(Ok::<_, std::io::Error>(server_io)).chain(tokio_stream::pending());
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .serve_with_incoming(LlbBridgeServer::new(fake), incoming),
+    );
+    connect_io(client_io).await.unwrap()
+}
+
+fn env(opts: &[&str]) -> BuildEnv {
+    BuildEnv::from_vars(
+        opts.iter()
+            .enumerate()
+            .map(|(i, o)| (format!("BUILDKIT_FRONTEND_OPT_{i}"), o.to_string()))
+            .chain([("BUILDKIT_SESSION_ID".to_string(), "sess".to_string())]),
+    )
+    .unwrap()
+}
+
+fn definition() -> pb::Definition {
+    pb::Definition {
+        def: vec![b"op".to_vec()],
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn ping_records_enabled_caps_only() {
+    let mut client = Client::new(start(FakeBridge::default()).await, env(&[]));
+    assert!(!client.has_gateway_cap(caps::FRONTEND_INPUTS));
+    client.ping().await.unwrap();
+    assert!(client.has_gateway_cap(caps::FRONTEND_INPUTS));
+    assert!(
+        !client.has_gateway_cap(caps::WARNINGS),
+        "disabled caps are absent"
+    );
+    assert!(client.has_llb_cap(caps::MERGE_OP));
+    assert!(!client.has_llb_cap(caps::DIFF_OP));
+    assert!(
+        !client.has_llb_cap(caps::FRONTEND_INPUTS),
+        "gateway and LLB caps are separate"
+    );
+    assert_eq!(client.env().session_id, "sess");
+}
+
+#[tokio::test]
+async fn solve_passes_cache_imports() {
+    let fake = FakeBridge::default();
+    let client = Client::new(
+        start(fake.clone()).await,
+        env(&[
+            r#"cache-imports=[{"Type":"registry","Attrs":{"ref":"reg.example/app:cache"}}]"#,
+            "cache-from=reg.example/old:cache",
+        ]),
+    );
+    let imports = client.opts().cache_imports().unwrap();
+    let solved = client.solve(definition(), &imports, true).await.unwrap();
+    assert_eq!(solved.id, "ref-1");
+
+    let recorded = fake.recorded.lock().unwrap();
+    let request = &recorded.solves[0];
+    assert_eq!(
+        request.definition.as_ref().unwrap().def,
+        vec![b"op".to_vec()]
+    );
+    assert!(request.allow_result_return);
+    assert!(request.allow_result_array_ref);
+    assert!(request.evaluate);
+    let got: Vec<(&str, &str)> = request
+        .cache_imports
+        .iter()
+        .map(|c| (c.r#type.as_str(), c.attrs["ref"].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("registry", "reg.example/app:cache"),
+            ("registry", "reg.example/old:cache")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn read_file_whole_ranged_and_missing() {
+    let fake = FakeBridge {
+        files: BTreeMap::from([(
+            "layercake.yaml".to_string(),
+            b"# syntax=x\nservices: {}\n".to_vec(),
+        )]),
+        ..FakeBridge::default()
+    };
+    let client = Client::new(start(fake.clone()).await, env(&[]));
+    let whole = client
+        .read_file("ref-1", "layercake.yaml", None)
+        .await
+        .unwrap();
+    assert_eq!(whole, b"# syntax=x\nservices: {}\n");
+    let part = client
+        .read_file("ref-1", "layercake.yaml", Some((2, 6)))
+        .await
+        .unwrap();
+    assert_eq!(part, b"syntax");
+    let missing = client
+        .read_file("ref-1", ".dockerignore", None)
+        .await
+        .unwrap_err();
+    assert!(missing.is_not_found(), "{missing}");
+    let other = client.stat_file("ref-1", "x").await.unwrap_err();
+    assert!(!other.is_not_found());
+
+    let reads = &fake.recorded.lock().unwrap().reads;
+    assert_eq!(reads[0].r#ref, "ref-1");
+    assert_eq!(
+        reads[1].range,
+        Some(gateway::FileRange {
+            offset: 2,
+            length: 6
+        })
+    );
+}
+
+#[tokio::test]
+async fn resolve_warn_and_inputs() {
+    let fake = FakeBridge::default();
+    let mut client = Client::new(start(fake.clone()).await, env(&[]));
+    let arm = Platform::parse("linux/arm64").unwrap();
+
+    // Before Ping no cap is known: ResolveImageConfig is used.
+    let img = client
+        .resolve_image(
+            "python:3.12",
+            Some(&arm),
+            ResolveMode::Pull,
+            "[internal] load",
+        )
+        .await
+        .unwrap();
+    assert_eq!(img.digest, "sha256:cfg");
+    assert_eq!(img.config, b"pull|arm64");
+    assert_eq!(img.reference, "python:3.12");
+
+    client.ping().await.unwrap();
+    let img = client
+        .resolve_image(
+            "docker.io/library/python:3.12-slim",
+            Some(&arm),
+            ResolveMode::Default,
+            "load",
+        )
+        .await
+        .unwrap();
+    assert_eq!(img.digest, "sha256:meta");
+    assert_eq!(img.reference, "docker.io/library/python:3.12-slim");
+    {
+        let meta = &fake.recorded.lock().unwrap().meta[0];
+        assert_eq!(
+            meta.source.as_ref().unwrap().identifier,
+            "docker-image://docker.io/library/python:3.12-slim"
+        );
+        assert_eq!(meta.platform.as_ref().unwrap().architecture, "arm64");
+        assert_eq!(meta.resolve_mode, "default");
+    }
+
+    client
+        .warn(&Warning {
+            vertex: "sha256:v".into(),
+            level: 1,
+            short: "unpinned image".into(),
+            detail: vec!["pin it".into()],
+            url: String::new(),
+            location: Some(SourceLocation {
+                filename: "layercake.yaml".into(),
+                data: b"a\nb\n".to_vec(),
+                language: "yaml".into(),
+                ranges: vec![SourceRange::line(2)],
+            }),
+        })
+        .await
+        .unwrap();
+    {
+        let warn = &fake.recorded.lock().unwrap().warns[0];
+        assert_eq!(warn.short, b"unpinned image");
+        assert_eq!(warn.detail, vec![b"pin it".to_vec()]);
+        assert_eq!(warn.info.as_ref().unwrap().filename, "layercake.yaml");
+        assert_eq!(warn.ranges[0].start.unwrap().line, 2);
+    }
+
+    let inputs = client.inputs().await.unwrap();
+    assert!(inputs.contains_key("dockerfile"));
+}
+
+fn returned(fake: &FakeBridge) -> gateway::ReturnRequest {
+    let recorded = fake.recorded.lock().unwrap();
+    assert_eq!(recorded.returns.len(), 1, "exactly one Return");
+    recorded.returns[0].clone()
+}
+
+#[tokio::test]
+async fn serve_returns_single_platform_result() {
+    let fake = FakeBridge::default();
+    let channel = start(fake.clone()).await;
+    let outcome = serve(
+        channel,
+        Ok(env(&["target=api"])),
+        |client: Client| async move {
+            assert!(
+                client.has_gateway_cap(caps::FRONTEND_INPUTS),
+                "serve pings first"
+            );
+            let solved = client.solve(definition(), &[], false).await?;
+            let mut results = ImageResults::new(client.opts().multi_platform()?);
+            results
+                .add(PlatformImage {
+                    platform: Platform::parse("linux/amd64").unwrap(),
+                    reference: solved,
+                    config: br#"{"architecture":"amd64","os":"linux"}"#.to_vec(),
+                    ..PlatformImage::default()
+                })
+                .map_err(|e| BuildError::new(e.to_string()))?;
+            results.finish().map_err(|e| BuildError::new(e.to_string()))
+        },
+    )
+    .await;
+    assert!(matches!(outcome, Outcome::Returned), "{outcome:?}");
+    assert_eq!(outcome.exit_code(), std::process::ExitCode::SUCCESS);
+
+    let ret = returned(&fake);
+    assert!(ret.error.is_none());
+    let result = ret.result.unwrap();
+    let Some(gateway::result::Result::Ref(r)) = result.result else {
+        panic!("expected one ref, got {:?}", result.result);
+    };
+    assert_eq!(r.id, "ref-1");
+    assert_eq!(
+        result.metadata["containerimage.config"],
+        br#"{"architecture":"amd64","os":"linux"}"#
+    );
+    assert!(result.metadata.contains_key("refs.platforms"));
+}
+
+#[tokio::test]
+async fn serve_returns_multi_platform_result() {
+    let fake = FakeBridge::default();
+    let channel = start(fake.clone()).await;
+    let opts = ["platform=linux/amd64,linux/arm64/v8"];
+    let outcome = serve(channel, Ok(env(&opts)), |client: Client| async move {
+        let mut results = ImageResults::new(client.opts().multi_platform()?);
+        for platform in client.opts().platforms()? {
+            let solved = client.solve(definition(), &[], false).await?;
+            let config = format!(r#"{{"architecture":"{}"}}"#, platform.architecture).into_bytes();
+            results
+                .add(PlatformImage {
+                    platform,
+                    reference: solved,
+                    config,
+                    ..PlatformImage::default()
+                })
+                .map_err(|e| BuildError::new(e.to_string()))?;
+        }
+        results.finish().map_err(|e| BuildError::new(e.to_string()))
+    })
+    .await;
+    assert!(matches!(outcome, Outcome::Returned), "{outcome:?}");
+
+    let result = returned(&fake).result.unwrap();
+    let Some(gateway::result::Result::Refs(map)) = result.result else {
+        panic!("expected a ref map, got {:?}", result.result);
+    };
+    assert_eq!(map.refs["linux/amd64"].id, "ref-1");
+    assert_eq!(map.refs["linux/arm64"].id, "ref-2");
+    assert_eq!(
+        result.metadata["containerimage.config/linux/arm64"],
+        br#"{"architecture":"arm64"}"#
+    );
+    let platforms: serde_json::Value =
+        serde_json::from_slice(&result.metadata["refs.platforms"]).unwrap();
+    assert_eq!(platforms["platforms"][1]["id"], "linux/arm64");
+    assert_eq!(
+        platforms["platforms"][1]["platform"]["architecture"],
+        "arm64"
+    );
+}
+
+#[tokio::test]
+async fn serve_returns_handler_error() {
+    let fake = FakeBridge::default();
+    let channel = start(fake.clone()).await;
+    let outcome = serve(channel, Ok(env(&[])), |_client: Client| async move {
+        Err::<buildkit_frontend::FrontendResult, _>(
+            BuildError::new("unknown service \"apx\"; did you mean \"api\"?").with_location(
+                SourceLocation {
+                    filename: "layercake.yaml".into(),
+                    data: b"services:\n  apx: {}\n".to_vec(),
+                    language: "yaml".into(),
+                    ranges: vec![SourceRange::line(2)],
+                },
+            ),
+        )
+    })
+    .await;
+    let Outcome::ReturnedError(err) = &outcome else {
+        panic!("expected a returned error, got {outcome:?}");
+    };
+    assert!(err.message.contains("apx"));
+    assert_eq!(outcome.exit_code(), std::process::ExitCode::SUCCESS);
+
+    let ret = returned(&fake);
+    assert!(ret.result.is_none());
+    let status = ret.error.unwrap();
+    assert_eq!(status.code, tonic::Code::Unknown as i32);
+    assert_eq!(
+        status.message,
+        "unknown service \"apx\"; did you mean \"api\"?"
+    );
+    assert_eq!(status.details.len(), 1);
+    assert_eq!(
+        status.details[0].type_url,
+        "github.com/moby/buildkit/errdefs.Source+json"
+    );
+}
+
+#[tokio::test]
+async fn serve_returns_environment_error_without_calling_handler() {
+    let fake = FakeBridge::default();
+    let channel = start(fake.clone()).await;
+    let bad_env = BuildEnv::from_vars([("BUILDKIT_FRONTEND_OPT_0", "no-equals-sign")]);
+    let outcome = serve(channel, bad_env, |_client: Client| async move {
+        panic!("handler must not run with a broken environment")
+    })
+    .await;
+    assert!(matches!(outcome, Outcome::ReturnedError(_)), "{outcome:?}");
+    let status = returned(&fake).error.unwrap();
+    assert_eq!(status.code, tonic::Code::InvalidArgument as i32);
+    assert!(
+        status.message.contains("BUILDKIT_FRONTEND_OPT_0"),
+        "{}",
+        status.message
+    );
+}
+
+#[tokio::test]
+async fn second_return_is_reported() {
+    let fake = FakeBridge::default();
+    let client = Client::new(start(fake.clone()).await, env(&[]));
+    client
+        .return_result(buildkit_frontend::FrontendResult::metadata_only())
+        .await
+        .unwrap();
+    let err = client
+        .return_error(&BuildError::new("late"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.status().unwrap().code(),
+        tonic::Code::FailedPrecondition
+    );
+}
