@@ -41,6 +41,13 @@ pub enum ErrorKind {
         context: String,
         reason: String,
     },
+    #[error("the spec has no services")]
+    NoServices,
+    #[error(
+        "invalid service name `{name}`: service names are `--target` names, so they must match \
+         `^[a-z][a-z0-9_-]{{0,62}}$`"
+    )]
+    InvalidServiceName { name: String },
     #[error("service `{service}` must have exactly one of `python` or `node`, {found}")]
     ServiceKind {
         service: String,

@@ -212,6 +212,24 @@ impl Checker<'_> {
         SpecError::new(self.file, Some(location), kind).with_snippet(self.text, 1)
     }
 
+    /// Narrows a value's location to where `needle` sits in its line (when it is on that line),
+    /// and how wide it is; otherwise the value's start.
+    fn find_in_line(&self, location: Location, needle: &str) -> (Location, usize) {
+        let index = usize::try_from(location.line.saturating_sub(1)).unwrap_or(usize::MAX);
+        let start = usize::try_from(location.column.saturating_sub(1)).unwrap_or(0);
+        let found = self.text.lines().nth(index).and_then(|line| {
+            let chars: Vec<char> = line.chars().collect();
+            let rest: String = chars.get(start..)?.iter().collect();
+            let at = rest.find(needle).filter(|_| !needle.is_empty())?;
+            let column = start + rest[..at].chars().count() + 1;
+            Some((u32::try_from(column).ok()?, needle.chars().count()))
+        });
+        match found {
+            Some((column, width)) => (Location::new(location.line, column), width),
+            None => (location, 1),
+        }
+    }
+
     fn wrong_type(&mut self, node: &Node, key: &str, ctx: &Ctx, expected: &'static str) {
         self.report(
             node,
@@ -661,6 +679,7 @@ impl Checker<'_> {
         }
         match fields.get("services") {
             Some(services) => spec.services = self.services(services, fields.key("services")),
+            None if misspelt(root, &["services"]) => {}
             None => self.errors.push(
                 self.at_location(
                     root.location,
@@ -731,28 +750,24 @@ impl Checker<'_> {
         if fields.entries.is_empty() {
             self.report_help(
                 key.unwrap_or(node),
-                ErrorKind::InvalidValue {
-                    key: "services".to_owned(),
-                    context: top.describe(),
-                    reason: "there are no services".to_owned(),
-                },
+                ErrorKind::NoServices,
                 "add at least one service, like `api: { python: { version: \"3.12\" } }`",
             );
         }
         let mut services = Vec::new();
         for (name, key, value) in fields.entries {
-            if let Err(reason) = check_service_name(name) {
-                let kind = ErrorKind::InvalidValue {
-                    key: "services".to_owned(),
-                    context: top.describe(),
-                    reason,
+            if !is_service_name(name) {
+                let kind = ErrorKind::InvalidServiceName {
+                    name: name.to_owned(),
                 };
                 let lower = name.to_ascii_lowercase().replace(['.', ' '], "-");
-                if lower != name && check_service_name(&lower).is_ok() {
+                if lower != name && is_service_name(&lower) {
                     self.report_help(key, kind, format!("try `{lower}`"));
                 } else {
                     self.report(key, kind);
                 }
+                // Still check what is inside, so one run reports everything.
+                let _ = self.service(name, key, value);
                 continue;
             }
             if let Some(service) = self.service(name, key, value) {
@@ -790,6 +805,7 @@ impl Checker<'_> {
         let kind = match (fields.get("python"), fields.get("node")) {
             (Some(python), None) => self.python(python, &ctx, &base).map(ServiceKind::Python),
             (None, Some(node)) => self.node(node, &ctx, &base).map(ServiceKind::Node),
+            (None, None) if misspelt(node, &["python", "node"]) => None,
             (None, None) => {
                 self.report_help(
                     key,
@@ -1588,39 +1604,54 @@ impl Checker<'_> {
         let mut spec = spec.clone();
         let declared = spec.args.clone();
         let mut found = Vec::new();
-        crate::resolve::for_each_interpolated(&mut spec, &mut |value, context| match pieces(
-            &value.value,
-        ) {
-            Err(reason) => found.push((
-                value.location,
-                ErrorKind::Interpolation {
-                    context: context.to_owned(),
-                    reason,
-                },
-            )),
-            Ok(pieces) => {
-                for piece in pieces {
-                    if let Piece::Arg {
-                        name,
-                        default: None,
-                    } = piece
-                        && !declared.contains_key(name)
-                    {
-                        found.push((
-                            value.location,
-                            ErrorKind::UndeclaredArg {
-                                name: name.to_owned(),
-                                context: context.to_owned(),
-                                suggestion: closest(name, declared.keys().map(String::as_str)),
-                            },
-                        ));
+        crate::resolve::for_each_interpolated(&mut spec, &mut |value, context| {
+            match pieces(&value.value) {
+                Err(reason) => {
+                    // Underline from the bad `${` to the end of its line.
+                    let needle = value.value.find("${").map_or_else(String::new, |i| {
+                        value.value[i..]
+                            .chars()
+                            .take_while(|c| *c != '\n')
+                            .collect()
+                    });
+                    let kind = ErrorKind::Interpolation {
+                        context: context.to_owned(),
+                        reason,
+                    };
+                    found.push((value.location, kind, needle));
+                }
+                Ok(pieces) => {
+                    for piece in pieces {
+                        let Piece::Arg {
+                            name,
+                            default: None,
+                        } = piece
+                        else {
+                            continue;
+                        };
+                        if declared.contains_key(name) {
+                            continue;
+                        }
+                        let kind = ErrorKind::UndeclaredArg {
+                            name: name.to_owned(),
+                            context: context.to_owned(),
+                            suggestion: closest(name, declared.keys().map(String::as_str)),
+                        };
+                        found.push((value.location, kind, format!("${{{name}}}")));
                     }
                 }
             }
         });
-        for (location, kind) in found {
+        let mut seen = std::collections::BTreeSet::new();
+        for (location, kind, needle) in found {
+            // A defaulted `builder_image` is a copy of `image`: report the place once.
+            if !seen.insert((location, needle.clone())) {
+                continue;
+            }
             let undeclared = matches!(kind, ErrorKind::UndeclaredArg { .. });
-            let mut error = self.at_location(location, kind);
+            let (location, width) = self.find_in_line(location, &needle);
+            let mut error =
+                SpecError::new(self.file, Some(location), kind).with_snippet(self.text, width);
             if undeclared {
                 error = error
                     .with_help("declare it under `args:`, or give a default: `${NAME:-default}`");
@@ -1641,6 +1672,20 @@ fn move_out_hint(key: &str, section: &str) -> Option<String> {
         .then(|| format!("`{key}` is a service key: move it out of `{section}:`, one level up"))
 }
 
+/// Whether `node` has a key that is a near miss for one of `wanted` (already reported as an
+/// unknown key with a "did you mean"), so the missing key need not be reported too.
+fn misspelt(node: &Node, wanted: &[&str]) -> bool {
+    let Value::Map(map) = &node.value else {
+        return false;
+    };
+    map.iter().any(|(k, _)| match &k.value {
+        Value::Str(key) => {
+            !wanted.contains(&key.as_str()) && closest(key, wanted.iter().copied()).is_some()
+        }
+        _ => false,
+    })
+}
+
 /// The most similar candidate, if any is close enough to be a likely typo.
 fn closest<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> Option<String> {
     candidates
@@ -1651,19 +1696,11 @@ fn closest<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> Option<
 }
 
 /// `--target` names: `^[a-z][a-z0-9_-]{0,62}$`.
-fn check_service_name(name: &str) -> Result<(), String> {
+fn is_service_name(name: &str) -> bool {
     let mut chars = name.chars();
-    let valid = chars.next().is_some_and(|c| c.is_ascii_lowercase())
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
-        && name.len() <= 63;
-    if valid {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{name}` is not a service name: it must start with a lowercase letter and hold only \
-             lowercase letters, digits, `_` and `-` (at most 63), as it is a `--target`"
-        ))
-    }
+        && name.len() <= 63
 }
 
 /// Digits and dots, one to three parts: `3`, `3.11`, `3.11.9`.
@@ -1710,12 +1747,12 @@ mod tests {
 
     #[test]
     fn service_names() {
-        assert!(check_service_name("api").is_ok());
-        assert!(check_service_name("web-2_x").is_ok());
-        assert!(check_service_name(&format!("a{}", "b".repeat(62))).is_ok());
-        assert!(check_service_name(&format!("a{}", "b".repeat(63))).is_err());
+        assert!(is_service_name("api"));
+        assert!(is_service_name("web-2_x"));
+        assert!(is_service_name(&format!("a{}", "b".repeat(62))));
+        assert!(!is_service_name(&format!("a{}", "b".repeat(63))));
         for bad in ["", "Api", "1api", "-api", "api.v2", "api v2", "ápi"] {
-            assert!(check_service_name(bad).is_err(), "{bad}");
+            assert!(!is_service_name(bad), "{bad}");
         }
     }
 
