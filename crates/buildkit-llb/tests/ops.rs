@@ -1,12 +1,15 @@
 //! Every op kind encodes the fields BuildKit expects: decode the marshalled bytes with the
 //! `pb` types and check them.
 
+// Test helpers outside #[test] fns may unwrap and panic too: a failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 
 use buildkit_llb::pb;
 use buildkit_llb::{
-    CacheSharing, Copy, Definition, Diff, Differ, Exec, FileOp, Git, Http, Image, LlbError,
-    Local, Merge, Mkdir, Mkfile, Mount, NetMode, Output, Owner, Platform, ResolveMode, Rm, Secret,
+    CacheSharing, Copy, Definition, Diff, Differ, Exec, FileOp, Git, Http, Image, LlbError, Local,
+    Merge, Mkdir, Mkfile, Mount, NetMode, Output, Owner, Platform, ResolveMode, Rm, Secret,
     SecurityMode, SshMount, UserRef,
 };
 use prost::Message as _;
@@ -37,14 +40,21 @@ fn file(op: &pb::Op) -> &pb::FileOp {
 }
 
 fn attrs(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// The caps recorded in the metadata of the op producing `output`.
 fn op_caps(output: &Output) -> Vec<String> {
     let definition = Definition::new(output);
     let digest = output.digest().unwrap().to_string();
-    definition.as_pb().metadata[&digest].caps.keys().cloned().collect()
+    definition.as_pb().metadata[&digest]
+        .caps
+        .keys()
+        .cloned()
+        .collect()
 }
 
 fn amd64() -> Platform {
@@ -55,10 +65,16 @@ fn amd64() -> Platform {
 fn image_source_fields() {
     let out = Image::new("python:3.11-slim").platform(amd64()).build();
     let op = decode(&out);
-    assert_eq!(source(&op).identifier, "docker-image://docker.io/library/python:3.11-slim");
+    assert_eq!(
+        source(&op).identifier,
+        "docker-image://docker.io/library/python:3.11-slim"
+    );
     assert!(source(&op).attrs.is_empty());
     assert_eq!(op.platform, Some(amd64().to_pb()));
-    assert_eq!(op.constraints, Some(pb::WorkerConstraints { filter: vec![] }));
+    assert_eq!(
+        op.constraints,
+        Some(pb::WorkerConstraints { filter: vec![] })
+    );
     assert!(op.inputs.is_empty());
     assert_eq!(op_caps(&out), ["source.image"]);
 
@@ -70,7 +86,10 @@ fn image_source_fields() {
         .checksum("sha256:abcd")
         .build();
     let op = decode(&pinned);
-    assert_eq!(source(&op).identifier, "docker-image://ghcr.io/acme/base:1@sha256:0123");
+    assert_eq!(
+        source(&op).identifier,
+        "docker-image://ghcr.io/acme/base:1@sha256:0123"
+    );
     assert_eq!(
         source(&op).attrs,
         attrs(&[
@@ -90,9 +109,20 @@ fn image_source_fields() {
             "source.image.resolvemode"
         ]
     );
-    let local = decode(&Image::new("alpine").resolve_mode(ResolveMode::PreferLocal).build());
-    assert_eq!(source(&local).attrs, attrs(&[("image.resolvemode", "local")]));
-    let default = decode(&Image::new("alpine").resolve_mode(ResolveMode::Default).build());
+    let local = decode(
+        &Image::new("alpine")
+            .resolve_mode(ResolveMode::PreferLocal)
+            .build(),
+    );
+    assert_eq!(
+        source(&local).attrs,
+        attrs(&[("image.resolvemode", "local")])
+    );
+    let default = decode(
+        &Image::new("alpine")
+            .resolve_mode(ResolveMode::Default)
+            .build(),
+    );
     assert!(source(&default).attrs.is_empty());
 }
 
@@ -102,7 +132,10 @@ fn image_references_normalise_like_docker() {
         ("alpine", "docker.io/library/alpine:latest"),
         ("python:3.11-slim", "docker.io/library/python:3.11-slim"),
         ("acme/app", "docker.io/acme/app:latest"),
-        ("index.docker.io/library/node:18", "docker.io/library/node:18"),
+        (
+            "index.docker.io/library/node:18",
+            "docker.io/library/node:18",
+        ),
         ("localhost:5000/app", "localhost:5000/app:latest"),
         ("localhost/app:v1", "localhost/app:v1"),
         ("ghcr.io/acme/app@sha256:ab", "ghcr.io/acme/app@sha256:ab"),
@@ -171,7 +204,10 @@ fn local_source_fields() {
         ]
     );
 
-    let bare = Local::new("dockerfile").unique_id("u1").differ(Differ::Metadata, false).build();
+    let bare = Local::new("dockerfile")
+        .unique_id("u1")
+        .differ(Differ::Metadata, false)
+        .build();
     let op = decode(&bare);
     assert_eq!(
         source(&op).attrs,
@@ -190,7 +226,10 @@ fn git_source_fields() {
         .skip_submodules()
         .build();
     let op = decode(&out);
-    assert_eq!(source(&op).identifier, "git://github.com/moby/buildkit.git#v0.11.6:docs");
+    assert_eq!(
+        source(&op).identifier,
+        "git://github.com/moby/buildkit.git#v0.11.6:docs"
+    );
     assert_eq!(
         source(&op).attrs,
         attrs(&[
@@ -215,13 +254,25 @@ fn git_source_fields() {
     }
 
     let ssh = decode(&Git::new("git@github.com:moby/buildkit.git").build());
-    assert_eq!(source(&ssh).identifier, "git://github.com/moby/buildkit.git");
+    assert_eq!(
+        source(&ssh).identifier,
+        "git://github.com/moby/buildkit.git"
+    );
     assert_eq!(source(&ssh).attrs["git.mountsshsock"], "default");
-    assert_eq!(source(&ssh).attrs["git.fullurl"], "git@github.com:moby/buildkit.git");
+    assert_eq!(
+        source(&ssh).attrs["git.fullurl"],
+        "git@github.com:moby/buildkit.git"
+    );
 
     let schemeless = decode(&Git::new("github.com/acme/app").reference("main").build());
-    assert_eq!(source(&schemeless).identifier, "git://github.com/acme/app#main");
-    assert_eq!(source(&schemeless).attrs["git.fullurl"], "https://github.com/acme/app");
+    assert_eq!(
+        source(&schemeless).identifier,
+        "git://github.com/acme/app#main"
+    );
+    assert_eq!(
+        source(&schemeless).attrs["git.fullurl"],
+        "https://github.com/acme/app"
+    );
 }
 
 #[test]
@@ -246,7 +297,12 @@ fn http_source_fields() {
     );
     assert_eq!(
         op_caps(&out),
-        ["soruce.http.uidgid", "source.http", "source.http.checksum", "source.http.perm"]
+        [
+            "soruce.http.uidgid",
+            "source.http",
+            "source.http.checksum",
+            "source.http.perm"
+        ]
     );
 }
 
@@ -265,12 +321,19 @@ fn exec_fields_mounts_and_outputs() {
         .extra_host("db", "10.0.0.2")
         .valid_exit_codes([0, 3])
         .mount(Mount::layer(deps.clone(), "/out"))
-        .mount(Mount::readonly(ctx.clone(), "/src/requirements.txt").selector("backend/requirements.txt"))
+        .mount(
+            Mount::readonly(ctx.clone(), "/src/requirements.txt")
+                .selector("backend/requirements.txt"),
+        )
         .mount(Mount::cache("/root/.cache/pip", "pip-cache").sharing(CacheSharing::Locked))
         .mount(Mount::tmpfs("/tmp").size(1 << 20))
         .mount(Mount::readonly(ctx.clone(), "/ctx"))
         .mount(Mount::layer(deps.clone(), "/another"))
-        .secret(Secret::file("netrc", "/root/.netrc").owner(0, 0, 0o440).optional())
+        .secret(
+            Secret::file("netrc", "/root/.netrc")
+                .owner(0, 0, 0o440)
+                .optional(),
+        )
         .secret(Secret::env("token", "API_TOKEN"))
         .ssh(SshMount::new("default"))
         .custom_name("pip wheel")
@@ -282,12 +345,22 @@ fn exec_fields_mounts_and_outputs() {
     assert_eq!(meta.args, ["pip", "wheel", "-r", "/src/requirements.txt"]);
     assert_eq!(
         meta.env,
-        ["ALPHA=first", "SSH_AUTH_SOCK=/run/buildkit/ssh_agent.0", "ZED=last"]
+        [
+            "ALPHA=first",
+            "SSH_AUTH_SOCK=/run/buildkit/ssh_agent.0",
+            "ZED=last"
+        ]
     );
     assert_eq!(meta.cwd, "/src");
     assert_eq!(meta.user, "1000:1000");
     assert_eq!(meta.hostname, "builder");
-    assert_eq!(meta.extra_hosts, [pb::HostIp { host: "db".into(), ip: "10.0.0.2".into() }]);
+    assert_eq!(
+        meta.extra_hosts,
+        [pb::HostIp {
+            host: "db".into(),
+            ip: "10.0.0.2".into()
+        }]
+    );
     assert_eq!(meta.valid_exit_codes, [0, 3]);
     assert!(meta.remove_mount_stubs_recursive);
     assert_eq!(exec.network, pb::NetMode::Unset as i32);
@@ -318,30 +391,64 @@ fn exec_fields_mounts_and_outputs() {
             ("/another", 1, 1, false, bind),
             ("/ctx", 2, -1, true, bind),
             ("/out", 1, 2, false, bind),
-            ("/root/.cache/pip", -1, -1, false, pb::MountType::Cache as i32),
+            (
+                "/root/.cache/pip",
+                -1,
+                -1,
+                false,
+                pb::MountType::Cache as i32
+            ),
             ("/src/requirements.txt", 2, -1, true, bind),
             ("/tmp", -1, -1, false, pb::MountType::Tmpfs as i32),
             ("/root/.netrc", -1, 0, false, pb::MountType::Secret as i32),
-            ("/run/buildkit/ssh_agent.0", -1, 0, false, pb::MountType::Ssh as i32),
+            (
+                "/run/buildkit/ssh_agent.0",
+                -1,
+                0,
+                false,
+                pb::MountType::Ssh as i32
+            ),
         ]
     );
     assert_eq!(exec.mounts[5].selector, "backend/requirements.txt");
     assert_eq!(
         exec.mounts[4].cache_opt,
-        Some(pb::CacheOpt { id: "pip-cache".into(), sharing: pb::CacheSharingOpt::Locked as i32 })
+        Some(pb::CacheOpt {
+            id: "pip-cache".into(),
+            sharing: pb::CacheSharingOpt::Locked as i32
+        })
     );
-    assert_eq!(exec.mounts[6].tmpfs_opt, Some(pb::TmpfsOpt { size: 1 << 20 }));
+    assert_eq!(
+        exec.mounts[6].tmpfs_opt,
+        Some(pb::TmpfsOpt { size: 1 << 20 })
+    );
     assert_eq!(
         exec.mounts[7].secret_opt,
-        Some(pb::SecretOpt { id: "netrc".into(), uid: 0, gid: 0, mode: 0o440, optional: true })
+        Some(pb::SecretOpt {
+            id: "netrc".into(),
+            uid: 0,
+            gid: 0,
+            mode: 0o440,
+            optional: true
+        })
     );
     assert_eq!(
         exec.mounts[8].ssh_opt,
-        Some(pb::SshOpt { id: "default".into(), uid: 0, gid: 0, mode: 0o600, optional: false })
+        Some(pb::SshOpt {
+            id: "default".into(),
+            uid: 0,
+            gid: 0,
+            mode: 0o600,
+            optional: false
+        })
     );
     assert_eq!(
         exec.secretenv,
-        [pb::SecretEnv { id: "token".into(), name: "API_TOKEN".into(), optional: false }]
+        [pb::SecretEnv {
+            id: "token".into(),
+            name: "API_TOKEN".into(),
+            optional: false
+        }]
     );
 
     // Outputs: the root is 0; writable layers are numbered in destination order.
@@ -379,7 +486,11 @@ fn exec_network_security_and_cache_base() {
         .network(NetMode::None)
         .security(SecurityMode::Insecure)
         .platform(Platform::new("linux", "arm64").with_variant("v8"))
-        .mount(Mount::cache("/cache", "c").base(seed.clone()).sharing(CacheSharing::Private))
+        .mount(
+            Mount::cache("/cache", "c")
+                .base(seed.clone())
+                .sharing(CacheSharing::Private),
+        )
         .build()
         .unwrap();
     let op = decode(&run.root());
@@ -391,7 +502,10 @@ fn exec_network_security_and_cache_base() {
     assert_eq!(exec.mounts[0].dest, "/");
     assert_eq!((exec.mounts[0].input, exec.mounts[0].output), (-1, 0));
     assert_eq!((exec.mounts[1].input, exec.mounts[1].output), (0, -1));
-    assert_eq!(exec.mounts[1].cache_opt.as_ref().unwrap().sharing, pb::CacheSharingOpt::Private as i32);
+    assert_eq!(
+        exec.mounts[1].cache_opt.as_ref().unwrap().sharing,
+        pb::CacheSharingOpt::Private as i32
+    );
     assert_eq!(op.inputs.len(), 1);
     assert_eq!(op.inputs[0].digest, seed.digest().unwrap().as_str());
     let caps = op_caps(&run.root());
@@ -399,13 +513,22 @@ fn exec_network_security_and_cache_base() {
     assert!(caps.contains(&"exec.meta.security".to_string()));
     assert!(!caps.contains(&"exec.mount.bind".to_string()));
 
-    let host = decode(&Exec::new(["true"]).network(NetMode::Host).build().unwrap().root());
+    let host = decode(
+        &Exec::new(["true"])
+            .network(NetMode::Host)
+            .build()
+            .unwrap()
+            .root(),
+    );
     assert_eq!(crate::exec(&host).network, pb::NetMode::Host as i32);
 }
 
 #[test]
 fn exec_rejects_bad_input() {
-    assert!(matches!(Exec::new(Vec::<String>::new()).build(), Err(LlbError::EmptyArgs)));
+    assert!(matches!(
+        Exec::new(Vec::<String>::new()).build(),
+        Err(LlbError::EmptyArgs)
+    ));
     assert!(matches!(
         Exec::new(["x"]).mount(Mount::tmpfs("tmp")).build(),
         Err(LlbError::RelativeMountDest(dest)) if dest == "tmp"
@@ -426,7 +549,11 @@ fn file_op_chains_actions_like_buildkit() {
     let ctx = Local::new("context").build();
     let other = Image::new("busybox").build();
     let out = FileOp::new(base.clone())
-        .mkdir(Mkdir::new("app/", 0o755).make_parents(true).owner(Owner::parse("node:node")))
+        .mkdir(
+            Mkdir::new("app/", 0o755)
+                .make_parents(true)
+                .owner(Owner::parse("node:node")),
+        )
         .copy(
             Copy::new(ctx.clone(), "web/package.json", "/app/")
                 .owner(Owner::ids(1000, 1000))
@@ -437,10 +564,17 @@ fn file_op_chains_actions_like_buildkit() {
                 .exclude_patterns(["secret.json"])
                 .timestamp(0),
         )
-        .copy(Copy::new(other.clone(), "./bin/../bin/sh", "/app/sh").allow_wildcard(true).allow_empty_wildcard(true).dir_contents_only(true))
+        .copy(
+            Copy::new(other.clone(), "./bin/../bin/sh", "/app/sh")
+                .allow_wildcard(true)
+                .allow_empty_wildcard(true)
+                .dir_contents_only(true),
+        )
         .copy(Copy::new(ctx.clone(), "web/package-lock.json", "/app/"))
         .mkfile(Mkfile::new("/app/.npmrc", 0o600, b"audit=false\n".to_vec()))
-        .rm(Rm::new("/app/tmp/*").allow_not_found(true).allow_wildcard(true))
+        .rm(Rm::new("/app/tmp/*")
+            .allow_not_found(true)
+            .allow_wildcard(true))
         .build()
         .unwrap();
     let op = decode(&out);
@@ -455,14 +589,25 @@ fn file_op_chains_actions_like_buildkit() {
         ]
     );
     let actions = &file(&op).actions;
-    let wiring: Vec<(i64, i64, i64)> =
-        actions.iter().map(|a| (a.input, a.secondary_input, a.output)).collect();
+    let wiring: Vec<(i64, i64, i64)> = actions
+        .iter()
+        .map(|a| (a.input, a.secondary_input, a.output))
+        .collect();
     // 3 inputs; action n>0 reads the previous action's result, index 3 + (n - 1).
     assert_eq!(
         wiring,
-        [(0, -1, -1), (3, 1, -1), (4, 2, -1), (5, 1, -1), (6, -1, -1), (7, -1, 0)]
+        [
+            (0, -1, -1),
+            (3, 1, -1),
+            (4, 2, -1),
+            (5, 1, -1),
+            (6, -1, -1),
+            (7, -1, 0)
+        ]
     );
-    let Some(pb::file_action::Action::Mkdir(mkdir)) = &actions[0].action else { panic!() };
+    let Some(pb::file_action::Action::Mkdir(mkdir)) = &actions[0].action else {
+        panic!()
+    };
     assert_eq!(mkdir.path, "/app");
     assert_eq!(mkdir.mode, 0o755);
     assert!(mkdir.make_parents);
@@ -470,9 +615,14 @@ fn file_op_chains_actions_like_buildkit() {
     let owner = mkdir.owner.as_ref().unwrap();
     assert_eq!(
         owner.user.as_ref().unwrap().user,
-        Some(pb::user_opt::User::ByName(pb::NamedUserOpt { name: "node".into(), input: 0 }))
+        Some(pb::user_opt::User::ByName(pb::NamedUserOpt {
+            name: "node".into(),
+            input: 0
+        }))
     );
-    let Some(pb::file_action::Action::Copy(copy)) = &actions[1].action else { panic!() };
+    let Some(pb::file_action::Action::Copy(copy)) = &actions[1].action else {
+        panic!()
+    };
     assert_eq!(copy.src, "/web/package.json");
     assert_eq!(copy.dest, "/app/");
     assert_eq!(copy.mode, 0o644);
@@ -485,20 +635,33 @@ fn file_op_chains_actions_like_buildkit() {
         copy.owner.as_ref().unwrap().group.as_ref().unwrap().user,
         Some(pb::user_opt::User::ById(1000))
     );
-    let Some(pb::file_action::Action::Copy(copy)) = &actions[2].action else { panic!() };
+    let Some(pb::file_action::Action::Copy(copy)) = &actions[2].action else {
+        panic!()
+    };
     assert_eq!(copy.src, "/bin/sh");
     assert_eq!(copy.mode, -1);
     assert_eq!(copy.timestamp, -1);
     assert!(copy.allow_wildcard && copy.allow_empty_wildcard && copy.dir_copy_contents);
     assert!(copy.owner.is_none());
-    let Some(pb::file_action::Action::Mkfile(mkfile)) = &actions[4].action else { panic!() };
-    assert_eq!((mkfile.path.as_str(), mkfile.mode, mkfile.data.as_slice()), ("/app/.npmrc", 0o600, &b"audit=false\n"[..]));
-    let Some(pb::file_action::Action::Rm(rm)) = &actions[5].action else { panic!() };
+    let Some(pb::file_action::Action::Mkfile(mkfile)) = &actions[4].action else {
+        panic!()
+    };
+    assert_eq!(
+        (mkfile.path.as_str(), mkfile.mode, mkfile.data.as_slice()),
+        ("/app/.npmrc", 0o600, &b"audit=false\n"[..])
+    );
+    let Some(pb::file_action::Action::Rm(rm)) = &actions[5].action else {
+        panic!()
+    };
     assert_eq!(rm.path, "/app/tmp/*");
     assert!(rm.allow_not_found && rm.allow_wildcard);
     assert_eq!(
         op_caps(&out),
-        ["file.base", "file.copy.includeexcludepatterns", "file.rm.wildcard"]
+        [
+            "file.base",
+            "file.copy.includeexcludepatterns",
+            "file.rm.wildcard"
+        ]
     );
     // The platform passes through to later execs.
     assert_eq!(out.platform(), Some(&amd64()));
@@ -509,24 +672,51 @@ fn file_op_on_scratch_and_errors() {
     let ctx = Local::new("context").build();
     let out = FileOp::new(Output::scratch())
         .copy(Copy::new(ctx.clone(), "/dist", "/usr/share/nginx/html").mode_str("u+rwx"))
-        .mkfile(Mkfile::new("/etc/x", 0o644, Vec::new()).owner(Owner { user: Some(UserRef::Name("www".into())), group: None }))
+        .mkfile(Mkfile::new("/etc/x", 0o644, Vec::new()).owner(Owner {
+            user: Some(UserRef::Name("www".into())),
+            group: None,
+        }))
         .build()
         .unwrap();
     let op = decode(&out);
     assert_eq!(op.inputs.len(), 1);
     let actions = &file(&op).actions;
-    assert_eq!((actions[0].input, actions[0].secondary_input, actions[0].output), (-1, 0, -1));
-    assert_eq!((actions[1].input, actions[1].secondary_input, actions[1].output), (1, -1, 0));
-    let Some(pb::file_action::Action::Copy(copy)) = &actions[0].action else { panic!() };
+    assert_eq!(
+        (
+            actions[0].input,
+            actions[0].secondary_input,
+            actions[0].output
+        ),
+        (-1, 0, -1)
+    );
+    assert_eq!(
+        (
+            actions[1].input,
+            actions[1].secondary_input,
+            actions[1].output
+        ),
+        (1, -1, 0)
+    );
+    let Some(pb::file_action::Action::Copy(copy)) = &actions[0].action else {
+        panic!()
+    };
     assert_eq!((copy.mode, copy.mode_str.as_str()), (0, "u+rwx"));
-    let Some(pb::file_action::Action::Mkfile(mkfile)) = &actions[1].action else { panic!() };
+    let Some(pb::file_action::Action::Mkfile(mkfile)) = &actions[1].action else {
+        panic!()
+    };
     // A name on a scratch base has no input to resolve it in.
     assert_eq!(
         mkfile.owner.as_ref().unwrap().user.as_ref().unwrap().user,
-        Some(pb::user_opt::User::ByName(pb::NamedUserOpt { name: "www".into(), input: -1 }))
+        Some(pb::user_opt::User::ByName(pb::NamedUserOpt {
+            name: "www".into(),
+            input: -1
+        }))
     );
     assert!(op_caps(&out).contains(&"file.copy.modestring".to_string()));
-    assert!(matches!(FileOp::new(ctx).build(), Err(LlbError::EmptyFileOp)));
+    assert!(matches!(
+        FileOp::new(ctx).build(),
+        Err(LlbError::EmptyFileOp)
+    ));
     assert_eq!(UserRef::parse("root"), UserRef::Id(0));
     assert_eq!(UserRef::parse("65532"), UserRef::Id(65532));
     assert_eq!(UserRef::parse("-1"), UserRef::Name("-1".into()));
@@ -538,7 +728,9 @@ fn merge_and_diff_fields() {
     let b = Local::new("context").build();
     let merged = Merge::new([a.clone(), Output::scratch(), b.clone(), a.clone()]).build();
     let op = decode(&merged);
-    let Some(pb::op::Op::Merge(merge)) = &op.op else { panic!() };
+    let Some(pb::op::Op::Merge(merge)) = &op.op else {
+        panic!()
+    };
     let indices: Vec<i64> = merge.inputs.iter().map(|i| i.input).collect();
     assert_eq!(indices, [0, 1, 2]);
     assert_eq!(op.inputs.len(), 3);
@@ -551,13 +743,17 @@ fn merge_and_diff_fields() {
 
     let diff = Diff::new(a.clone(), merged.clone()).build();
     let op = decode(&diff);
-    let Some(pb::op::Op::Diff(d)) = &op.op else { panic!() };
+    let Some(pb::op::Op::Diff(d)) = &op.op else {
+        panic!()
+    };
     assert_eq!((d.lower.unwrap().input, d.upper.unwrap().input), (0, 1));
     assert_eq!(op.inputs[0].digest, a.digest().unwrap().as_str());
     assert_eq!(op.inputs[1].digest, merged.digest().unwrap().as_str());
     assert_eq!(op_caps(&diff), ["diffop"]);
     let to_scratch = decode(&Diff::new(a.clone(), Output::scratch()).build());
-    let Some(pb::op::Op::Diff(d)) = &to_scratch.op else { panic!() };
+    let Some(pb::op::Op::Diff(d)) = &to_scratch.op else {
+        panic!()
+    };
     assert_eq!((d.lower.unwrap().input, d.upper.unwrap().input), (0, -1));
     assert_eq!(Diff::new(Output::scratch(), b.clone()).build(), b);
 }
@@ -582,10 +778,17 @@ fn metadata_options_reach_op_metadata() {
         metadata.description,
         attrs(&[("com.example.step", "1"), ("llb.customname", "base")])
     );
-    assert_eq!(metadata.export_cache, Some(pb::ExportCache { value: false }));
+    assert_eq!(
+        metadata.export_cache,
+        Some(pb::ExportCache { value: false })
+    );
     assert_eq!(
         metadata.progress_group,
-        Some(pb::ProgressGroup { id: "g1".into(), name: "Group".into(), weak: true })
+        Some(pb::ProgressGroup {
+            id: "g1".into(),
+            name: "Group".into(),
+            weak: true
+        })
     );
     assert!(metadata.caps.contains_key("custom.cap"));
     // Worker constraints are part of the op (they change the digest); metadata is not.
@@ -599,7 +802,10 @@ fn metadata_options_reach_op_metadata() {
 #[test]
 fn platform_parsing() {
     assert_eq!(Platform::parse("linux/amd64").unwrap(), amd64());
-    assert_eq!(Platform::parse("linux/arm/v7").unwrap().to_string(), "linux/arm/v7");
+    assert_eq!(
+        Platform::parse("linux/arm/v7").unwrap().to_string(),
+        "linux/arm/v7"
+    );
     assert!(Platform::parse("linux").is_err());
     assert!(Platform::parse("linux//").is_err());
 }
