@@ -747,7 +747,7 @@ impl Checker<'_> {
         let Some(fields) = self.fields(node, "services", &top, &ctx, None, &|_| None) else {
             return Vec::new();
         };
-        if fields.entries.is_empty() {
+        if matches!(&node.value, Value::Map(map) if map.is_empty()) {
             self.report_help(
                 key.unwrap_or(node),
                 ErrorKind::NoServices,

@@ -70,9 +70,23 @@ pub(crate) fn load(text: &str) -> Result<Node, YamlError> {
                     message = stripped.to_owned();
                 }
             }
-            YamlError { message, location }
+            YamlError {
+                message: plain_message(message),
+                location,
+            }
         })?;
     Ok(to_node(raw, text))
+}
+
+/// Rewords the library's messages that speak of its own API rather than of the YAML.
+fn plain_message(message: String) -> String {
+    if message.starts_with("multiple YAML documents") {
+        "the spec must be one YAML document (remove the `---` separator)".to_owned()
+    } else if message.starts_with("recursive references") {
+        "an alias refers to the node it is inside".to_owned()
+    } else {
+        message
+    }
 }
 
 fn convert_location(location: serde_saphyr::Location) -> Option<Location> {
