@@ -2,200 +2,21 @@
 //! from buildkit-proto's `server` feature) over an in-memory duplex pipe.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 
 use buildkit_frontend::{
     BuildEnv, BuildError, Client, ImageResults, Outcome, Platform, PlatformImage, ResolveMode,
     SourceLocation, SourceRange, Warning, caps, connect_io, serve,
 };
-use buildkit_proto::gateway::llb_bridge_server::{LlbBridge, LlbBridgeServer};
-use buildkit_proto::{apicaps, gateway, pb};
-use tokio_stream::StreamExt as _;
-use tonic::{Request, Response, Status};
-
-#[derive(Default)]
-struct Recorded {
-    solves: Vec<gateway::SolveRequest>,
-    reads: Vec<gateway::ReadFileRequest>,
-    warns: Vec<gateway::WarnRequest>,
-    returns: Vec<gateway::ReturnRequest>,
-    meta: Vec<gateway::ResolveSourceMetaRequest>,
-}
-
-#[derive(Clone, Default)]
-struct FakeBridge {
-    recorded: Arc<Mutex<Recorded>>,
-    files: BTreeMap<String, Vec<u8>>,
-}
-
-fn cap(id: &str, enabled: bool) -> apicaps::ApiCap {
-    apicaps::ApiCap {
-        id: id.into(),
-        enabled,
-        ..Default::default()
-    }
-}
-
-#[tonic::async_trait]
-impl LlbBridge for FakeBridge {
-    async fn resolve_image_config(
-        &self,
-        request: Request<gateway::ResolveImageConfigRequest>,
-    ) -> Result<Response<gateway::ResolveImageConfigResponse>, Status> {
-        let r = request.into_inner();
-        Ok(Response::new(gateway::ResolveImageConfigResponse {
-            digest: "sha256:cfg".into(),
-            config: format!(
-                "{}|{}",
-                r.resolve_mode,
-                r.platform.unwrap_or_default().architecture
-            )
-            .into_bytes(),
-            r#ref: String::new(),
-        }))
-    }
-
-    async fn resolve_source_meta(
-        &self,
-        request: Request<gateway::ResolveSourceMetaRequest>,
-    ) -> Result<Response<gateway::ResolveSourceMetaResponse>, Status> {
-        let r = request.into_inner();
-        self.recorded.lock().unwrap().meta.push(r.clone());
-        Ok(Response::new(gateway::ResolveSourceMetaResponse {
-            source: Some(pb::SourceOp {
-                identifier: "docker-image://docker.io/library/python:3.12-slim".into(),
-                attrs: BTreeMap::new(),
-            }),
-            image: Some(gateway::ResolveSourceImageResponse {
-                digest: "sha256:meta".into(),
-                config: b"{}".to_vec(),
-                attestation_chain: None,
-            }),
-            ..Default::default()
-        }))
-    }
-
-    async fn solve(
-        &self,
-        request: Request<gateway::SolveRequest>,
-    ) -> Result<Response<gateway::SolveResponse>, Status> {
-        let mut recorded = self.recorded.lock().unwrap();
-        recorded.solves.push(request.into_inner());
-        let id = format!("ref-{}", recorded.solves.len());
-        Ok(Response::new(gateway::SolveResponse {
-            r#ref: String::new(),
-            result: Some(gateway::Result {
-                result: Some(gateway::result::Result::Ref(gateway::Ref { id, def: None })),
-                ..Default::default()
-            }),
-        }))
-    }
-
-    async fn read_file(
-        &self,
-        request: Request<gateway::ReadFileRequest>,
-    ) -> Result<Response<gateway::ReadFileResponse>, Status> {
-        let r = request.into_inner();
-        self.recorded.lock().unwrap().reads.push(r.clone());
-        let Some(data) = self.files.get(&r.file_path) else {
-            return Err(Status::unknown(format!(
-                "open {}: no such file or directory",
-                r.file_path
-            )));
-        };
-        let data = match r.range {
-            Some(range) => {
-                let start = usize::try_from(range.offset).unwrap();
-                let end = start + usize::try_from(range.length).unwrap();
-                data[start..end.min(data.len())].to_vec()
-            }
-            None => data.clone(),
-        };
-        Ok(Response::new(gateway::ReadFileResponse { data }))
-    }
-
-    async fn read_dir(
-        &self,
-        _: Request<gateway::ReadDirRequest>,
-    ) -> Result<Response<gateway::ReadDirResponse>, Status> {
-        Err(Status::unimplemented("read_dir"))
-    }
-
-    async fn stat_file(
-        &self,
-        _: Request<gateway::StatFileRequest>,
-    ) -> Result<Response<gateway::StatFileResponse>, Status> {
-        Err(Status::unimplemented("stat_file"))
-    }
-
-    async fn evaluate(
-        &self,
-        _: Request<gateway::EvaluateRequest>,
-    ) -> Result<Response<gateway::EvaluateResponse>, Status> {
-        Ok(Response::new(gateway::EvaluateResponse {}))
-    }
-
-    async fn ping(
-        &self,
-        _: Request<gateway::PingRequest>,
-    ) -> Result<Response<gateway::PongResponse>, Status> {
-        Ok(Response::new(gateway::PongResponse {
-            frontend_api_caps: vec![
-                cap(caps::FRONTEND_INPUTS, true),
-                cap(caps::SOURCE_META_RESOLVER, true),
-                cap(caps::WARNINGS, false),
-            ],
-            llb_caps: vec![cap(caps::MERGE_OP, true), cap(caps::DIFF_OP, false)],
-            workers: vec![],
-        }))
-    }
-
-    async fn r#return(
-        &self,
-        request: Request<gateway::ReturnRequest>,
-    ) -> Result<Response<gateway::ReturnResponse>, Status> {
-        let mut recorded = self.recorded.lock().unwrap();
-        if !recorded.returns.is_empty() {
-            return Err(Status::failed_precondition("gateway result is already set"));
-        }
-        recorded.returns.push(request.into_inner());
-        Ok(Response::new(gateway::ReturnResponse {}))
-    }
-
-    async fn inputs(
-        &self,
-        _: Request<gateway::InputsRequest>,
-    ) -> Result<Response<gateway::InputsResponse>, Status> {
-        Ok(Response::new(gateway::InputsResponse {
-            definitions: BTreeMap::from([("dockerfile".to_string(), pb::Definition::default())]),
-        }))
-    }
-
-    async fn warn(
-        &self,
-        request: Request<gateway::WarnRequest>,
-    ) -> Result<Response<gateway::WarnResponse>, Status> {
-        self.recorded
-            .lock()
-            .unwrap()
-            .warns
-            .push(request.into_inner());
-        Ok(Response::new(gateway::WarnResponse {}))
-    }
-}
+use buildkit_proto::{gateway, pb};
+use common::{FakeBridge, returned, serve_on};
 
 /// Serves `fake` on one end of an in-memory pipe; returns the other end's channel.
 async fn start(fake: FakeBridge) -> tonic::transport::Channel {
     let (client_io, server_io) = tokio::io::duplex(1 << 16);
-    // Never-ending incoming stream: the server must not shut down after the
-    // single connection is accepted.
-    let incoming =
-        tokio_stream::once(Ok::<_, std::io::Error>(server_io)).chain(tokio_stream::pending());
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .serve_with_incoming(LlbBridgeServer::new(fake), incoming),
-    );
+    serve_on(fake, server_io);
     connect_io(client_io).await.unwrap()
 }
 
@@ -379,12 +200,6 @@ async fn resolve_warn_and_inputs() {
 
     let inputs = client.inputs().await.unwrap();
     assert!(inputs.contains_key("dockerfile"));
-}
-
-fn returned(fake: &FakeBridge) -> gateway::ReturnRequest {
-    let recorded = fake.recorded.lock().unwrap();
-    assert_eq!(recorded.returns.len(), 1, "exactly one Return");
-    recorded.returns[0].clone()
 }
 
 #[tokio::test]
