@@ -83,7 +83,7 @@ impl Owner {
 
 /// Copies `src` of another output onto the file op's filesystem (`FileActionCopy`).
 #[derive(Clone, Debug)]
-pub struct Copy {
+pub struct FileCopy {
     source: Output,
     src: String,
     dest: String,
@@ -103,7 +103,7 @@ pub struct Copy {
     always_replace_existing_dest_paths: bool,
 }
 
-impl Copy {
+impl FileCopy {
     /// Copies path `src` of `source` to `dest`. A `dest` ending in `/` means "into this
     /// directory". Relative paths are taken from `/`.
     pub fn new(source: Output, src: impl Into<String>, dest: impl Into<String>) -> Self {
@@ -401,7 +401,7 @@ impl Rm {
 
 #[derive(Clone, Debug)]
 enum Action {
-    Copy(Copy),
+    Copy(FileCopy),
     Mkdir(Mkdir),
     Mkfile(Mkfile),
     Rm(Rm),
@@ -412,12 +412,12 @@ enum Action {
 /// (BuildKit's relative index `inputs + n`); copies read their source as a secondary input.
 ///
 /// ```
-/// use buildkit_llb::{Copy, FileOp, Image, Local, Mkdir, Owner};
+/// use buildkit_llb::{FileCopy, FileOp, Image, Local, Mkdir, Owner};
 /// let ctx = Local::new("context").build();
 /// let base = Image::new("node:18").build();
 /// let out = FileOp::new(base)
 ///     .mkdir(Mkdir::new("/app", 0o755).make_parents(true))
-///     .copy(Copy::new(ctx, "web/package.json", "/app/").owner(Owner::ids(1000, 1000)))
+///     .copy(FileCopy::new(ctx, "web/package.json", "/app/").owner(Owner::ids(1000, 1000)))
 ///     .custom_name("copy package.json")
 ///     .build()
 ///     .unwrap();
@@ -441,7 +441,7 @@ impl FileOp {
     }
 
     /// Appends a copy.
-    pub fn copy(mut self, copy: Copy) -> Self {
+    pub fn copy(mut self, copy: FileCopy) -> Self {
         self.actions.push(Action::Copy(copy));
         self
     }

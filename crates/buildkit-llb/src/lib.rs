@@ -14,7 +14,7 @@
 //!   [`Mount`]s (writable layers, read-only binds with selectors, cache mounts, tmpfs),
 //!   [`Secret`] files and env vars, and [`SshMount`]s. [`ExecState`] gives the root and each
 //!   writable mount's result.
-//! - **Files**: [`FileOp`] chaining [`Copy`], [`Mkdir`], [`Mkfile`] and [`Rm`] actions,
+//! - **Files**: [`FileOp`] chaining [`FileCopy`], [`Mkdir`], [`Mkfile`] and [`Rm`] actions,
 //!   encoded with BuildKit's input / relative-output indices.
 //! - **Merge / diff**: [`Merge`], [`Diff`].
 //! - **Metadata** on every builder: `custom_name`, `description`, `ignore_cache`,
@@ -27,7 +27,7 @@
 //! No map that reaches the wire is a `HashMap`: the same graph gives the same bytes every run.
 //!
 //! ```
-//! use buildkit_llb::{CacheSharing, Copy, Definition, Exec, FileOp, Image, Local, Mount, Platform};
+//! use buildkit_llb::{CacheSharing, FileCopy, Definition, Exec, FileOp, Image, Local, Mount, Platform};
 //!
 //! let base = Image::new("python:3.11-slim").platform(Platform::new("linux", "amd64")).build();
 //! let ctx = Local::new("context").include_patterns(["backend/requirements.txt"]).build();
@@ -40,7 +40,7 @@
 //!     .build()
 //!     .unwrap();
 //! let image = FileOp::new(base)
-//!     .copy(Copy::new(wheels.root(), "/wheels", "/wheels").create_dest_path(true))
+//!     .copy(FileCopy::new(wheels.root(), "/wheels", "/wheels").create_dest_path(true))
 //!     .build()
 //!     .unwrap();
 //! let definition = Definition::new(&image);
@@ -72,7 +72,7 @@ pub use definition::Definition;
 pub use digest::Digest;
 pub use error::LlbError;
 pub use exec::{CacheSharing, Exec, ExecState, Mount, NetMode, Secret, SecurityMode, SshMount};
-pub use file::{Copy, FileOp, Mkdir, Mkfile, Owner, Rm, UserRef};
+pub use file::{FileCopy, FileOp, Mkdir, Mkfile, Owner, Rm, UserRef};
 pub use merge::{Diff, Merge};
 pub use options::{CUSTOM_NAME_KEY, OpOptions};
 pub use output::Output;

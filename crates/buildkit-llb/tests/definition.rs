@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 
 use buildkit_llb::pb;
 use buildkit_llb::{
-    Copy, Definition, Digest, Exec, FileOp, Image, LlbError, Local, Merge, Mount, Output, Platform,
-    Range, SourceMap,
+    Definition, Digest, Exec, FileCopy, FileOp, Image, LlbError, Local, Merge, Mount, Output,
+    Platform, Range, SourceMap,
 };
 use prost::Message as _;
 
@@ -88,11 +88,11 @@ fn shared_and_identical_ops_appear_once() {
     assert_eq!(ctx.digest(), twin.digest());
     let base = Image::new("node:18").build();
     let a = FileOp::new(base.clone())
-        .copy(Copy::new(ctx.clone(), "/a", "/a"))
+        .copy(FileCopy::new(ctx.clone(), "/a", "/a"))
         .build()
         .unwrap();
     let b = FileOp::new(base.clone())
-        .copy(Copy::new(twin.clone(), "/b", "/b"))
+        .copy(FileCopy::new(twin.clone(), "/b", "/b"))
         .build()
         .unwrap();
     let merged = Merge::new([a.clone(), b.clone()]).build();
@@ -114,8 +114,8 @@ fn file_op_inputs_visited_like_buildkit() {
     let first = Local::new("first").build();
     let second = Local::new("second").build();
     let out = FileOp::new(base.clone())
-        .copy(Copy::new(first.clone(), "/a", "/a"))
-        .copy(Copy::new(second.clone(), "/b", "/b"))
+        .copy(FileCopy::new(first.clone(), "/a", "/a"))
+        .copy(FileCopy::new(second.clone(), "/b", "/b"))
         .build()
         .unwrap();
     let definition = Definition::new(&out);

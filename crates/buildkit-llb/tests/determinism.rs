@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use buildkit_llb::{
-    CacheSharing, Copy, Definition, Differ, Exec, FileOp, Image, Local, Merge, Mkdir, Mount,
+    CacheSharing, Definition, Differ, Exec, FileCopy, FileOp, Image, Local, Merge, Mkdir, Mount,
     Output, Platform, Secret,
 };
 
@@ -161,7 +161,7 @@ fn build_graph(seed: u64) -> (Definition, Vec<String>) {
     .unwrap();
     let app = FileOp::new(install.root())
         .mkdir(Mkdir::new("/app", 0o755).make_parents(true))
-        .copy(Copy::new(ctx.clone(), "backend/", "/app/").dir_contents_only(true))
+        .copy(FileCopy::new(ctx.clone(), "backend/", "/app/").dir_contents_only(true))
         .custom_name("copy app")
         .build()
         .unwrap();

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use buildkit_llb::pb;
 use buildkit_llb::{
-    CacheSharing, Copy, Definition, Diff, Differ, Exec, FileOp, Git, Http, Image, LlbError, Local,
-    Merge, Mkdir, Mkfile, Mount, NetMode, Output, Owner, Platform, ResolveMode, Rm, Secret,
+    CacheSharing, Definition, Diff, Differ, Exec, FileCopy, FileOp, Git, Http, Image, LlbError,
+    Local, Merge, Mkdir, Mkfile, Mount, NetMode, Output, Owner, Platform, ResolveMode, Rm, Secret,
     SecurityMode, SshMount, UserRef,
 };
 use prost::Message as _;
@@ -555,7 +555,7 @@ fn file_op_chains_actions_like_buildkit() {
                 .owner(Owner::parse("node:node")),
         )
         .copy(
-            Copy::new(ctx.clone(), "web/package.json", "/app/")
+            FileCopy::new(ctx.clone(), "web/package.json", "/app/")
                 .owner(Owner::ids(1000, 1000))
                 .mode(0o644)
                 .create_dest_path(true)
@@ -565,12 +565,12 @@ fn file_op_chains_actions_like_buildkit() {
                 .timestamp(0),
         )
         .copy(
-            Copy::new(other.clone(), "./bin/../bin/sh", "/app/sh")
+            FileCopy::new(other.clone(), "./bin/../bin/sh", "/app/sh")
                 .allow_wildcard(true)
                 .allow_empty_wildcard(true)
                 .dir_contents_only(true),
         )
-        .copy(Copy::new(ctx.clone(), "web/package-lock.json", "/app/"))
+        .copy(FileCopy::new(ctx.clone(), "web/package-lock.json", "/app/"))
         .mkfile(Mkfile::new("/app/.npmrc", 0o600, b"audit=false\n".to_vec()))
         .rm(Rm::new("/app/tmp/*")
             .allow_not_found(true)
@@ -671,7 +671,7 @@ fn file_op_chains_actions_like_buildkit() {
 fn file_op_on_scratch_and_errors() {
     let ctx = Local::new("context").build();
     let out = FileOp::new(Output::scratch())
-        .copy(Copy::new(ctx.clone(), "/dist", "/usr/share/nginx/html").mode_str("u+rwx"))
+        .copy(FileCopy::new(ctx.clone(), "/dist", "/usr/share/nginx/html").mode_str("u+rwx"))
         .mkfile(Mkfile::new("/etc/x", 0o644, Vec::new()).owner(Owner {
             user: Some(UserRef::Name("www".into())),
             group: None,

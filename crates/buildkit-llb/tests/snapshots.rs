@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use buildkit_llb::{
-    CacheSharing, Copy, Definition, Diff, Exec, FileOp, Git, Http, Image, Local, Merge, Mkdir,
+    CacheSharing, Definition, Diff, Exec, FileCopy, FileOp, Git, Http, Image, Local, Merge, Mkdir,
     Mkfile, Mount, NetMode, Output, Owner, Platform, Range, Rm, Secret, SourceMap,
 };
 
@@ -95,7 +95,7 @@ fn python_wheels_graph() -> Output {
     .unwrap();
     FileOp::new(install.root())
         .copy(
-            Copy::new(ctx, "backend/", "/app/")
+            FileCopy::new(ctx, "backend/", "/app/")
                 .dir_contents_only(true)
                 .owner(Owner::ids(10001, 10001))
                 .exclude_patterns(["requirements.txt"]),
@@ -113,8 +113,8 @@ fn npm_graph() -> Output {
         .pinned(NODE_DIGEST)
         .build();
     let manifests = FileOp::new(node.clone())
-        .copy(Copy::new(ctx.clone(), "web/package.json", "/app/").create_dest_path(true))
-        .copy(Copy::new(ctx.clone(), "web/package-lock.json", "/app/").create_dest_path(true))
+        .copy(FileCopy::new(ctx.clone(), "web/package.json", "/app/").create_dest_path(true))
+        .copy(FileCopy::new(ctx.clone(), "web/package-lock.json", "/app/").create_dest_path(true))
         .custom_name("[web deps 1/2] copy package manifests")
         .build()
         .unwrap();
@@ -127,7 +127,7 @@ fn npm_graph() -> Output {
         .unwrap();
     let sources = FileOp::new(deps.root())
         .copy(
-            Copy::new(ctx, "web/", "/app/")
+            FileCopy::new(ctx, "web/", "/app/")
                 .dir_contents_only(true)
                 .exclude_patterns(["node_modules", "dist"]),
         )
@@ -150,7 +150,7 @@ fn npm_graph() -> Output {
             .allow_wildcard(true)
             .allow_not_found(true))
         .copy(
-            Copy::new(built.root(), "/app/dist/app", "/usr/share/nginx/html")
+            FileCopy::new(built.root(), "/app/dist/app", "/usr/share/nginx/html")
                 .dir_contents_only(true)
                 .owner(Owner::parse("nginx:nginx")),
         )
@@ -201,9 +201,13 @@ fn sources_graph() -> Output {
         .unique_id("layercake-spec")
         .build();
     FileOp::new(Output::scratch())
-        .copy(Copy::new(repo, "/", "/opt/tools/").dir_contents_only(true))
-        .copy(Copy::new(tarball, "tool.tar.gz", "/opt/"))
-        .copy(Copy::new(local, "layercake.yaml", "/etc/layercake.yaml"))
+        .copy(FileCopy::new(repo, "/", "/opt/tools/").dir_contents_only(true))
+        .copy(FileCopy::new(tarball, "tool.tar.gz", "/opt/"))
+        .copy(FileCopy::new(
+            local,
+            "layercake.yaml",
+            "/etc/layercake.yaml",
+        ))
         .ignore_cache()
         .build()
         .unwrap()
