@@ -3,7 +3,9 @@
 //!
 //! An answer is metadata only: `result.json` (pretty JSON; buildx re-renders
 //! known versions from it), `result.txt` (the text buildx prints for
-//! versions it does not know) and `version`.
+//! versions it does not know) and `version`; lint adds
+//! `result.statuscode`. An unknown request id should be answered with
+//! [`crate::BuildError::unsupported_subrequest`].
 
 use serde::Serialize;
 
@@ -95,6 +97,16 @@ impl RequestDescription {
             "List all targets current build supports",
             Vec::new(),
         )
+    }
+
+    /// BuildKit's description of `frontend.lint` (adjust the description).
+    pub fn lint() -> Self {
+        let mut lint = RequestDescription::rpc(LINT, "Lint a Dockerfile", Vec::new());
+        lint.metadata.push(Named {
+            name: "result.statuscode".into(),
+            description: String::new(),
+        });
+        lint
     }
 
     /// BuildKit's description of `frontend.subrequests.describe`.
@@ -336,6 +348,149 @@ impl Outline {
     }
 }
 
+/// Version of the lint payload.
+pub const LINT_VERSION: &str = "1.0.0";
+
+/// A source file of a lint answer (Go's JSON of `pb.SourceInfo`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LintSource {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub filename: String,
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "serialize_base64"
+    )]
+    pub data: Vec<u8>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub language: String,
+}
+
+fn serialize_base64<S: serde::Serializer>(data: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    use base64::Engine as _;
+    s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(data))
+}
+
+/// One lint finding. `location.source_index` indexes
+/// [`LintResults::sources`]; use -1 for a finding without a place.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LintWarning {
+    #[serde(rename = "ruleName")]
+    pub rule_name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub url: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+    /// Always sent: buildx's printer dereferences it.
+    pub location: Location,
+}
+
+/// A build file that failed to parse, in a lint answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LintBuildError {
+    pub message: String,
+    pub location: Location,
+}
+
+/// The `frontend.lint` answer (`--call check`). buildx exits with
+/// `result.statuscode` (1 when there are warnings or an error).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LintResults {
+    pub warnings: Vec<LintWarning>,
+    pub sources: Vec<LintSource>,
+    #[serde(rename = "buildError", skip_serializing_if = "Option::is_none")]
+    pub build_error: Option<LintBuildError>,
+}
+
+impl LintResults {
+    pub fn to_result(&self) -> FrontendResult {
+        let mut warnings: Vec<&LintWarning> = self.warnings.iter().collect();
+        // BuildKit's order: placeless first (by rule), then by file and line.
+        warnings.sort_by(|a, b| {
+            let key = |w: &LintWarning| {
+                let placed = w.location.source_index >= 0;
+                let file = usize::try_from(w.location.source_index)
+                    .ok()
+                    .and_then(|i| self.sources.get(i))
+                    .map(|s| s.filename.clone())
+                    .unwrap_or_default();
+                let line = w.location.ranges.first().map(|r| r.start.line);
+                (placed, file, line.is_some(), line, w.rule_name.clone())
+            };
+            key(a).cmp(&key(b))
+        });
+        let mut text = String::new();
+        for w in warnings {
+            text.push_str(&format!("\nWARNING: {}", w.rule_name));
+            if !w.url.is_empty() {
+                text.push_str(&format!(" - {}", w.url));
+            }
+            text.push_str(&format!("\n{}\n", w.detail));
+            if let Some(source) = usize::try_from(w.location.source_index)
+                .ok()
+                .and_then(|i| self.sources.get(i))
+            {
+                text.push_str(&source_snippet(source, &w.location.ranges));
+            }
+        }
+        let status = if self.warnings.is_empty() && self.build_error.is_none() {
+            "0"
+        } else {
+            "1"
+        };
+        let mut out = subrequest_result(pretty_json(self), text.into_bytes(), LINT_VERSION);
+        out.add_metadata("result.statuscode", status.as_bytes().to_vec());
+        out
+    }
+}
+
+/// The lines around `ranges`, marked `>>>`, as BuildKit prints a source.
+fn source_snippet(source: &LintSource, ranges: &[RangeJson]) -> String {
+    let text = String::from_utf8_lossy(&source.data);
+    let lines: Vec<&str> = text.split('\n').collect();
+    let Some(first) = ranges.iter().map(|r| r.start.line).min() else {
+        return String::new();
+    };
+    let last = ranges
+        .iter()
+        .map(|r| r.start.line.max(r.end.line))
+        .max()
+        .unwrap_or(first);
+    let count = i32::try_from(lines.len()).unwrap_or(i32::MAX);
+    if first < 1 || first > count {
+        return String::new();
+    }
+    let (mut start, mut end) = (first, last.min(count));
+    let pad = if start == end { 4 } else { 2 };
+    let mut p = 0;
+    while p < pad {
+        if start > 1 {
+            start -= 1;
+            p += 1;
+        }
+        if end != count {
+            end += 1;
+            p += 1;
+        }
+        p += 1;
+    }
+    let mut out = format!("{}:{first}\n--------------------\n", source.filename);
+    for i in start..=end {
+        let marked = ranges
+            .iter()
+            .any(|r| r.start.line <= i && r.start.line.max(r.end.line) >= i);
+        let prefix = if marked { ">>>" } else { "   " };
+        let line = usize::try_from(i - 1)
+            .ok()
+            .and_then(|i| lines.get(i))
+            .unwrap_or(&"");
+        out.push_str(&format!(" {i:>3} | {prefix} {line}\n"));
+    }
+    out.push_str("--------------------\n");
+    out
+}
+
 /// A table as Go's `tabwriter` (padding `padding`, space-padded) lays it out:
 /// every cell but the last in a row is padded to its column's width.
 fn table(header: &[&str], rows: &[Vec<String>], padding: usize) -> String {
@@ -477,5 +632,60 @@ mod tests {
         assert_eq!(json[0]["opts"][0]["name"], "target");
         assert_eq!(json[2]["metadata"][1]["name"], "result.txt");
         assert_eq!(json[2]["inputs"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn lint_answer() {
+        let results = LintResults {
+            warnings: vec![
+                LintWarning {
+                    rule_name: "UnpinnedImage".into(),
+                    description: "Base images should be pinned".into(),
+                    url: "https://example.invalid/rules/unpinned".into(),
+                    detail: "python:3.12 has no digest".into(),
+                    location: Location::new(0, &[SourceRange::line(3)]),
+                },
+                LintWarning {
+                    rule_name: "NoLockfile".into(),
+                    detail: "web has no package-lock.json".into(),
+                    location: Location {
+                        source_index: -1,
+                        ranges: Vec::new(),
+                    },
+                    ..LintWarning::default()
+                },
+            ],
+            sources: vec![LintSource {
+                filename: "layercake.yaml".into(),
+                data: b"a\nb\nc\nd\ne\nf\ng\n".to_vec(),
+                language: "yaml".into(),
+            }],
+            build_error: None,
+        };
+        let result = results.to_result();
+        assert_eq!(meta(&result, "result.statuscode"), "1");
+        assert_eq!(
+            meta(&result, "result.txt"),
+            "\nWARNING: NoLockfile\nweb has no package-lock.json\n\
+             \nWARNING: UnpinnedImage - https://example.invalid/rules/unpinned\npython:3.12 has no digest\n\
+             layercake.yaml:3\n--------------------\n   \
+             1 |     a\n   2 |     b\n   3 | >>> c\n   4 |     d\n   5 |     e\n\
+             --------------------\n"
+        );
+        let json: serde_json::Value = serde_json::from_str(&meta(&result, "result.json")).unwrap();
+        assert_eq!(json["warnings"][0]["ruleName"], "UnpinnedImage");
+        assert_eq!(
+            json["warnings"][0]["location"]["ranges"][0]["start"]["line"],
+            3
+        );
+        assert_eq!(json["warnings"][1]["location"]["sourceIndex"], -1);
+        assert_eq!(json["sources"][0]["filename"], "layercake.yaml");
+        assert_eq!(json["sources"][0]["data"], "YQpiCmMKZAplCmYKZwo=");
+        assert!(json.get("buildError").is_none());
+
+        assert_eq!(
+            meta(&LintResults::default().to_result(), "result.statuscode"),
+            "0"
+        );
     }
 }
