@@ -22,6 +22,8 @@
 //! env and label values) are kept as written; [`Spec::resolve_args`] expands them with the
 //! build args given to a build. Validation already checks that every `${VAR}` without a
 //! default names an arg declared under `args:`.
+//!
+//! [`json_schema`] describes the same format as a JSON Schema for editors.
 
 mod duration;
 mod error;
@@ -30,6 +32,7 @@ mod location;
 mod model;
 mod paths;
 mod resolve;
+mod schema;
 mod validate;
 mod yaml;
 
@@ -39,4 +42,5 @@ pub use interpolate::{InterpolateError, interpolate, referenced_args};
 pub use location::{Location, Spanned};
 pub use model::*;
 pub use paths::PathError;
+pub use schema::json_schema;
 pub use validate::{MAX_SPEC_BYTES, parse};

@@ -15,65 +15,68 @@ use crate::yaml::{self, Node, Value};
 /// Specs bigger than this are refused before any parsing.
 pub const MAX_SPEC_BYTES: usize = 1024 * 1024;
 
-const TOP_KEYS: &[&str] = &["default", "args", "services"];
-const SERVICE_KEYS: &[&str] = &[
-    "description",
-    "path",
-    "include",
-    "exclude",
-    "python",
-    "node",
-    "serve",
-    "assets",
-    "command",
-    "entrypoint",
-    "workdir",
-    "port",
-    "env",
-    "user",
-    "healthcheck",
-    "volumes",
-    "labels",
-    "stop_signal",
-    "secrets",
-    "ssh",
-];
-const PYTHON_KEYS: &[&str] = &[
-    "version",
-    "image",
-    "builder_image",
-    "requirements",
-    "pip_flags",
-    "pip_env",
-    "packages",
-    "build_steps",
-];
-const NODE_KEYS: &[&str] = &[
-    "version",
-    "image",
-    "install",
-    "install_flags",
-    "npmrc",
-    "script",
-    "output",
-    "env",
-];
-const PACKAGES_KEYS: &[&str] = &["build", "runtime"];
-const SERVE_KEYS: &[&str] = &["nginx"];
-const NGINX_KEYS: &[&str] = &["image", "spa", "config"];
-const ASSET_KEYS: &[&str] = &["from", "to"];
-const USER_KEYS: &[&str] = &["name", "uid", "gid"];
-const HEALTHCHECK_KEYS: &[&str] = &[
-    "http",
-    "command",
-    "none",
-    "port",
-    "interval",
-    "timeout",
-    "start_period",
-    "retries",
-];
-const SECRET_KEYS: &[&str] = &["id", "env", "target", "required"];
+/// The keys each section accepts (shared with the JSON Schema, which a test keeps in step).
+pub(crate) mod keys {
+    pub const TOP: &[&str] = &["default", "args", "services"];
+    pub const SERVICE: &[&str] = &[
+        "description",
+        "path",
+        "include",
+        "exclude",
+        "python",
+        "node",
+        "serve",
+        "assets",
+        "command",
+        "entrypoint",
+        "workdir",
+        "port",
+        "env",
+        "user",
+        "healthcheck",
+        "volumes",
+        "labels",
+        "stop_signal",
+        "secrets",
+        "ssh",
+    ];
+    pub const PYTHON: &[&str] = &[
+        "version",
+        "image",
+        "builder_image",
+        "requirements",
+        "pip_flags",
+        "pip_env",
+        "packages",
+        "build_steps",
+    ];
+    pub const NODE: &[&str] = &[
+        "version",
+        "image",
+        "install",
+        "install_flags",
+        "npmrc",
+        "script",
+        "output",
+        "env",
+    ];
+    pub const PACKAGES: &[&str] = &["build", "runtime"];
+    pub const SERVE: &[&str] = &["nginx"];
+    pub const NGINX: &[&str] = &["image", "spa", "config"];
+    pub const ASSET: &[&str] = &["from", "to"];
+    pub const USER: &[&str] = &["name", "uid", "gid"];
+    pub const HEALTHCHECK: &[&str] = &[
+        "http",
+        "command",
+        "none",
+        "port",
+        "interval",
+        "timeout",
+        "start_period",
+        "retries",
+    ];
+    pub const SECRET: &[&str] = &["id", "env", "target", "required"];
+}
 
 /// Parses and validates a spec. `file_name` is only used in messages; nothing is read.
 ///
@@ -657,12 +660,12 @@ impl Checker<'_> {
                     Value::Str(s) if s.starts_with("x-") => Some(s.as_str()),
                     _ => None,
                 })
-                .chain(TOP_KEYS.iter().copied())
+                .chain(keys::TOP.iter().copied())
                 .collect(),
-            _ => TOP_KEYS.to_vec(),
+            _ => keys::TOP.to_vec(),
         };
         let hint = |key: &str| {
-            if SERVICE_KEYS.contains(&key) || key == "version" {
+            if keys::SERVICE.contains(&key) || key == "version" {
                 Some(format!(
                     "`{key}` belongs to a service: `services: {{ NAME: {{ {key}: ... }} }}`"
                 ))
@@ -781,8 +784,8 @@ impl Checker<'_> {
         let parent = Ctx::default().child("services");
         let ctx = Ctx::service(name);
         let hint = |key: &str| {
-            let python = PYTHON_KEYS.contains(&key);
-            let node = NODE_KEYS.contains(&key);
+            let python = keys::PYTHON.contains(&key);
+            let node = keys::NODE.contains(&key);
             (python || node).then(|| {
                 let under = match (python, node) {
                     (true, true) => "`python:` or `node:`",
@@ -792,7 +795,7 @@ impl Checker<'_> {
                 format!("`{key}` goes under {under}")
             })
         };
-        let fields = self.fields(node, name, &parent, &ctx, Some(SERVICE_KEYS), &hint)?;
+        let fields = self.fields(node, name, &parent, &ctx, Some(keys::SERVICE), &hint)?;
         let name = Spanned::new(name.to_owned(), key.location);
 
         let path = match fields.get("path") {
@@ -1002,7 +1005,7 @@ impl Checker<'_> {
     fn python(&mut self, node: &Node, service: &Ctx, base: &str) -> Option<PythonSpec> {
         let ctx = service.child("python");
         let hint = |key: &str| move_out_hint(key, "python");
-        let fields = self.fields(node, "python", service, &ctx, Some(PYTHON_KEYS), &hint)?;
+        let fields = self.fields(node, "python", service, &ctx, Some(keys::PYTHON), &hint)?;
         let owner = fields_owner(node);
         let version = match fields.get("version") {
             Some(v) => self.version(v, &ctx),
@@ -1094,14 +1097,19 @@ impl Checker<'_> {
 
     fn packages(&mut self, node: &Node, python: &Ctx) -> Packages {
         let ctx = python.child("packages");
-        let Some(fields) =
-            self.fields(node, "packages", python, &ctx, Some(PACKAGES_KEYS), &|_| {
+        let Some(fields) = self.fields(
+            node,
+            "packages",
+            python,
+            &ctx,
+            Some(keys::PACKAGES),
+            &|_| {
                 Some(
                     "`packages` has `build:` (wheels stage) and `runtime:` (final image)"
                         .to_owned(),
                 )
-            })
-        else {
+            },
+        ) else {
             return Packages::default();
         };
         let mut list = |key: &str| -> Vec<Spanned<String>> {
@@ -1136,7 +1144,7 @@ impl Checker<'_> {
     fn node(&mut self, node: &Node, service: &Ctx, base: &str) -> Option<NodeSpec> {
         let ctx = service.child("node");
         let hint = |key: &str| move_out_hint(key, "node");
-        let fields = self.fields(node, "node", service, &ctx, Some(NODE_KEYS), &hint)?;
+        let fields = self.fields(node, "node", service, &ctx, Some(keys::NODE), &hint)?;
         let owner = fields_owner(node);
         let version = match fields.get("version") {
             Some(v) => self.version(v, &ctx),
@@ -1202,7 +1210,7 @@ impl Checker<'_> {
 
     fn serve(&mut self, node: &Node, service: &Ctx, base: &str) -> Option<Serve> {
         let ctx = service.child("serve");
-        let fields = self.fields(node, "serve", service, &ctx, Some(SERVE_KEYS), &|_| {
+        let fields = self.fields(node, "serve", service, &ctx, Some(keys::SERVE), &|_| {
             Some("`serve` has one server today: `nginx:`".to_owned())
         })?;
         let Some(nginx) = fields.get("nginx") else {
@@ -1228,7 +1236,7 @@ impl Checker<'_> {
             "nginx",
             &ctx,
             &nginx_ctx,
-            Some(NGINX_KEYS),
+            Some(keys::NGINX),
             &|_| None,
         )?;
         let image = match fields.get("image") {
@@ -1258,7 +1266,7 @@ impl Checker<'_> {
         for (i, item) in items.iter().enumerate() {
             let key = format!("assets[{i}]");
             let ctx = service.child(&key);
-            let Some(fields) = self.fields(item, &key, service, &ctx, Some(ASSET_KEYS), &|_| None)
+            let Some(fields) = self.fields(item, &key, service, &ctx, Some(keys::ASSET), &|_| None)
             else {
                 continue;
             };
@@ -1288,7 +1296,7 @@ impl Checker<'_> {
             Value::Str(_) => (self.nonempty_string(node, "user", ctx)?, None, None),
             Value::Map(_) => {
                 let inner = ctx.child("user");
-                let fields = self.fields(node, "user", ctx, &inner, Some(USER_KEYS), &|_| None)?;
+                let fields = self.fields(node, "user", ctx, &inner, Some(keys::USER), &|_| None)?;
                 let name = match fields.get("name") {
                     Some(n) => self.nonempty_string(n, "name", &inner)?,
                     None => {
@@ -1366,7 +1374,7 @@ impl Checker<'_> {
             "healthcheck",
             service,
             &ctx,
-            Some(HEALTHCHECK_KEYS),
+            Some(keys::HEALTHCHECK),
             &|_| None,
         )?;
         let probes: Vec<&str> = ["http", "command", "none"]
@@ -1504,7 +1512,8 @@ impl Checker<'_> {
         for (i, item) in items.iter().enumerate() {
             let key = format!("secrets[{i}]");
             let ctx = service.child(&key);
-            let Some(fields) = self.fields(item, &key, service, &ctx, Some(SECRET_KEYS), &|_| None)
+            let Some(fields) =
+                self.fields(item, &key, service, &ctx, Some(keys::SECRET), &|_| None)
             else {
                 continue;
             };
@@ -1667,7 +1676,7 @@ fn fields_owner(node: &Node) -> Location {
 }
 
 fn move_out_hint(key: &str, section: &str) -> Option<String> {
-    SERVICE_KEYS
+    keys::SERVICE
         .contains(&key)
         .then(|| format!("`{key}` is a service key: move it out of `{section}:`, one level up"))
 }
@@ -1772,9 +1781,9 @@ mod tests {
     #[test]
     fn suggestions() {
         assert_eq!(
-            closest("pyhton", SERVICE_KEYS.iter().copied()).as_deref(),
+            closest("pyhton", keys::SERVICE.iter().copied()).as_deref(),
             Some("python")
         );
-        assert_eq!(closest("zzz", SERVICE_KEYS.iter().copied()), None);
+        assert_eq!(closest("zzz", keys::SERVICE.iter().copied()), None);
     }
 }
