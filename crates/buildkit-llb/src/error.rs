@@ -7,6 +7,9 @@ pub enum LlbError {
     /// An exec op was given no arguments.
     #[error("exec op needs at least one argument")]
     EmptyArgs,
+    /// An exec op was given an empty working directory.
+    #[error("exec op needs a working directory")]
+    EmptyCwd,
     /// A mount destination is not an absolute path.
     #[error("mount destination {0:?} must be an absolute path")]
     RelativeMountDest(String),

@@ -435,6 +435,9 @@ impl Exec {
         if self.args.is_empty() {
             return Err(LlbError::EmptyArgs);
         }
+        if self.cwd.is_empty() {
+            return Err(LlbError::EmptyCwd);
+        }
         // Position 0 is the root; the rest are the added mounts in call order.
         let mut all: Vec<(Option<usize>, Mount)> =
             vec![(None, Mount::layer(self.root.clone(), "/"))];
