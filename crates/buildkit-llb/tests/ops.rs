@@ -530,6 +530,10 @@ fn exec_rejects_bad_input() {
         Err(LlbError::EmptyArgs)
     ));
     assert!(matches!(
+        Exec::new(["x"]).cwd("").build(),
+        Err(LlbError::EmptyCwd)
+    ));
+    assert!(matches!(
         Exec::new(["x"]).mount(Mount::tmpfs("tmp")).build(),
         Err(LlbError::RelativeMountDest(dest)) if dest == "tmp"
     ));
