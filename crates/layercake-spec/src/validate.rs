@@ -1006,7 +1006,8 @@ impl Checker<'_> {
         let ctx = service.child("python");
         let hint = |key: &str| move_out_hint(key, "python");
         let fields = self.fields(node, "python", service, &ctx, Some(keys::PYTHON), &hint)?;
-        let owner = fields_owner(node);
+        // Defaults for this section point at the section.
+        let owner = node.location;
         let version = match fields.get("version") {
             Some(v) => self.version(v, &ctx),
             None => {
@@ -1145,7 +1146,8 @@ impl Checker<'_> {
         let ctx = service.child("node");
         let hint = |key: &str| move_out_hint(key, "node");
         let fields = self.fields(node, "node", service, &ctx, Some(keys::NODE), &hint)?;
-        let owner = fields_owner(node);
+        // Defaults for this section point at the section.
+        let owner = node.location;
         let version = match fields.get("version") {
             Some(v) => self.version(v, &ctx),
             None => {
@@ -1668,11 +1670,6 @@ impl Checker<'_> {
             self.errors.push(error);
         }
     }
-}
-
-/// The location to give defaults that belong to a section: the section's first entry or itself.
-fn fields_owner(node: &Node) -> Location {
-    node.location
 }
 
 fn move_out_hint(key: &str, section: &str) -> Option<String> {
