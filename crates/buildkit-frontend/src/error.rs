@@ -2,6 +2,7 @@
 //! what a frontend reports back as the build's failure.
 
 use buildkit_proto::{google_rpc, pb};
+use prost::Message as _;
 use serde::Serialize;
 
 use crate::opts::OptsError;
@@ -119,6 +120,9 @@ pub struct BuildError {
     pub location: Option<SourceLocation>,
     /// Set for "unsupported subrequest", which buildx recognises by type.
     pub unsupported_subrequest: Option<String>,
+    /// Typed details passed through from a failed BuildKit call (e.g. which
+    /// step failed), so buildx can show them as for a Dockerfile build.
+    pub details: Vec<prost_types::Any>,
 }
 
 /// Type URLs BuildKit registers for its typed error details; their payloads
@@ -134,6 +138,7 @@ impl BuildError {
             code: tonic::Code::Unknown,
             location: None,
             unsupported_subrequest: None,
+            details: Vec::new(),
         }
     }
 
@@ -155,13 +160,14 @@ impl BuildError {
             code: tonic::Code::Unknown,
             location: None,
             unsupported_subrequest: Some(name.to_string()),
+            details: Vec::new(),
         }
     }
 
     /// The `google.rpc.Status` for `ReturnRequest.error`, with BuildKit's
     /// typed details (JSON payloads under its registered type URLs).
     pub fn to_status(&self) -> google_rpc::Status {
-        let mut details = Vec::new();
+        let mut details = self.details.clone();
         if let Some(name) = &self.unsupported_subrequest
             && let Ok(value) = serde_json::to_vec(&SubrequestDetail { name })
         {
@@ -192,11 +198,25 @@ impl BuildError {
 }
 
 impl From<ClientError> for BuildError {
+    /// Keeps BuildKit's own message and typed details for build failures
+    /// (`Solve`, `Evaluate`), as the Dockerfile frontend passes them on;
+    /// other failed calls get the call name as context.
     fn from(err: ClientError) -> Self {
-        let code = err
-            .status()
-            .map_or(tonic::Code::Unknown, tonic::Status::code);
-        BuildError::new(err.to_string()).with_code(code)
+        let ClientError::Rpc { call, status } = &err else {
+            return BuildError::new(err.to_string());
+        };
+        let message = if matches!(*call, "Solve" | "Evaluate") {
+            status.message().to_string()
+        } else {
+            err.to_string()
+        };
+        let details = google_rpc::Status::decode(status.details())
+            .map(|s| s.details)
+            .unwrap_or_default();
+        BuildError {
+            details,
+            ..BuildError::new(message).with_code(status.code())
+        }
     }
 }
 
@@ -319,6 +339,36 @@ mod tests {
                 "ranges": [{"start": {"line": 3}, "end": {"line": 3, "character": 7}}]
             })
         );
+    }
+
+    #[test]
+    fn client_errors_keep_buildkit_details() {
+        let detail = prost_types::Any {
+            type_url: "github.com/moby/buildkit/errdefs.Vertex+json".into(),
+            value: br#"{"digest":"sha256:abc"}"#.to_vec(),
+        };
+        let encoded = google_rpc::Status {
+            code: 2,
+            message: "exit code: 1".into(),
+            details: vec![detail.clone()],
+        }
+        .encode_to_vec();
+        let status =
+            tonic::Status::with_details(tonic::Code::Unknown, "exit code: 1", encoded.into());
+        let err = BuildError::from(ClientError::Rpc {
+            call: "Solve",
+            status,
+        });
+        assert_eq!(err.message, "exit code: 1");
+        assert_eq!(err.to_status().details, vec![detail]);
+
+        let err = BuildError::from(ClientError::Rpc {
+            call: "ReadFile",
+            status: tonic::Status::not_found("gone"),
+        });
+        assert_eq!(err.message, "ReadFile failed: gone");
+        assert_eq!(err.to_status().code, tonic::Code::NotFound as i32);
+        assert!(err.details.is_empty());
     }
 
     #[test]
