@@ -1,23 +1,25 @@
 # `rig.sh --check`: prove the rig with real builds on the stand-ins. Sourced by scripts/rig.sh.
 
 CHECK_CACHE_REF=$REGISTRY_ADDR/rigcheck:cache
+# Every RUN of the check carries this word so the check can prune exactly its own cache records.
+CHECK_MARKER=layercake-rigcheck
 
 check_context() {
     local dir
     dir=$(mktemp -d /tmp/layercake-rigcheck.XXXXXX)
     cat >"$dir/Dockerfile" <<'DOCKERFILE'
 FROM python:3.11-slim AS py
-RUN pip download --no-deps --dest /wheels six==1.16.0 && python -c "import sys; print(sys.version)"
+RUN : layercake-rigcheck && pip download --no-deps --dest /wheels six==1.16.0 && python -c "import sys; print(sys.version)"
 
 FROM node:18 AS js
-RUN npm view is-number version > /is-number.txt && node --version && cat /is-number.txt
+RUN : layercake-rigcheck && npm view is-number version > /is-number.txt && node --version && cat /is-number.txt
 
 FROM debian:bookworm-slim AS deb
-RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends ca-certificates >/dev/null \
+RUN : layercake-rigcheck && apt-get update -qq && apt-get install -y -qq --no-install-recommends ca-certificates >/dev/null \
     && ls /etc/ssl/certs/ca-certificates.crt
 
 FROM nginx:stable
-RUN nginx -t
+RUN : layercake-rigcheck && nginx -t
 COPY --from=py /wheels /wheels
 COPY --from=js /is-number.txt /is-number.txt
 COPY --from=deb /etc/ssl/certs/ca-certificates.crt /deb-ca.crt
@@ -29,6 +31,22 @@ RUN echo "$TARGETPLATFORM: $(python -c 'import platform; print(platform.machine(
     && pip download --no-deps --dest /wheels six==1.16.0
 DOCKERFILE
     echo "$dir"
+}
+
+# IDs of the build cache records made by the check's RUN steps (their description holds the marker).
+check_record_ids() {
+    docker buildx du --verbose | awk -v m="$CHECK_MARKER" '
+        /^ID:/ { id = $2 }
+        /^Description:/ && index($0, m) { print id }'
+}
+
+# Prune only the check's own records: other builds on this shared engine keep their cache.
+# (buildx turns `--filter k=v` into `k==v`, so a regex filter on the description is not possible.)
+prune_check_records() {
+    local id
+    for id in $(check_record_ids); do
+        docker buildx prune -af --filter "id=$id" >/dev/null
+    done
 }
 
 run_check() {
@@ -49,7 +67,8 @@ run_check() {
 
     start=$(now)
     docker rmi -f layercake-rigcheck:latest >/dev/null
-    docker buildx prune -af >/dev/null
+    prune_check_records
+    [[ -z $(check_record_ids) ]] || die "check: the check's build cache records survived the prune"
     docker buildx build --progress=plain --cache-from "type=registry,ref=$CHECK_CACHE_REF" \
         -t layercake-rigcheck:latest "$dir" >"$dir/rebuild.log" 2>&1 || {
         tail -n 40 "$dir/rebuild.log" >&2

@@ -11,6 +11,16 @@ die() {
     exit 1
 }
 
+# Any failing command stops the rig and says where; errtrace carries this into functions.
+RIG_PART=
+on_error() {
+    local rc=$1 line=$2 cmd=$3
+    printf '[rig] ERROR: %s failed (exit %s) at %s: %s\n' "${RIG_PART:-rig}" "$rc" "$line" "$cmd" >&2
+    exit 1
+}
+set -E
+trap 'on_error $? "${BASH_SOURCE[0]##*/}:$LINENO" "$BASH_COMMAND"' ERR
+
 now() { date +%s.%N; }
 
 # Print a duration in seconds with one decimal, from a start stamp taken with `now`.
@@ -23,7 +33,9 @@ part() {
     local start
     start=$(now)
     log "== $name"
-    "$@" || die "part '$name' failed (see messages above)"
+    RIG_PART=$name
+    "$@"
+    RIG_PART=
     local took
     took=$(since "$start")
     log "== $name: done in ${took}s"

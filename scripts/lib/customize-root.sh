@@ -10,7 +10,7 @@ recipe=$2
 # /usr/local/share/ca-certificates and are picked up when a build installs it.
 mkdir -p "$root/usr/local/share/ca-certificates"
 for crt in /usr/local/share/ca-certificates/*.crt; do
-    [[ -e $crt ]] && cp "$crt" "$root/usr/local/share/ca-certificates/"
+    if [[ -e $crt ]]; then cp "$crt" "$root/usr/local/share/ca-certificates/"; fi
 done
 if [[ -x $root/usr/sbin/update-ca-certificates ]]; then
     chroot "$root" update-ca-certificates >/dev/null

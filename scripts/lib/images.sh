@@ -11,6 +11,28 @@ HOST_CA_DIR=/usr/local/share/ca-certificates
 DEBIAN_MIRROR=http://deb.debian.org/debian
 DEBIAN_SECURITY_MIRROR=http://deb.debian.org/debian-security
 
+# How every stand-in is bootstrapped (part of the recipe hash): minbase without recommends,
+# merged /usr without the usrmerge package (it drags perl in), no docs/man/locales, like slim images.
+MMDEBSTRAP_OPTS=(
+    --mode=root --variant=minbase
+    --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr
+    --aptopt='APT::Install-Recommends "false"'
+    --aptopt='APT::Install-Suggests "false"'
+    --dpkgopt='path-exclude=/usr/share/man/*'
+    --dpkgopt='path-exclude=/usr/share/info/*'
+    --dpkgopt='path-exclude=/usr/share/doc/*'
+    --dpkgopt='path-include=/usr/share/doc/*/copyright'
+    --dpkgopt='path-exclude=/usr/share/locale/*'
+    --dpkgopt='path-include=/usr/share/locale/locale.alias'
+    --dpkgopt='path-exclude=/usr/share/lintian/*'
+)
+# The images' own apt sources, so `apt-get install` works inside builds.
+DEBIAN_SOURCES=(
+    "deb $DEBIAN_MIRROR bookworm main"
+    "deb $DEBIAN_MIRROR bookworm-updates main"
+    "deb $DEBIAN_SECURITY_MIRROR bookworm-security main"
+)
+
 # Debian architecture -> OCI platform.
 oci_platform() {
     case $1 in
@@ -31,12 +53,13 @@ load_recipe() {
     declare -F recipe_changes >/dev/null || recipe_changes() { :; }
 }
 
-# Everything that changes the root file system goes into the key: the recipe, the code that
-# runs it, the host CAs copied in, and the architecture.
+# Everything that changes the root file system goes into the key: the recipe, the bootstrap
+# options and hook, the host CAs copied in, and the architecture.
 recipe_hash() {
     local recipe=$1 arch=$2
     {
-        cat "$recipe" "$RIG_LIB_DIR/images.sh" "$RIG_LIB_DIR/customize-root.sh"
+        cat "$recipe" "$RIG_LIB_DIR/customize-root.sh"
+        printf '%s\n' "${MMDEBSTRAP_OPTS[@]}" "${DEBIAN_SOURCES[@]}"
         cat "$HOST_CA_DIR"/*.crt 2>/dev/null
         echo "arch=$arch"
     } | sha256sum | cut -c1-16
@@ -74,32 +97,30 @@ build_rootfs() {
         IFS=,
         echo "${RECIPE_PACKAGES[*]}"
     )")
-    mmdebstrap --mode=root --variant=minbase --architectures="$arch" \
-        --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
-        --aptopt='APT::Install-Recommends "false"' \
-        --aptopt='APT::Install-Suggests "false"' \
-        --dpkgopt='path-exclude=/usr/share/man/*' \
-        --dpkgopt='path-exclude=/usr/share/info/*' \
-        --dpkgopt='path-exclude=/usr/share/doc/*' \
-        --dpkgopt='path-include=/usr/share/doc/*/copyright' \
-        --dpkgopt='path-exclude=/usr/share/locale/*' \
-        --dpkgopt='path-include=/usr/share/locale/locale.alias' \
-        --dpkgopt='path-exclude=/usr/share/lintian/*' \
+    local attempt=1 log_file=$WORK_DIR/$name-$arch.log sources=("${DEBIAN_SOURCES[@]}")
+    # Mirrors (and this machine's caching proxy) can be caught mid-sync: retry a couple of times.
+    until mmdebstrap "${MMDEBSTRAP_OPTS[@]}" --architectures="$arch" \
         "${include[@]}" \
         --customize-hook="bash '$RIG_LIB_DIR/customize-root.sh' \"\$1\" '$recipe'" \
-        bookworm "$root" \
-        "deb $DEBIAN_MIRROR bookworm main" \
-        "deb $DEBIAN_MIRROR bookworm-updates main" \
-        "deb $DEBIAN_SECURITY_MIRROR bookworm-security main" \
-        >"$WORK_DIR/$name-$arch.log" 2>&1 || {
-        tail -n 40 "$WORK_DIR/$name-$arch.log" >&2
+        bookworm "$root" "${sources[@]}" >"$log_file" 2>&1; do
         remove_root "$root"
-        die "mmdebstrap failed for $name/$arch (log tail above, full log $WORK_DIR/$name-$arch.log)"
-    }
-    {
-        echo 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
-        recipe_changes "$root"
-    } >"$tarball.changes.partial" || die "recipe_changes failed for $name/$arch"
+        if ((attempt >= 3)); then
+            tail -n 40 "$log_file" >&2
+            die "mmdebstrap failed $attempt times for $name/$arch (log tail above, full log $log_file)"
+        fi
+        warn "mmdebstrap failed for $name/$arch (attempt $attempt: $(grep -m1 '^E:' "$log_file" || echo 'see log')); retrying"
+        # Seen here: the proxy serves a stale bookworm-security i386 index that never matches its
+        # InRelease. A stand-in without security updates beats no stand-in; say so loudly.
+        if ((${#sources[@]} > 2)) && grep -q 'Failed to fetch .*bookworm-security' "$log_file"; then
+            warn "bookworm-security is unusable for $arch here; bootstrapping $name/$arch from bookworm + bookworm-updates only"
+            sources=("${DEBIAN_SOURCES[@]:0:2}")
+        fi
+        attempt=$((attempt + 1))
+        sleep $((attempt * 3))
+    done
+    # Not under `||`: a failing command inside recipe_changes must reach the ERR trap.
+    echo 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' >"$tarball.changes.partial"
+    recipe_changes "$root" >>"$tarball.changes.partial"
     tar --numeric-owner --xattrs --xattrs-include='*' -C "$root" -cf "$tarball.partial" . \
         || die "cannot pack $root"
     mv "$tarball.changes.partial" "$tarball.changes"
@@ -110,7 +131,8 @@ build_rootfs() {
     log "bootstrapped $name/$arch in $(since "$start")s: $(du -sh "$tarball" | cut -f1) ($tarball)"
 }
 
-image_id() { docker image inspect --format '{{.Id}}' "$1" 2>/dev/null; }
+# Empty when the image is absent.
+image_id() { docker image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
 
 # Make TAG hold the image of RECIPE for ARCH: skip when present, import from the cached tarball
 # when possible, bootstrap only when the tarball is missing.
@@ -136,7 +158,7 @@ ensure_image() {
     [[ -s $tarball && -s $tarball.changes ]] || build_rootfs "$recipe" "$arch" "$name" "$hash"
     local changes=() line
     while IFS= read -r line; do
-        [[ -n $line ]] && changes+=("--change=$line")
+        if [[ -n $line ]]; then changes+=("--change=$line"); fi
     done <"$tarball.changes"
     local start
     start=$(now)
@@ -159,7 +181,7 @@ index_in_registry() {
     repo=${ref#"$REGISTRY_ADDR"/}
     tag=${repo##*:}
     repo=${repo%:*}
-    curl -fsS --max-time 5 -o /dev/null \
+    curl -fs --max-time 5 -o /dev/null \
         -H 'Accept: application/vnd.oci.image.index.v1+json' \
         -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
         "http://$REGISTRY_ADDR/v2/$repo/manifests/$tag"
@@ -185,7 +207,7 @@ ensure_registry_index() {
         arch_ref=$ref-$(oci_platform "$arch" | cut -d/ -f2)
         # The host architecture is the local official name; the others live only under arch tags.
         local_tag=$arch_ref
-        [[ $arch == amd64 ]] && local_tag=$RECIPE_TAG
+        if [[ $arch == amd64 ]]; then local_tag=$RECIPE_TAG; fi
         ensure_image "$recipe" "$arch" "$local_tag"
         [[ $local_tag == "$arch_ref" ]] || docker tag "$local_tag" "$arch_ref" || die "docker tag $arch_ref failed"
         docker push -q "$arch_ref" >/dev/null || die "docker push $arch_ref failed"
@@ -210,6 +232,8 @@ ensure_images() {
 }
 
 ensure_multiplatform() {
+    # mmdebstrap refuses foreign architectures without arch-test (i386 then runs natively).
+    apt_install_missing mmdebstrap arch-test
     local recipe
     for recipe in "$RECIPE_DIR"/*.recipe; do
         load_recipe "$recipe"
