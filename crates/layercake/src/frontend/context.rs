@@ -1,0 +1,269 @@
+//! Reading from the client: the spec file, `.dockerignore`, and the context files the plan
+//! depends on (requirement files, npm manifests).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use buildkit_frontend::{BuildError, Client};
+use buildkit_llb::{Definition, Local, pb};
+use prost::Message as _;
+
+/// The spec as read from the client.
+pub struct SpecFile {
+    /// The file name (`filename` option, the basename of `-f`).
+    pub name: String,
+    pub text: String,
+    /// `<filename>.dockerignore` next to the spec, when present: it wins over the context's.
+    pub dockerignore: Option<String>,
+}
+
+/// Where BuildKit mounts the frontend image's own definition for the frontend process.
+const FRONTEND_DEFINITION: &str = "/run/config/buildkit/metadata/frontend.bin";
+const DEFAULT_SPEC_NAME: &str = "layercake.yaml";
+const DOCKERIGNORE: &str = ".dockerignore";
+
+/// Reads files through the gateway; remembers what it read.
+pub struct ContextReader<'c> {
+    client: &'c Client,
+    /// Context-relative path → contents (`None`: does not exist).
+    cache: Mutex<BTreeMap<String, Option<String>>>,
+}
+
+fn not_found_or(error: buildkit_frontend::ClientError, what: &str) -> Result<(), BuildError> {
+    if error.is_not_found() {
+        Ok(())
+    } else {
+        Err(BuildError::new(format!("cannot read {what}: {error}")))
+    }
+}
+
+impl<'c> ContextReader<'c> {
+    pub fn new(client: &'c Client) -> Self {
+        ContextReader {
+            client,
+            cache: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    fn local(&self, name: &str, paths: &[String], label: String) -> Local {
+        let mut local = Local::new(name)
+            .include_patterns(paths.iter().cloned())
+            .follow_paths(paths.iter().cloned())
+            .shared_key_hint(name)
+            .custom_name(label);
+        let session = &self.client.env().session_id;
+        if !session.is_empty() {
+            local = local.session_id(session);
+        }
+        local
+    }
+
+    async fn solve_local(&self, local: Local) -> Result<String, BuildError> {
+        let definition = Definition::new(&local.build());
+        let solved = self
+            .client
+            .solve(definition.into_pb(), &[], false)
+            .await
+            .map_err(|e| BuildError::new(format!("cannot load files from the client: {e}")))?;
+        Ok(solved.id)
+    }
+
+    /// The spec (and a `<spec>.dockerignore` beside it).
+    pub async fn read_spec(&self) -> Result<SpecFile, BuildError> {
+        let opts = self.client.opts();
+        let name = opts.filename().unwrap_or(DEFAULT_SPEC_NAME).to_owned();
+        let ignore_name = format!("{name}.dockerignore");
+        let key = opts.dockerfile_key();
+        let reference = match self.input(key).await? {
+            Some(definition) => {
+                self.client
+                    .solve(definition, &[], false)
+                    .await
+                    .map_err(|e| BuildError::new(format!("cannot load the spec input: {e}")))?
+                    .id
+            }
+            None => {
+                let label = format!("[internal] load spec {name}");
+                self.solve_local(self.local(key, &[name.clone(), ignore_name.clone()], label))
+                    .await?
+            }
+        };
+        let bytes = self
+            .client
+            .read_file(&reference, &name, None)
+            .await
+            .map_err(|e| {
+                if e.is_not_found() {
+                    BuildError::new(format!(
+                        "the spec `{name}` was not found; pass it with -f (e.g. -f layercake.yaml)"
+                    ))
+                } else {
+                    BuildError::new(format!("cannot read the spec `{name}`: {e}"))
+                }
+            })?;
+        let dockerignore = match self.client.read_file(&reference, &ignore_name, None).await {
+            Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+            Err(error) => {
+                not_found_or(error, &ignore_name)?;
+                None
+            }
+        };
+        Ok(SpecFile {
+            name,
+            // Invalid UTF-8 becomes U+FFFD; the parser then reports where.
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+            dockerignore,
+        })
+    }
+
+    /// A definition the client sent as a frontend input (`Inputs`), if the engine supports it.
+    async fn input(&self, key: &str) -> Result<Option<pb::Definition>, BuildError> {
+        if !self
+            .client
+            .has_gateway_cap(buildkit_frontend::caps::FRONTEND_INPUTS)
+        {
+            return Ok(None);
+        }
+        let mut inputs = self
+            .client
+            .inputs()
+            .await
+            .map_err(|e| BuildError::new(format!("cannot list frontend inputs: {e}")))?;
+        Ok(inputs.remove(key))
+    }
+
+    /// Reads context files (and `.dockerignore`) in one transfer; missing files are `None`.
+    pub async fn read_context_files(
+        &self,
+        paths: &[String],
+    ) -> Result<BTreeMap<String, String>, BuildError> {
+        let mut wanted: Vec<String> = {
+            let cache = self
+                .cache
+                .lock()
+                .map_err(|_| BuildError::new("context cache poisoned"))?;
+            paths
+                .iter()
+                .chain(std::iter::once(&DOCKERIGNORE.to_owned()))
+                .filter(|p| !cache.contains_key(*p))
+                .cloned()
+                .collect()
+        };
+        wanted.sort();
+        wanted.dedup();
+        if !wanted.is_empty() {
+            let key = self.client.opts().context_key();
+            let label = format!(
+                "[internal] load {} from the build context",
+                wanted.join(", ")
+            );
+            let reference = self.solve_local(self.local(key, &wanted, label)).await?;
+            for path in wanted {
+                let contents = match self.client.read_file(&reference, &path, None).await {
+                    Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+                    Err(error) => {
+                        not_found_or(error, &path)?;
+                        None
+                    }
+                };
+                self.cache
+                    .lock()
+                    .map_err(|_| BuildError::new("context cache poisoned"))?
+                    .insert(path, contents);
+            }
+        }
+        let cache = self
+            .cache
+            .lock()
+            .map_err(|_| BuildError::new("context cache poisoned"))?;
+        Ok(paths
+            .iter()
+            .filter_map(|p| Some((p.clone(), cache.get(p)?.clone()?)))
+            .collect())
+    }
+
+    /// Exclude patterns for the context: `<spec>.dockerignore`, else the context's `.dockerignore`.
+    pub async fn dockerignore(&self, spec: &SpecFile) -> Result<Vec<String>, BuildError> {
+        let text = match &spec.dockerignore {
+            Some(text) => Some(text.clone()),
+            None => {
+                let key = DOCKERIGNORE.to_owned();
+                self.read_context_files(std::slice::from_ref(&key))
+                    .await?
+                    .remove(&key)
+            }
+        };
+        Ok(text.map(|t| ignore_patterns(&t)).unwrap_or_default())
+    }
+}
+
+/// `.dockerignore` lines → patterns as BuildKit's exclude list wants them: comments and blank
+/// lines dropped, surrounding space trimmed, a leading `/` removed (patterns are always rooted
+/// at the context).
+pub fn ignore_patterns(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let (negate, pattern) = match line.strip_prefix('!') {
+                Some(rest) => ("!", rest.trim()),
+                None => ("", line),
+            };
+            let pattern = pattern.trim_start_matches('/');
+            let pattern = if pattern.is_empty() { "." } else { pattern };
+            format!("{negate}{pattern}")
+        })
+        .collect()
+}
+
+/// The frontend's own image reference, for copying the health probe into images: from the
+/// definition BuildKit mounts for the frontend, else from `BUILDKIT_SYNTAX`.
+pub fn frontend_image(build_args: &BTreeMap<String, String>) -> Option<String> {
+    std::fs::read(FRONTEND_DEFINITION)
+        .ok()
+        .and_then(|bytes| image_of_definition(&bytes))
+        .or_else(|| build_args.get("BUILDKIT_SYNTAX").cloned())
+}
+
+/// The image a marshalled definition loads (its `docker-image://` source), with its digest.
+pub fn image_of_definition(bytes: &[u8]) -> Option<String> {
+    let definition = pb::Definition::decode(bytes).ok()?;
+    definition.def.iter().find_map(|op| {
+        let op = pb::Op::decode(op.as_slice()).ok()?;
+        match op.op? {
+            pb::op::Op::Source(source) => source
+                .identifier
+                .strip_prefix("docker-image://")
+                .map(str::to_owned),
+            _ => None,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use buildkit_llb::Image;
+
+    #[test]
+    fn dockerignore_lines_become_patterns() {
+        let text = "# comment\n\n  node_modules  \n/dist\n!dist/keep.txt\n**/__pycache__\n";
+        assert_eq!(
+            ignore_patterns(text),
+            vec!["node_modules", "dist", "!dist/keep.txt", "**/__pycache__"]
+        );
+    }
+
+    #[test]
+    fn frontend_image_comes_from_its_definition() {
+        let image = Image::new("127.0.0.1:5000/layercake:1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef").build();
+        let bytes = Definition::new(&image).encode_to_vec();
+        assert_eq!(
+            image_of_definition(&bytes).as_deref(),
+            Some(
+                "127.0.0.1:5000/layercake:1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+            )
+        );
+        assert_eq!(image_of_definition(b"not a definition"), None);
+    }
+}

@@ -1,0 +1,303 @@
+//! `layercake frontend`: the BuildKit gateway handler. All IO of a build lives here: options,
+//! reading the spec and context files, resolving base images, solving, returning the result.
+//! Everything in between is the pure pipeline of `layercake-plan`.
+
+mod context;
+mod subrequest;
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use buildkit_frontend::{
+    BuildError, Client, FrontendResult, ImageResults, NoCache, PlatformImage, ResolveMode,
+    SourceLocation, SourceRange, subrequests,
+};
+use buildkit_llb::{Definition, NetMode};
+use layercake_plan::{
+    ImageConfig, LowerInputs, PlanOptions, Platform, ResolvedImage, files_to_read, lower, plan,
+};
+use layercake_spec::SpecErrors;
+use tokio::task::JoinSet;
+
+use crate::load::{LoadedSpec, choose_target, load};
+use context::{ContextReader, SpecFile};
+
+/// The image's entrypoint.
+pub fn main() -> ExitCode {
+    buildkit_frontend::run(build)
+}
+
+/// Turns spec errors into one BuildKit error pointing at the first one's line.
+pub(crate) fn spec_error(spec: &SpecFile, errors: &SpecErrors) -> BuildError {
+    let message = errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut error = BuildError::new(message);
+    if let Some(line) = errors.first().and_then(|e| e.line()) {
+        error = error.with_location(spec.location(line));
+    }
+    error
+}
+
+fn plan_platform(platform: &buildkit_frontend::Platform) -> Platform {
+    Platform {
+        os: platform.os.clone(),
+        architecture: platform.architecture.clone(),
+        variant: Some(platform.variant.clone()).filter(|v| !v.is_empty()),
+    }
+}
+
+fn frontend_platform(platform: &Platform) -> buildkit_frontend::Platform {
+    buildkit_frontend::Platform::new(
+        &platform.os,
+        &platform.architecture,
+        platform.variant.as_deref().unwrap_or(""),
+    )
+}
+
+fn opts_error(error: impl std::fmt::Display) -> BuildError {
+    BuildError::new(format!("layercake: {error}"))
+}
+
+async fn build(client: Client) -> Result<FrontendResult, BuildError> {
+    let opts = client.opts();
+    let reader = ContextReader::new(&client);
+    let spec_file = reader.read_spec().await?;
+    let build_args = opts.build_args();
+
+    if let Some(request) = opts.request_id() {
+        return subrequest::answer(&client, &reader, &spec_file, request, &build_args).await;
+    }
+
+    let loaded = load(&spec_file.name, &spec_file.text, &build_args)
+        .map_err(|errors| spec_error(&spec_file, &errors))?;
+    let target = choose_target(&loaded.spec, opts.target()).map_err(|e| {
+        let mut error = BuildError::new(e.to_string());
+        if let Some(name) = opts.target() {
+            error.message = format!("{} (asked for with --target {name})", error.message);
+        }
+        error
+    })?;
+
+    let files = read_plan_files(&reader, &loaded, &target).await?;
+    let build_platform = client.env().build_platform();
+    let mut platforms = opts.platforms().map_err(opts_error)?;
+    if platforms.is_empty() {
+        platforms.push(build_platform.clone());
+    }
+    let no_cache = match opts.no_cache() {
+        NoCache::Off => layercake_plan::NoCache::Nothing,
+        NoCache::All => layercake_plan::NoCache::All,
+        NoCache::Only(names) => layercake_plan::NoCache::Only(names),
+    };
+    let resolve_mode = opts.image_resolve_mode().map_err(opts_error)?;
+    let epoch = opts.source_date_epoch().map_err(opts_error)?;
+    let cache_imports = opts.cache_imports().map_err(opts_error)?;
+    let network = match opts.network_mode().map_err(opts_error)? {
+        buildkit_llb::pb::NetMode::Unset => None,
+        buildkit_llb::pb::NetMode::Host => Some(NetMode::Host),
+        buildkit_llb::pb::NetMode::None => Some(NetMode::None),
+    };
+    let extra_hosts = opts
+        .extra_hosts()
+        .map_err(opts_error)?
+        .into_iter()
+        .map(|h| (h.host, h.ip.to_string()))
+        .collect();
+
+    let plans = platforms
+        .iter()
+        .map(|platform| {
+            let options = PlanOptions {
+                platform: plan_platform(platform),
+                build_platform: plan_platform(&build_platform),
+                labels: opts.labels(),
+                no_cache: no_cache.clone(),
+                cache_namespace: opts
+                    .build_arg("BUILDKIT_CACHE_MOUNT_NS")
+                    .map(|ns| format!("{ns}-"))
+                    .unwrap_or_default(),
+                source_date_epoch: epoch,
+            };
+            plan(&loaded.services, &target, &files, &options)
+                .map_err(|e| BuildError::new(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+
+    // Every base image of every platform, resolved at once (pinned by digest in the LLB).
+    let mut wanted: Vec<(String, Platform)> = Vec::new();
+    for plan in &plans {
+        for image in plan.base_images() {
+            if !wanted.contains(&image) {
+                wanted.push(image);
+            }
+        }
+    }
+    let images = resolve_images(&client, wanted, resolve_mode).await?;
+
+    let mut inputs = LowerInputs {
+        context_name: opts.context_key().to_owned(),
+        context_excludes: reader.dockerignore(&spec_file).await?,
+        session_id: Some(client.env().session_id.clone()).filter(|s| !s.is_empty()),
+        images,
+        frontend_image: context::frontend_image(&build_args),
+        resolve_mode: match resolve_mode {
+            ResolveMode::Default => None,
+            ResolveMode::Pull => Some(buildkit_llb::ResolveMode::ForcePull),
+            ResolveMode::Local => Some(buildkit_llb::ResolveMode::PreferLocal),
+        },
+        network,
+        extra_hosts,
+    };
+    inputs.context_excludes.sort();
+
+    let mut results =
+        ImageResults::new(opts.multi_platform().map_err(opts_error)? || plans.len() > 1);
+    for (plan, platform) in plans.iter().zip(&platforms) {
+        let lowered = lower(plan, &inputs).map_err(|e| BuildError::new(e.to_string()))?;
+        let definition = Definition::new(&lowered.output);
+        check_caps(&client, &definition)?;
+        let solved = client
+            .solve(definition.into_pb(), &cache_imports, false)
+            .await
+            .map_err(|e| BuildError::new(e.to_string()))?;
+        let base_config = base_config(&inputs, plan);
+        results
+            .add(PlatformImage {
+                platform: platform.clone(),
+                reference: solved,
+                config: lowered.image.to_json(),
+                base_config,
+                epoch,
+            })
+            .map_err(opts_error)?;
+    }
+    results.finish().map_err(opts_error)
+}
+
+/// The final stage's base image configuration, for the exporter's history.
+fn base_config(inputs: &LowerInputs, plan: &layercake_plan::Plan) -> Option<Vec<u8>> {
+    let stage = plan.stage(&plan.output)?;
+    let layercake_plan::Base::Image(reference) = &stage.base else {
+        return None;
+    };
+    inputs
+        .images
+        .get(&(reference.clone(), stage.platform.clone()))
+        .map(|image| image.config.to_json())
+}
+
+/// Fails early, naming what is missing, when the engine lacks an LLB capability the graph needs.
+fn check_caps(client: &Client, definition: &Definition) -> Result<(), BuildError> {
+    let supported = &client.caps().llb;
+    if supported.is_empty() {
+        // No caps reported (a test double or a very old engine): let the solve decide.
+        return Ok(());
+    }
+    let missing = definition
+        .required_caps()
+        .missing_from(supported.iter().map(String::as_str));
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(BuildError::new(format!(
+            "this BuildKit does not support LLB capabilities {} that the build needs; \
+             upgrade the engine (Docker 23+ / BuildKit 0.11+) or drop the spec features that need them",
+            missing.join(", ")
+        )))
+    }
+}
+
+/// Reads the requirement files the plan needs, following `-r`/`-c` includes.
+async fn read_plan_files(
+    reader: &ContextReader<'_>,
+    loaded: &LoadedSpec,
+    target: &str,
+) -> Result<layercake_plan::ContextFiles, BuildError> {
+    let mut files = layercake_plan::ContextFiles::new();
+    loop {
+        let wanted = files_to_read(&loaded.services, target, &files)
+            .map_err(|e| BuildError::new(e.to_string()))?;
+        if wanted.is_empty() {
+            return Ok(files);
+        }
+        let found = reader.read_context_files(&wanted).await?;
+        for path in wanted {
+            let Some(contents) = found.get(&path) else {
+                return Err(BuildError::new(format!(
+                    "service `{target}`: `{path}` was not found in the build context"
+                )));
+            };
+            files.insert(path, contents.clone());
+        }
+    }
+}
+
+async fn resolve_images(
+    client: &Client,
+    wanted: Vec<(String, Platform)>,
+    mode: ResolveMode,
+) -> Result<BTreeMap<(String, Platform), ResolvedImage>, BuildError> {
+    let mut tasks = JoinSet::new();
+    for (reference, platform) in wanted {
+        let client = client.clone();
+        tasks.spawn(async move {
+            let resolved = client
+                .resolve_image(
+                    &reference,
+                    Some(&frontend_platform(&platform)),
+                    mode,
+                    &format!("[internal] load metadata for {reference}"),
+                )
+                .await;
+            (reference, platform, resolved)
+        });
+    }
+    let mut images = BTreeMap::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (reference, platform, resolved) =
+            joined.map_err(|e| BuildError::new(format!("image resolution stopped: {e}")))?;
+        let resolved = resolved.map_err(|e| {
+            BuildError::new(format!(
+                "cannot resolve base image `{reference}` for {platform}: {e}"
+            ))
+        })?;
+        let config = ImageConfig::from_json(&resolved.config).map_err(|e| {
+            BuildError::new(format!(
+                "base image `{reference}` has an unreadable config: {e}"
+            ))
+        })?;
+        images.insert(
+            (reference, platform),
+            ResolvedImage {
+                digest: Some(resolved.digest).filter(|d| !d.is_empty()),
+                config,
+            },
+        );
+    }
+    Ok(images)
+}
+
+/// A location in the spec file, for errors and subrequest answers.
+impl SpecFile {
+    pub(crate) fn location(&self, line: u32) -> SourceLocation {
+        SourceLocation {
+            filename: self.name.clone(),
+            data: self.text.as_bytes().to_vec(),
+            language: "yaml".into(),
+            ranges: vec![SourceRange::line(i32::try_from(line).unwrap_or(i32::MAX))],
+        }
+    }
+}
+
+/// Subrequest ids this frontend answers (`docker buildx build --call …`).
+pub(crate) fn described() -> Vec<subrequests::RequestDescription> {
+    vec![
+        subrequests::RequestDescription::outline(),
+        subrequests::RequestDescription::targets(),
+        subrequest::lint_description(),
+        subrequests::RequestDescription::describe(),
+    ]
+}
