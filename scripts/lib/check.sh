@@ -27,21 +27,43 @@ DOCKERFILE
     cat >"$dir/Dockerfile.multi" <<'DOCKERFILE'
 FROM 127.0.0.1:5000/library/python:3.11-slim
 ARG TARGETPLATFORM
-RUN echo "$TARGETPLATFORM: $(python -c 'import platform; print(platform.machine())')" \
+# uname says x86_64 in both legs (no linux32 personality): ask dpkg and the pointer size instead.
+RUN echo "$TARGETPLATFORM: $(dpkg --print-architecture) $(python -c 'import struct; print(struct.calcsize("P") * 8)')-bit" \
     && pip download --no-deps --dest /wheels six==1.16.0
 DOCKERFILE
     echo "$dir"
 }
 
-# IDs of the build cache records made by the check's RUN steps (their description holds the marker).
+# IDs of the build cache records made by the check's RUN steps (their description holds the
+# marker) and of every record built on top of them (COPY layers after a RUN), children first.
 check_record_ids() {
     docker buildx du --verbose | awk -v m="$CHECK_MARKER" '
-        /^ID:/ { id = $2 }
-        /^Description:/ && index($0, m) { print id }'
+        BEGIN { RS = ""; FS = "\n" }
+        {
+            id = ""; parent = ""; mine = 0
+            for (i = 1; i <= NF; i++) {
+                if ($i ~ /^ID:/) { split($i, f, /[ \t]+/); id = f[2] }
+                if ($i ~ /^Parent:/) { split($i, f, /[ \t]+/); parent = f[2] }
+                if ($i ~ /^Description:/ && index($i, m)) mine = 1
+            }
+            if (id == "") next
+            n++; ids[n] = id; parents[id] = parent; if (mine) marked[id] = 1
+        }
+        END {
+            do {
+                grew = 0
+                for (k = 1; k <= n; k++) {
+                    id = ids[k]
+                    if (!(id in marked) && (parents[id] in marked)) { marked[id] = 1; depth[id] = depth[parents[id]] + 1; grew = 1 }
+                }
+            } while (grew)
+            for (k = 1; k <= n; k++) if (ids[k] in marked) print depth[ids[k]] + 0, ids[k]
+        }' | sort -rn | cut -d' ' -f2
 }
 
 # Prune only the check's own records: other builds on this shared engine keep their cache.
-# (buildx turns `--filter k=v` into `k==v`, so a regex filter on the description is not possible.)
+# (buildx turns `--filter k=v` into `k==v`, so a regex filter on the description is not
+# possible, and a record with children survives its own prune: hence children first, by id.)
 prune_check_records() {
     local id
     for id in $(check_record_ids); do
@@ -88,8 +110,8 @@ run_check() {
             tail -n 40 "$dir/multi.log" >&2
             die "check: two-platform build failed (log $dir/multi.log)"
         }
-        grep -q 'linux/386: i686' "$dir/multi.log" || die "check: the linux/386 leg did not run on i386 python"
-        grep -q 'linux/amd64: x86_64' "$dir/multi.log" || die "check: the linux/amd64 leg did not run on amd64 python"
+        grep -q 'linux/386: i386 32-bit' "$dir/multi.log" || die "check: the linux/386 leg did not run on i386 python"
+        grep -q 'linux/amd64: amd64 64-bit' "$dir/multi.log" || die "check: the linux/amd64 leg did not run on amd64 python"
         log "check: two-platform build (linux/amd64,linux/386) ok in $(since "$start")s"
     else
         warn "check: no multi-platform python index in the registry; skipped the two-platform build"
