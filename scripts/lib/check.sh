@@ -25,11 +25,21 @@ COPY --from=js /is-number.txt /is-number.txt
 COPY --from=deb /etc/ssl/certs/ca-certificates.crt /deb-ca.crt
 DOCKERFILE
     cat >"$dir/Dockerfile.multi" <<'DOCKERFILE'
-FROM 127.0.0.1:5000/library/python:3.11-slim
-ARG TARGETPLATFORM
 # uname says x86_64 in both legs (no linux32 personality): ask dpkg and the pointer size instead.
-RUN echo "$TARGETPLATFORM: $(dpkg --print-architecture) $(python -c 'import struct; print(struct.calcsize("P") * 8)')-bit" \
+FROM 127.0.0.1:5000/library/python:3.11-slim AS from-registry
+ARG TARGETPLATFORM
+RUN echo "registry $TARGETPLATFORM: $(dpkg --print-architecture) $(python -c 'import struct; print(struct.calcsize("P") * 8)')-bit" \
     && pip download --no-deps --dest /wheels six==1.16.0
+
+FROM nginx:stable AS web
+ARG TARGETPLATFORM
+RUN echo "nginx $TARGETPLATFORM: $(dpkg --print-architecture)" && nginx -t
+
+FROM python:3.11-slim
+ARG TARGETPLATFORM
+COPY --from=from-registry /wheels /wheels
+COPY --from=web /etc/nginx/conf.d/default.conf /default.conf
+RUN echo "local $TARGETPLATFORM: $(dpkg --print-architecture) $(python -c 'import struct; print(struct.calcsize("P") * 8)')-bit"
 DOCKERFILE
     echo "$dir"
 }
@@ -110,9 +120,13 @@ run_check() {
             tail -n 40 "$dir/multi.log" >&2
             die "check: two-platform build failed (log $dir/multi.log)"
         }
-        grep -q 'linux/386: i386 32-bit' "$dir/multi.log" || die "check: the linux/386 leg did not run on i386 python"
-        grep -q 'linux/amd64: amd64 64-bit' "$dir/multi.log" || die "check: the linux/amd64 leg did not run on amd64 python"
-        log "check: two-platform build (linux/amd64,linux/386) ok in $(since "$start")s"
+        local expect
+        for expect in 'registry linux/386: i386 32-bit' 'registry linux/amd64: amd64 64-bit' \
+            'local linux/386: i386 32-bit' 'local linux/amd64: amd64 64-bit' \
+            'nginx linux/386: i386' 'nginx linux/amd64: amd64'; do
+            grep -q "$expect" "$dir/multi.log" || die "check: two-platform build printed no '$expect'"
+        done
+        log "check: two-platform build (linux/amd64,linux/386; registry index, local python:3.11-slim and nginx:stable) ok in $(since "$start")s"
     else
         warn "check: no multi-platform python index in the registry; skipped the two-platform build"
     fi

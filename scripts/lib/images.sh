@@ -176,50 +176,64 @@ registry_ref() {
     echo "$REGISTRY_ADDR/$ref"
 }
 
-index_in_registry() {
+# Digest of a manifest or index in the local registry (empty when absent).
+registry_digest() {
     local ref=$1 repo tag
     repo=${ref#"$REGISTRY_ADDR"/}
     tag=${repo##*:}
     repo=${repo%:*}
-    curl -fs --max-time 5 -o /dev/null \
+    curl -fsI --max-time 5 \
         -H 'Accept: application/vnd.oci.image.index.v1+json' \
         -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
-        "http://$REGISTRY_ADDR/v2/$repo/manifests/$tag"
+        "http://$REGISTRY_ADDR/v2/$repo/manifests/$tag" 2>/dev/null |
+        tr -d '\r' | awk -F': ' 'tolower($1) == "docker-content-digest" { print $2 }' || true
 }
 
-# Push one image per architecture and join them under one multi-platform index in the registry.
+index_in_registry() { [[ -n $(registry_digest "$1") ]]; }
+
+# One multi-platform image per multi-arch recipe: each architecture is imported under an arch
+# tag (127.0.0.1:5000/library/python:3.11-slim-386), pushed, joined into one index in the
+# registry (127.0.0.1:5000/library/python:3.11-slim), and the index is pulled back for every
+# platform and tagged with the official name, so `FROM python:3.11-slim` works in a
+# `--platform linux/amd64,linux/386` build with no registry prefix.
 ensure_registry_index() {
     local recipe=$1
-    local ref state arch hashes="" sources=()
+    local ref state arch hashes="" sources=() digest
     ref=$(registry_ref "$RECIPE_TAG")
     state=$IMPORT_STATE/index_$(tr '/:' '__' <<<"$ref")
     for arch in "${RECIPE_ARCHES[@]}"; do
         hashes+="$(recipe_hash "$recipe" "$arch") "
     done
-    if [[ -s $state && $(cat "$state") == "$hashes" ]] && index_in_registry "$ref"; then
-        log "index $ref: present ($hashes)"
+    digest=$(registry_digest "$ref")
+    if [[ -n $digest && -s $state && $(cat "$state") == "$hashes$digest" && $(image_id "$RECIPE_TAG") == "$digest" ]]; then
+        log "index $ref: present in the registry and as local $RECIPE_TAG ($digest)"
         return 0
     fi
     local start
     start=$(now)
     for arch in "${RECIPE_ARCHES[@]}"; do
-        local arch_ref local_tag
+        local arch_ref
         arch_ref=$ref-$(oci_platform "$arch" | cut -d/ -f2)
-        # The host architecture is the local official name; the others live only under arch tags.
-        local_tag=$arch_ref
-        if [[ $arch == amd64 ]]; then local_tag=$RECIPE_TAG; fi
-        ensure_image "$recipe" "$arch" "$local_tag"
-        [[ $local_tag == "$arch_ref" ]] || docker tag "$local_tag" "$arch_ref" || die "docker tag $arch_ref failed"
+        ensure_image "$recipe" "$arch" "$arch_ref"
         docker push -q "$arch_ref" >/dev/null || die "docker push $arch_ref failed"
         sources+=("$arch_ref")
     done
     docker buildx imagetools create -t "$ref" "${sources[@]}" >/dev/null 2>&1 \
         || docker buildx imagetools create -t "$ref" "${sources[@]}" \
         || die "joining ${sources[*]} into $ref failed"
-    index_in_registry "$ref" || die "$ref is not an index in the registry after imagetools create"
-    mkdir -p "$IMPORT_STATE"
-    echo "$hashes" >"$state"
-    log "index $ref: pushed ${RECIPE_ARCHES[*]} in $(since "$start")s"
+    digest=$(registry_digest "$ref")
+    [[ -n $digest ]] || die "$ref is not an index in the registry after imagetools create"
+    log "index $ref: pushed (${RECIPE_ARCHES[*]}) as $digest"
+    # Pulling per platform fills the local store with every platform's content under the index.
+    for arch in "${RECIPE_ARCHES[@]}"; do
+        docker pull -q --platform "$(oci_platform "$arch")" "$ref" >/dev/null || die "docker pull --platform $(oci_platform "$arch") $ref failed"
+    done
+    docker tag "$ref" "$RECIPE_TAG" || die "docker tag $ref $RECIPE_TAG failed"
+    [[ $(image_id "$RECIPE_TAG") == "$digest" ]] || die "local $RECIPE_TAG is not the index $digest after tagging"
+    # The amd64 step must see this index as its own image, not as a foreign one to keep or replace.
+    echo "$(recipe_hash "$recipe" amd64) $digest" >"$IMPORT_STATE/$(tr '/:' '__' <<<"$RECIPE_TAG")"
+    echo "$hashes$digest" >"$state"
+    log "image $RECIPE_TAG: local multi-platform index (${RECIPE_ARCHES[*]}) in $(since "$start")s"
 }
 
 ensure_images() {
