@@ -69,6 +69,9 @@ pub struct Healthcheck {
     pub start_period: Duration,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub retries: u32,
+    /// How often to probe during the start period (Docker 25+; older engines ignore it).
+    #[serde(default, with = "nanos", skip_serializing_if = "Duration::is_zero")]
+    pub start_interval: Duration,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -184,6 +187,7 @@ mod tests {
             timeout: Duration::from_millis(1500),
             start_period: Duration::ZERO,
             retries: 3,
+            start_interval: Duration::ZERO,
         };
         let json = serde_json::to_string(&hc).unwrap();
         assert_eq!(

@@ -37,6 +37,10 @@ pub struct LowerInputs {
     pub frontend_image: Option<String>,
     /// `image-resolve-mode`.
     pub resolve_mode: Option<llb::ResolveMode>,
+    /// `force-network-mode`: replaces the network of steps that would use the default one.
+    pub network: Option<llb::NetMode>,
+    /// `add-hosts`: (host, ip) entries in every step's /etc/hosts.
+    pub extra_hosts: Vec<(String, String)>,
 }
 
 /// The LLB of a plan and the image configuration that goes with it.
@@ -236,10 +240,13 @@ impl Lowering<'_> {
             .envs(env)
             .platform(llb_platform(&stage.platform))
             .network(match step.network {
-                Network::Default => llb::NetMode::Sandbox,
+                Network::Default => self.inputs.network.unwrap_or(llb::NetMode::Sandbox),
                 Network::None => llb::NetMode::None,
             })
             .custom_name(&step.name);
+        for (host, ip) in &self.inputs.extra_hosts {
+            exec = exec.extra_host(host, ip);
+        }
         for mount in &step.mounts {
             exec = match mount {
                 Mount::ReadOnly { target, source } => {
@@ -301,7 +308,7 @@ impl Lowering<'_> {
         root: llb::Output,
     ) -> Result<llb::Output, LowerError> {
         let (source, path) = self.source(&step.from)?;
-        let mut copy = llb::Copy::new(source, path, &step.dest)
+        let mut copy = llb::FileCopy::new(source, path, &step.dest)
             .dir_contents_only(step.contents_only)
             .create_dest_path(true)
             .follow_symlinks(true)

@@ -8,6 +8,7 @@
 //! does not depend on the target) → `serve` (nginx, non-root) or `dist` (just the files).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use crate::error::PlanError;
 use crate::image_config::{ContainerConfig, Empty, Healthcheck, ImageConfig, map_to_env};
@@ -28,6 +29,8 @@ pub const PROBE_PATH: &str = "/usr/local/bin/layercake";
 const REQUIREMENTS_MOUNT: &str = "/src";
 const WHEELS_DIR: &str = "/wheels";
 const NODE_APP_DIR: &str = "/app";
+/// Probe interval during a health check's start period.
+const START_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Which stages skip the cache (`--no-cache`, `--no-cache-filter`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -918,9 +921,9 @@ fn default_http_health() -> Option<HealthSettings> {
             path: "/".into(),
             port: None,
         },
-        interval: std::time::Duration::from_secs(30),
-        timeout: std::time::Duration::from_secs(5),
-        start_period: std::time::Duration::from_secs(5),
+        interval: Duration::from_secs(30),
+        timeout: Duration::from_secs(5),
+        start_period: Duration::from_secs(5),
         retries: 3,
     })
 }
@@ -970,12 +973,20 @@ fn healthcheck(
             }
         }
     };
+    // During the start period probe often, so a container is reported healthy seconds after it
+    // is ready instead of a whole interval later.
+    let start_interval = if settings.start_period.is_zero() {
+        Duration::ZERO
+    } else {
+        settings.interval.min(START_INTERVAL)
+    };
     Ok(Healthcheck {
         test,
         interval: settings.interval,
         timeout: settings.timeout,
         start_period: settings.start_period,
         retries: settings.retries,
+        start_interval,
     })
 }
 

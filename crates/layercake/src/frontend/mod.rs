@@ -246,7 +246,8 @@ async fn resolve_images(
         tasks.spawn(async move {
             let resolved = client
                 .resolve_image(
-                    &reference,
+                    // BuildKit wants the full name (docker.io/library/python:3.11-slim).
+                    &buildkit_llb::normalize_image_reference(&reference),
                     Some(&frontend_platform(&platform)),
                     mode,
                     &format!("[internal] load metadata for {reference}"),
