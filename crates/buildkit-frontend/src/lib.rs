@@ -29,6 +29,9 @@
 //! - **Entry** ([`run`]): connect, ping, call your handler, `Return` its
 //!   result or error (shown to the user by buildx, with a source snippet if
 //!   the error carries a [`SourceLocation`]), exit 0.
+//! - **Testing** (`testing`, cargo feature `testing`): a fake `LLBBridge`
+//!   that records what a frontend asks for, and a runner that starts a
+//!   frontend binary on OS pipes to it, as BuildKit does.
 //!
 //! ```no_run
 //! use buildkit_frontend::{BuildError, Client, FrontendResult, run};
@@ -52,6 +55,8 @@ mod platform;
 mod result;
 mod run;
 pub mod subrequests;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod transport;
 
 pub use client::{Caps, Client, ResolvedImage, Warning, caps};

@@ -2,16 +2,14 @@
 //! from buildkit-proto's `server` feature) over an in-memory duplex pipe.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-mod common;
-
 use std::collections::BTreeMap;
 
+use buildkit_frontend::testing::{FakeBridge, default_image_config, fake_digest, serve_on};
 use buildkit_frontend::{
     BuildEnv, BuildError, Client, ImageResults, Outcome, Platform, PlatformImage, ResolveMode,
     SourceLocation, SourceRange, Warning, caps, connect_io, serve,
 };
 use buildkit_proto::{gateway, pb};
-use common::{FakeBridge, returned, serve_on};
 
 /// Serves `fake` on one end of an in-memory pipe; returns the other end's channel.
 async fn start(fake: FakeBridge) -> tonic::transport::Channel {
@@ -28,6 +26,13 @@ fn env(opts: &[&str]) -> BuildEnv {
             .chain([("BUILDKIT_SESSION_ID".to_string(), "sess".to_string())]),
     )
     .unwrap()
+}
+
+/// The single Return the fake received.
+fn returned(fake: &FakeBridge) -> gateway::ReturnRequest {
+    let returns = fake.returns();
+    assert_eq!(returns.len(), 1, "exactly one Return");
+    returns[0].clone()
 }
 
 fn definition() -> pb::Definition {
@@ -134,7 +139,10 @@ async fn read_file_whole_ranged_and_missing() {
 
 #[tokio::test]
 async fn resolve_warn_and_inputs() {
-    let fake = FakeBridge::default();
+    let fake = FakeBridge {
+        inputs: BTreeMap::from([("dockerfile".to_string(), definition())]),
+        ..FakeBridge::default()
+    };
     let mut client = Client::new(start(fake.clone()).await, env(&[]));
     let arm = Platform::parse("linux/arm64").unwrap();
 
@@ -148,9 +156,18 @@ async fn resolve_warn_and_inputs() {
         )
         .await
         .unwrap();
-    assert_eq!(img.digest, "sha256:cfg");
-    assert_eq!(img.config, b"pull|arm64");
+    assert_eq!(img.digest, fake_digest("python:3.12", &arm.to_pb()));
+    assert_eq!(img.config, default_image_config(&arm.to_pb()));
     assert_eq!(img.reference, "python:3.12");
+    {
+        let recorded = fake.recorded();
+        assert!(recorded.meta.is_empty());
+        let request = &recorded.image_configs[0];
+        assert_eq!(request.r#ref, "python:3.12");
+        assert_eq!(request.resolve_mode, "pull");
+        assert_eq!(request.platform.as_ref().unwrap().architecture, "arm64");
+        assert_eq!(request.log_name, "[internal] load");
+    }
 
     client.ping().await.unwrap();
     let img = client
@@ -162,10 +179,19 @@ async fn resolve_warn_and_inputs() {
         )
         .await
         .unwrap();
-    assert_eq!(img.digest, "sha256:meta");
+    assert_eq!(
+        img.digest,
+        fake_digest("docker.io/library/python:3.12-slim", &arm.to_pb())
+    );
     assert_eq!(img.reference, "docker.io/library/python:3.12-slim");
     {
-        let meta = &fake.recorded.lock().unwrap().meta[0];
+        let recorded = fake.recorded();
+        assert_eq!(
+            recorded.image_configs.len(),
+            1,
+            "after Ping: ResolveSourceMeta"
+        );
+        let meta = &recorded.meta[0];
         assert_eq!(
             meta.source.as_ref().unwrap().identifier,
             "docker-image://docker.io/library/python:3.12-slim"
@@ -199,7 +225,8 @@ async fn resolve_warn_and_inputs() {
     }
 
     let inputs = client.inputs().await.unwrap();
-    assert!(inputs.contains_key("dockerfile"));
+    assert_eq!(inputs.len(), 1);
+    assert_eq!(inputs["dockerfile"].def, vec![b"op".to_vec()]);
 }
 
 #[tokio::test]

@@ -5,21 +5,13 @@
 //! run when stdin is not a pipe.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::collections::BTreeMap;
-use std::io;
-use std::os::fd::OwnedFd;
-use std::pin::Pin;
 use std::process::{Command, ExitCode, Stdio};
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use buildkit_frontend::testing::{FakeBridge, run_frontend};
 use buildkit_frontend::{Client, FrontendResult};
 use buildkit_proto::{gateway, pb};
-use common::{FakeBridge, returned, serve_on};
-use tokio::io::{AsyncRead, AsyncWrite, Join, ReadBuf};
-use tokio::net::unix::pipe;
 
 const ROLE: &str = "BUILDKIT_FRONTEND_STDIO_TEST_ROLE";
 
@@ -47,90 +39,33 @@ fn frontend() -> ExitCode {
     })
 }
 
-/// The child's stdout and stdin as one duplex stream for the fake server.
-struct PipeIo(Join<pipe::Receiver, pipe::Sender>);
-
-impl tonic::transport::server::Connected for PipeIo {
-    type ConnectInfo = ();
-    fn connect_info(&self) -> Self::ConnectInfo {}
-}
-
-impl AsyncRead for PipeIo {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for PipeIo {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
-    }
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
-    }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 fn frontend_over_pipes_returns_and_exits() {
     let fake = FakeBridge {
         files: BTreeMap::from([("layercake.yaml".to_string(), b"services: {}\n".to_vec())]),
         ..FakeBridge::default()
     };
-    let mut child = Command::new(std::env::current_exe().unwrap())
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
         .env(ROLE, "frontend")
         .env(
             "BUILDKIT_FRONTEND_OPT_0",
             "cache-from=reg.example/app:cache",
         )
-        .env("BUILDKIT_SESSION_ID", "sess")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let to_child = OwnedFd::from(child.stdin.take().unwrap());
-    let from_child = OwnedFd::from(child.stdout.take().unwrap());
+        .env("BUILDKIT_SESSION_ID", "sess");
+    // The fake keeps both pipes open: the child must still exit.
+    let run = run_frontend(&fake, command, Duration::from_secs(20))
+        .expect("frontend did not exit while BuildKit held its pipes open");
+    assert!(
+        run.status.success(),
+        "frontend exited with {}: {}",
+        run.status,
+        run.stderr
+    );
+    assert!(run.stdout_was_grpc(), "stdout began {:?}", run.stdout_start);
 
-    runtime().block_on(async {
-        let io = PipeIo(tokio::io::join(
-            pipe::Receiver::from_owned_fd(from_child).unwrap(),
-            pipe::Sender::from_owned_fd(to_child).unwrap(),
-        ));
-        serve_on(fake.clone(), io);
-
-        // The server keeps both pipes open: the child must still exit.
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "frontend did not exit while BuildKit held its pipes open"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
-        assert!(status.success(), "frontend exited with {status}");
-    });
-
-    let result = returned(&fake).result.expect("a result, not an error");
+    let returns = fake.returns();
+    assert_eq!(returns.len(), 1, "exactly one Return");
+    let result = returns[0].clone().result.expect("a result, not an error");
     assert_eq!(result.metadata["echo"], b"services: {}\n");
     assert!(result.result.is_none());
     let recorded = fake.recorded.lock().unwrap();
