@@ -53,7 +53,13 @@ impl Project {
     }
 
     pub fn plan(&self, target: &str, options: &PlanOptions) -> Plan {
-        plan_text(&self.spec_file_name(), &self.text(), &self.context, target, options)
+        plan_text(
+            &self.spec_file_name(),
+            &self.text(),
+            &self.context,
+            target,
+            options,
+        )
     }
 
     pub fn plan_amd64(&self, target: &str) -> Plan {

@@ -1,0 +1,675 @@
+//! The caching claims, proved on the LLB itself: decode the Definition and walk op inputs.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use buildkit_llb::pb;
+use common::Graph;
+use layercake_plan::{NoCache, PlanOptions, Platform};
+
+fn graph(project: &str, target: &str) -> Graph {
+    let plan = common::project(project).plan_amd64(target);
+    Graph::new(&common::definition(&plan))
+}
+
+fn graph_with(project: &str, target: &str, options: &PlanOptions) -> Graph {
+    let plan = common::project(project).plan(target, options);
+    Graph::new(&common::definition(&plan))
+}
+
+fn platform(os: &str, arch: &str) -> Platform {
+    Platform {
+        os: os.into(),
+        architecture: arch.into(),
+        variant: None,
+    }
+}
+
+/// Proves `exec` sees the context only through `gate` (a copy from the context whose include
+/// patterns are `include`), and returns the gate's copy.
+fn context_only_through(g: &Graph, exec: &str, gate: &str, include: &[&str]) {
+    assert!(
+        g.reaches_context_avoiding(exec, &BTreeSet::new()),
+        "{} does not read the context at all",
+        g.name(exec)
+    );
+    let avoid = BTreeSet::from([gate.to_owned()]);
+    assert!(
+        !g.reaches_context_avoiding(exec, &avoid),
+        "{} reaches the build context without going through `{}`",
+        g.name(exec),
+        g.name(gate)
+    );
+    // The gate reads the context directly, and only through patterns naming exactly the files.
+    let inputs = g.inputs(gate);
+    assert_eq!(inputs.len(), 1, "{} has inputs {inputs:?}", g.name(gate));
+    assert!(
+        g.is_context(&inputs[0]),
+        "{} is not a context copy",
+        g.name(gate)
+    );
+    let copies = g.copies(gate);
+    assert_eq!(copies.len(), 1);
+    let mut got: Vec<&str> = copies[0]
+        .include_patterns
+        .iter()
+        .map(String::as_str)
+        .collect();
+    let mut want = include.to_vec();
+    got.sort_unstable();
+    want.sort_unstable();
+    assert_eq!(got, want, "include patterns of {}", g.name(gate));
+    assert!(copies[0].exclude_patterns.is_empty());
+}
+
+/// Every exec that builds wheels: one `pip wheel` over the requirement files, or (when every
+/// requirement is pinned) one `pip wheel --no-deps` per requirement.
+fn wheel_execs(g: &Graph) -> Vec<String> {
+    g.ops
+        .keys()
+        .filter(|d| match &g.op(d).op {
+            Some(pb::op::Op::Exec(exec)) => exec
+                .meta
+                .as_ref()
+                .is_some_and(|m| m.args.join(" ").contains("pip wheel")),
+            _ => false,
+        })
+        .cloned()
+        .collect()
+}
+
+/// The wheel builds never see the context except through the requirements copy, and the
+/// install step sees it only through that copy too.
+fn python_dependency_key(project: &str, requirement_files: &[&str]) {
+    let g = graph(project, "api");
+    let gate = g.find("[api requirements");
+    let wheels = wheel_execs(&g);
+    assert!(!wheels.is_empty(), "{project}: no pip wheel step");
+    let avoid = BTreeSet::from([gate.clone()]);
+    for wheel in &wheels {
+        assert!(
+            !g.reaches_context_avoiding(wheel, &avoid),
+            "{project}: {} reaches the build context besides the requirements copy",
+            g.name(wheel)
+        );
+    }
+    context_only_through(&g, &g.find("pip install"), &gate, requirement_files);
+    assert_eq!(g.copies(&gate)[0].src, "/");
+}
+
+#[test]
+fn pip_wheel_sees_only_the_requirement_files() {
+    python_dependency_key("example", &["backend/requirements.txt"]);
+    python_dependency_key("realistic", &["api/requirements.txt"]);
+    python_dependency_key(
+        "ok-full",
+        &[
+            "backend/requirements.txt",
+            "backend/requirements/prod.txt",
+            "shared/constraints.txt",
+        ],
+    );
+}
+
+#[test]
+fn pip_wheel_sees_the_closure_of_r_and_c_includes() {
+    // prod.txt: -r base.txt, -c constraints.txt; base.txt: --requirement ../common.txt.
+    // dev.txt sits next to them and must not be part of the key.
+    let closure = [
+        "svc/common.txt",
+        "svc/requirements/base.txt",
+        "svc/requirements/constraints.txt",
+        "svc/requirements/prod.txt",
+    ];
+    python_dependency_key("nested-reqs", &closure);
+    // base.txt has an unpinned line: one pip wheel over the files, which reads them through the
+    // requirements copy, laid out as in the context (pip resolves -r/-c relative to the file).
+    let g = graph("nested-reqs", "api");
+    let wheels = wheel_execs(&g);
+    assert_eq!(wheels.len(), 1);
+    let gate = g.find("[api requirements");
+    context_only_through(&g, &wheels[0], &gate, &closure);
+    let exec = g.exec(&wheels[0]);
+    let args = exec
+        .meta
+        .as_ref()
+        .map(|m| m.args.clone())
+        .unwrap_or_default();
+    assert!(
+        args.windows(2)
+            .any(|w| w[0] == "-r" && w[1] == "/src/svc/requirements/prod.txt"),
+        "{args:?}"
+    );
+    assert!(exec.mounts.iter().any(|m| m.dest == "/src" && m.readonly));
+}
+
+#[test]
+fn pinned_wheels_are_keyed_by_their_own_line() {
+    // example/backend/requirements.txt is pip-compile output: every requirement pinned.
+    let g = graph("example", "api");
+    let wheels = wheel_execs(&g);
+    let text = std::fs::read_to_string(
+        common::project("example")
+            .context
+            .join("backend/requirements.txt"),
+    )
+    .unwrap_or_default();
+    let pins: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(pins.len() >= 10, "{pins:?}");
+    if wheels.len() == 1 && g.reaches_context_avoiding(&wheels[0], &BTreeSet::new()) {
+        return; // one pip wheel over the file: covered by the tests above
+    }
+    // Otherwise each pinned line is handed to exactly one wheel build, which reads nothing else
+    // from the context: a new pin rebuilds only its own wheels.
+    for pin in pins {
+        let holders: Vec<&String> = wheels
+            .iter()
+            .filter(|d| {
+                g.exec(d)
+                    .meta
+                    .as_ref()
+                    .is_some_and(|m| m.args.iter().any(|a| a.lines().any(|l| l == pin)))
+            })
+            .collect();
+        assert_eq!(holders.len(), 1, "{pin}: {holders:?}");
+        assert!(!g.reaches_context_avoiding(holders[0], &BTreeSet::new()));
+    }
+}
+
+#[test]
+fn npm_ci_sees_only_the_manifests() {
+    for (project, include) in [
+        (
+            "example",
+            &["package.json", "package-lock.json", ".npmrc"][..],
+        ),
+        (
+            "realistic",
+            &["package.json", "package-lock.json", ".npmrc"][..],
+        ),
+        // `npmrc: false`
+        ("ok-full", &["package.json", "package-lock.json"][..]),
+    ] {
+        let g = graph(project, "web");
+        let npm = g.find("[web deps 1/1] npm ci");
+        let gate = g.find("[web manifests");
+        context_only_through(&g, &npm, &gate, include);
+    }
+}
+
+#[test]
+fn npm_build_reads_the_installed_modules_and_the_sources() {
+    let g = graph("example", "web");
+    let build = g.find("npm run build");
+    let deps = g.find("npm ci");
+    let sources = g.find("[web sources");
+    let ancestors = g.ancestors(&build);
+    assert!(ancestors.contains(&deps) && ancestors.contains(&sources));
+    // A stray local node_modules or dist must never shadow the built ones.
+    let copy = &g.copies(&sources)[0];
+    assert_eq!(copy.exclude_patterns, vec!["node_modules", "dist"]);
+}
+
+fn mount<'a>(exec: &'a pb::ExecOp, dest: &str) -> &'a pb::Mount {
+    exec.mounts
+        .iter()
+        .find(|m| m.dest == dest)
+        .unwrap_or_else(|| panic!("no mount at {dest}: {:?}", exec.mounts))
+}
+
+/// Where the install step's /wheels comes from: the wheel execs' /wheels outputs, directly or
+/// through one op that lays them over each other.
+fn wheels_feed(g: &Graph, install: &str) -> (String, i64) {
+    let exec = g.exec(install);
+    let wheels = mount(exec, "/wheels");
+    assert!(wheels.readonly, "/wheels is writable");
+    assert_eq!(wheels.output, -1, "/wheels has an output");
+    let input = &g.op(install).inputs[usize::try_from(wheels.input).unwrap_or(usize::MAX)];
+    (input.digest.clone(), input.index)
+}
+
+fn assert_is_wheels_output(g: &Graph, digest: &str, index: i64) {
+    let out = mount(g.exec(digest), "/wheels").output;
+    assert_eq!(
+        out,
+        index,
+        "{}: took output {index}, /wheels is {out}",
+        g.name(digest)
+    );
+    assert_ne!(index, 0, "{}: its root was taken", g.name(digest));
+}
+
+#[test]
+fn pip_install_runs_offline_from_read_only_wheels() {
+    for project in ["example", "realistic", "nested-reqs", "ok-python-minimal"] {
+        let g = graph(project, "api");
+        let install = g.find("pip install");
+        assert_eq!(
+            g.exec(&install).network,
+            pb::NetMode::None as i32,
+            "{project}"
+        );
+        let wheels = wheel_execs(&g);
+        let (feed, index) = wheels_feed(&g, &install);
+        if wheels.contains(&feed) {
+            assert_eq!(wheels.len(), 1, "{project}");
+            assert_is_wheels_output(&g, &feed, index);
+        } else {
+            // A merge of the per-requirement results: its inputs are exactly the wheel execs.
+            let op = g.op(&feed);
+            let mut inputs: Vec<String> = op.inputs.iter().map(|i| i.digest.clone()).collect();
+            inputs.sort();
+            inputs.dedup();
+            let mut want = wheels.clone();
+            want.sort();
+            assert_eq!(inputs, want, "{project}: {}", g.name(&feed));
+            for input in &op.inputs {
+                assert_is_wheels_output(&g, &input.digest, input.index);
+            }
+        }
+    }
+}
+
+#[test]
+fn the_code_copy_is_the_last_op_of_the_runtime() {
+    for (project, source, dest) in [
+        ("example", "/backend", "/app"),
+        ("realistic", "/api", "/app"),
+        ("ok-python-minimal", "/", "/app"),
+    ] {
+        let g = graph(project, "api");
+        let (head, _) = &g.head;
+        assert!(
+            g.name(head).starts_with("[api runtime") && g.name(head).contains("copy"),
+            "{project}: last op is {}",
+            g.name(head)
+        );
+        let copies = g.copies(head);
+        assert_eq!(copies.len(), 1);
+        assert_eq!(
+            (copies[0].src.as_str(), copies[0].dest.as_str()),
+            (source, dest)
+        );
+        // It comes straight from the context, right after the install.
+        let inputs = g.inputs(head);
+        assert!(inputs.iter().any(|d| g.is_context(d)), "{project}");
+        assert!(inputs.contains(&g.find("pip install")), "{project}");
+    }
+}
+
+#[test]
+fn wheels_never_land_in_an_image_layer() {
+    for project in ["example", "realistic", "nested-reqs", "ok-python-minimal"] {
+        let g = graph(project, "api");
+        let wheels = wheel_execs(&g);
+        assert!(!wheels.is_empty());
+        let (feed, _) = wheels_feed(&g, &g.find("pip install"));
+        let chain = g.layer_chain();
+        assert!(chain.len() >= 3, "{project}: {chain:?}");
+        assert!(
+            chain
+                .iter()
+                .any(|link| link.digest == g.find("pip install")),
+            "{project}: pip install is not a layer"
+        );
+        for link in &chain {
+            assert!(
+                !wheels.contains(&link.digest) && link.digest != feed,
+                "{project}: {} is a layer of the image",
+                link.name
+            );
+            for path in &link.paths {
+                assert!(
+                    !path.starts_with("/wheels"),
+                    "{project}: {} puts {path} in the image",
+                    link.name
+                );
+            }
+            if let Some(pb::op::Op::Exec(exec)) = &g.op(&link.digest).op {
+                assert_eq!(link.paths, vec!["/"], "{project}: {}", link.name);
+                for m in exec.mounts.iter().filter(|m| m.dest.starts_with("/wheels")) {
+                    assert!(m.readonly, "{project}: {} writes /wheels", link.name);
+                }
+            }
+        }
+        // The chain ends at the runtime base image (its op may carry the name of another stage
+        // on the same image: identical ops are one op).
+        let last = chain.last().map(|l| l.digest.clone()).unwrap_or_default();
+        match &g.op(&last).op {
+            Some(pb::op::Op::Source(source)) => assert!(
+                source.identifier.starts_with("docker-image://")
+                    && source.identifier.ends_with("-slim"),
+                "{project}: {}",
+                source.identifier
+            ),
+            other => panic!("{project}: the chain ends at {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn npm_build_runs_on_the_build_platform() {
+    let mut options = PlanOptions::new(platform("linux", "386"));
+    options.build_platform = Platform::linux_amd64();
+    for project in ["example", "realistic", "ok-node-minimal"] {
+        let g = graph_with(project, "web", &options);
+        let platform_of = |d: &str| g.op(d).platform.as_ref().map(|p| p.architecture.clone());
+        for step in ["npm ci", "npm run build", "[web/deps] FROM"] {
+            assert_eq!(
+                platform_of(&g.find(step)).as_deref(),
+                Some("amd64"),
+                "{project}: {step}"
+            );
+        }
+        let mut serve_ops = 0;
+        for digest in g.ops.keys() {
+            let name = g.name(digest);
+            if !(name.starts_with("[web serve") || name.starts_with("[web/serve]")) {
+                continue;
+            }
+            serve_ops += 1;
+            let op = g.op(digest);
+            match &op.op {
+                // Execs and the base image say where they run.
+                Some(pb::op::Op::Exec(_) | pb::op::Op::Source(_)) => {
+                    assert_eq!(
+                        platform_of(digest).as_deref(),
+                        Some("386"),
+                        "{project}: {name}"
+                    );
+                }
+                // File ops carry no platform (BuildKit runs them in-process); they must not
+                // claim the build platform.
+                _ => assert_ne!(
+                    platform_of(digest).as_deref(),
+                    Some("amd64"),
+                    "{project}: {name}"
+                ),
+            }
+        }
+        assert!(serve_ops >= 3, "{project}: {serve_ops} serve ops");
+        // The final image's base is the 386 nginx.
+        let chain = g.layer_chain();
+        let base = chain.last().map(|l| l.digest.clone()).unwrap_or_default();
+        assert_eq!(platform_of(&base).as_deref(), Some("386"), "{project}");
+    }
+}
+
+fn cache_ids(g: &Graph) -> BTreeMap<String, Vec<String>> {
+    let mut ids: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for digest in g.ops.keys() {
+        if let Some(pb::op::Op::Exec(exec)) = &g.op(digest).op {
+            for m in &exec.mounts {
+                if let Some(cache) = &m.cache_opt {
+                    ids.entry(g.name(digest).to_owned())
+                        .or_default()
+                        .push(cache.id.clone());
+                }
+            }
+        }
+    }
+    ids
+}
+
+#[test]
+fn cache_mount_ids_are_namespaced_by_tool_version_and_platform() {
+    let arm = PlanOptions::new(Platform {
+        os: "linux".into(),
+        architecture: "arm64".into(),
+        variant: None,
+    });
+    let g = graph_with("ok-full", "api", &arm);
+    let ids = cache_ids(&g);
+    let all: Vec<&String> = ids.values().flatten().collect();
+    assert!(
+        all.contains(&&"layercake-pip-3.11-linux-arm64".to_owned()),
+        "{ids:?}"
+    );
+    assert!(
+        all.contains(&&"layercake-apt-archives-python-3.11-slim-linux-arm64".to_owned()),
+        "{ids:?}"
+    );
+    assert!(
+        all.contains(&&"layercake-apt-lists-python-3.11-linux-arm64".to_owned()),
+        "{ids:?}"
+    );
+    // Every pip and apt cache says which platform it holds files for.
+    for (step, step_ids) in &ids {
+        for id in step_ids {
+            if id.contains("-pip-") || id.contains("-apt-") {
+                assert!(id.ends_with("-linux-arm64"), "{step}: {id}");
+            }
+        }
+    }
+    // Two python versions never share a pip cache.
+    let worker = graph_with("ok-full", "worker", &arm);
+    let worker_ids: Vec<String> = cache_ids(&worker).into_values().flatten().collect();
+    assert!(
+        worker_ids.contains(&"layercake-pip-3-linux-arm64".to_owned()),
+        "{worker_ids:?}"
+    );
+    // The npm cache (tarballs, platform independent) is keyed by tool and node version.
+    let web = cache_ids(&graph("ok-full", "web"));
+    assert_eq!(
+        web.values().flatten().collect::<Vec<_>>(),
+        vec!["layercake-npm-18"]
+    );
+
+    // BUILDKIT_CACHE_MOUNT_NS prefixes every id.
+    let mut namespaced = PlanOptions::new(Platform::linux_amd64());
+    namespaced.cache_namespace = "team-a/".into();
+    let g = graph_with("ok-full", "api", &namespaced);
+    let ids: Vec<String> = cache_ids(&g).into_values().flatten().collect();
+    assert!(!ids.is_empty());
+    for id in &ids {
+        assert!(id.starts_with("team-a/layercake-"), "{id}");
+    }
+}
+
+#[test]
+fn secrets_are_mounts_never_environment_values() {
+    let g = graph("ok-full", "api");
+    let wheels = wheel_execs(&g);
+    assert!(!wheels.is_empty());
+    for digest in &wheels {
+        let wheel = g.exec(digest);
+        let name = g.name(digest);
+        assert_eq!(
+            wheel.secretenv,
+            vec![pb::SecretEnv {
+                id: "pip_index".into(),
+                name: "PIP_INDEX_URL".into(),
+                optional: false,
+            }],
+            "{name}"
+        );
+        let secret_mounts: BTreeMap<&str, (&str, bool)> = wheel
+            .mounts
+            .iter()
+            .filter(|m| m.mount_type == pb::MountType::Secret as i32)
+            .map(|m| {
+                let opt = m.secret_opt.as_ref();
+                (
+                    m.dest.as_str(),
+                    (
+                        opt.map_or("", |o| o.id.as_str()),
+                        opt.is_some_and(|o| o.optional),
+                    ),
+                )
+            })
+            .collect();
+        assert_eq!(
+            secret_mounts,
+            BTreeMap::from([
+                ("/root/.netrc", ("netrc", true)),
+                ("/run/secrets/cert", ("cert", false)),
+            ]),
+            "{name}"
+        );
+        assert!(
+            wheel
+                .mounts
+                .iter()
+                .any(|m| m.mount_type == pb::MountType::Ssh as i32),
+            "{name}"
+        );
+    }
+    // No op anywhere carries a secret's name or id as an environment value.
+    for digest in g.ops.keys() {
+        if let Some(pb::op::Op::Exec(exec)) = &g.op(digest).op {
+            let env = exec
+                .meta
+                .as_ref()
+                .map(|m| m.env.clone())
+                .unwrap_or_default();
+            for entry in env {
+                assert!(
+                    !entry.starts_with("PIP_INDEX_URL="),
+                    "{}: {entry}",
+                    g.name(digest)
+                );
+            }
+            // Only the dependency step may read secrets: never a step that makes a layer.
+            if !wheels.contains(digest) {
+                assert!(exec.secretenv.is_empty(), "{}", g.name(digest));
+                assert!(
+                    exec.mounts
+                        .iter()
+                        .all(|m| m.mount_type != pb::MountType::Secret as i32),
+                    "{}",
+                    g.name(digest)
+                );
+            }
+        }
+    }
+}
+
+/// Which ops are marked ignore-cache, by the stage their name says they belong to.
+fn ignored_stages(g: &Graph) -> BTreeSet<String> {
+    g.ops
+        .keys()
+        .filter(|d| g.ignores_cache(d))
+        .map(|d| {
+            let name = g.name(d);
+            // `[api wheels 1/2] …` → `api/wheels`
+            let inner = name.trim_start_matches('[');
+            let mut words = inner.split_whitespace();
+            format!(
+                "{}/{}",
+                words.next().unwrap_or(""),
+                words.next().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+fn stages_of(g: &Graph) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for digest in g.ops.keys() {
+        let name = g.name(digest);
+        if let Some(rest) = name.strip_prefix('[') {
+            let mut words = rest.split_whitespace();
+            // Steps are `[service stage n/m] …`; sources `[api/wheels] FROM …`, `[context] …`.
+            if let (Some(service), Some(stage)) = (words.next(), words.next()) {
+                if !service.contains(['/', ']']) {
+                    *counts.entry(format!("{service}/{stage}")).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+    counts
+}
+
+fn no_cache_graph(project: &str, target: &str, names: &[&str]) -> Graph {
+    let mut options = PlanOptions::new(Platform::linux_amd64());
+    options.no_cache = NoCache::Only(names.iter().map(|s| (*s).to_owned()).collect());
+    graph_with(project, target, &options)
+}
+
+#[test]
+fn no_cache_filters_mark_exactly_the_named_stages() {
+    let none = graph("ok-full", "api");
+    assert!(ignored_stages(&none).is_empty());
+
+    // `--no-cache-filter wheels` must rebuild the wheels: exactly the steps that build them.
+    for project in ["nested-reqs", "ok-full"] {
+        let g = no_cache_graph(project, "api", &["wheels"]);
+        let ignored: BTreeSet<String> = g
+            .ops
+            .keys()
+            .filter(|d| g.ignores_cache(d))
+            .cloned()
+            .collect();
+        let wheels: BTreeSet<String> = wheel_execs(&g).into_iter().collect();
+        assert!(!wheels.is_empty());
+        let names = |set: &BTreeSet<String>| -> Vec<String> {
+            set.iter().map(|d| g.name(d).to_owned()).collect()
+        };
+        assert!(
+            wheels.is_subset(&ignored),
+            "{project}: wheel builds still cached: {:?}",
+            names(&wheels.difference(&ignored).cloned().collect())
+        );
+        for digest in &ignored {
+            assert!(
+                g.name(digest).contains("wheel"),
+                "{project}: {} ignores the cache",
+                g.name(digest)
+            );
+        }
+    }
+
+    let g = no_cache_graph("ok-full", "api", &["api/runtime", "web/build"]);
+    assert_eq!(
+        ignored_stages(&g),
+        BTreeSet::from(["api/runtime".to_owned(), "web/build".to_owned()])
+    );
+
+    // A service name covers all its stages, and only its own.
+    let g = no_cache_graph("ok-full", "api", &["web"]);
+    let web_stages: BTreeSet<String> = stages_of(&g)
+        .into_keys()
+        .filter(|s| s.starts_with("web/"))
+        .collect();
+    assert_eq!(web_stages.len(), 4, "{web_stages:?}");
+    assert_eq!(ignored_stages(&g), web_stages);
+
+    // A name that matches nothing marks nothing.
+    assert!(ignored_stages(&no_cache_graph("example", "api", &["serve"])).is_empty());
+
+    // --no-cache: everything with a stage.
+    let mut options = PlanOptions::new(Platform::linux_amd64());
+    options.no_cache = NoCache::All;
+    let g = graph_with("example", "api", &options);
+    let all: BTreeSet<String> = stages_of(&g).into_keys().collect();
+    assert_eq!(ignored_stages(&g), all);
+}
+
+#[test]
+fn dependency_stages_export_their_cache() {
+    let exported = |g: &Graph| -> BTreeSet<String> {
+        g.ops
+            .keys()
+            .filter(|d| {
+                g.metadata
+                    .get(*d)
+                    .and_then(|m| m.export_cache.as_ref())
+                    .is_some_and(|e| e.value)
+            })
+            .cloned()
+            .collect()
+    };
+    for project in ["example", "nested-reqs"] {
+        let g = graph(project, "api");
+        let wheels: BTreeSet<String> = wheel_execs(&g).into_iter().collect();
+        assert_eq!(exported(&g), wheels, "{project}");
+    }
+    let g = graph("example", "web");
+    assert_eq!(exported(&g), BTreeSet::from([g.find("npm ci")]));
+}
