@@ -1,0 +1,148 @@
+//! `docker buildx build` of a project copy, as a builder.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use crate::command::run_any;
+use crate::{BuildReport, HarnessError, Project};
+
+/// A `docker buildx build --progress=rawjson -f <spec> … .` run in a project copy.
+#[derive(Debug, Clone)]
+#[must_use = "a Build does nothing until `run`"]
+pub struct Build {
+    dir: PathBuf,
+    spec: String,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl Build {
+    pub(crate) fn new(project: &Project) -> Self {
+        Self {
+            dir: project.path().to_path_buf(),
+            spec: String::from("layercake.yaml"),
+            args: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+
+    /// The spec file, relative to the project (default `layercake.yaml`).
+    pub fn spec(mut self, file: &str) -> Self {
+        file.clone_into(&mut self.spec);
+        self
+    }
+
+    /// `--target SERVICE`.
+    pub fn target(self, service: &str) -> Self {
+        self.arg("--target").arg(service)
+    }
+
+    /// `-t IMAGE` (the image goes to the local image store).
+    pub fn tag(self, image: &str) -> Self {
+        self.arg("-t").arg(image)
+    }
+
+    /// `--build-arg NAME=VALUE`.
+    pub fn build_arg(self, name: &str, value: &str) -> Self {
+        self.arg("--build-arg").arg(&format!("{name}={value}"))
+    }
+
+    /// `--cache-to type=registry,ref=REF,mode=max`.
+    pub fn cache_to_registry(self, reference: &str) -> Self {
+        self.arg("--cache-to")
+            .arg(&format!("type=registry,ref={reference},mode=max"))
+    }
+
+    /// `--cache-from type=registry,ref=REF`.
+    pub fn cache_from_registry(self, reference: &str) -> Self {
+        self.arg("--cache-from")
+            .arg(&format!("type=registry,ref={reference}"))
+    }
+
+    /// `--secret id=ID,env=VAR` with `VAR=value` in the build command's environment.
+    pub fn secret_env(mut self, id: &str, variable: &str, value: &str) -> Self {
+        self.env.push((variable.to_owned(), value.to_owned()));
+        self.arg("--secret").arg(&format!("id={id},env={variable}"))
+    }
+
+    /// `--platform a,b`.
+    pub fn platform(self, platforms: &str) -> Self {
+        self.arg("--platform").arg(platforms)
+    }
+
+    /// `--output SPEC`, e.g. `type=image,name=…,push=true`.
+    pub fn output(self, spec: &str) -> Self {
+        self.arg("--output").arg(spec)
+    }
+
+    /// `--call METHOD` (`targets`, `outline`, `check`, with `,format=json` if wanted).
+    /// buildx before 0.14 has no `--call`: there it is the experimental `--print`, and
+    /// `check` is called `lint`.
+    pub fn call(mut self, method: &str) -> Self {
+        if buildx_has_call() {
+            return self.arg("--call").arg(method);
+        }
+        self.env
+            .push((String::from("BUILDX_EXPERIMENTAL"), String::from("1")));
+        let method = match method.strip_prefix("check") {
+            Some(rest) => format!("lint{rest}"),
+            None => method.to_owned(),
+        };
+        self.arg("--print").arg(&method)
+    }
+
+    /// Any other argument, as is.
+    pub fn arg(mut self, arg: &str) -> Self {
+        self.args.push(arg.to_owned());
+        self
+    }
+
+    /// The command line, for messages.
+    pub fn describe(&self) -> String {
+        format!(
+            "docker buildx build --progress=rawjson -f {} {} .",
+            self.spec,
+            self.args.join(" ")
+        )
+    }
+
+    /// Runs the build. A failing build is a report with `success() == false`, not an error.
+    pub fn run(self) -> Result<BuildReport, HarnessError> {
+        let mut args = vec![
+            String::from("buildx"),
+            String::from("build"),
+            String::from("--progress=rawjson"),
+            String::from("-f"),
+            self.spec.clone(),
+        ];
+        args.extend(self.args.iter().cloned());
+        args.push(String::from("."));
+        eprintln!("e2e: {}", self.describe());
+        let start = Instant::now();
+        let ran = run_any("docker", &args, Some(&self.dir), &self.env)?;
+        let seconds = start.elapsed().as_secs_f64();
+        let report = BuildReport::parse(
+            ran.success,
+            ran.status.clone(),
+            ran.stdout_text(),
+            &ran.stderr_text(),
+            seconds,
+        );
+        eprintln!(
+            "e2e: exit {} after {seconds:.1}s\n{}",
+            ran.status,
+            report.summary()
+        );
+        Ok(report)
+    }
+}
+
+/// The installed buildx knows `--call` (0.14 and later).
+fn buildx_has_call() -> bool {
+    static HAS_CALL: OnceLock<bool> = OnceLock::new();
+    *HAS_CALL.get_or_init(|| {
+        run_any("docker", &["buildx", "build", "--help"], None, &[])
+            .is_ok_and(|ran| ran.stdout_text().contains("--call"))
+    })
+}

@@ -1,0 +1,352 @@
+//! What a `docker buildx build --progress=rawjson` said, step by step.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use base64::Engine as _;
+use serde_json::Value;
+
+use crate::HarnessError;
+
+/// One build step (all the vertexes that carried its name).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Step {
+    name: String,
+    digests: Vec<String>,
+    cached: bool,
+    started: bool,
+    completed: bool,
+    error: Option<String>,
+    log: Vec<u8>,
+}
+
+impl Step {
+    /// The step's full name, e.g. `[api wheels 1/1] pip wheel -r requirements.txt`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// BuildKit reported the step as `CACHED`. A step restored from a registry cache may
+    /// not say so; see [`Step::executed`].
+    pub fn cached(&self) -> bool {
+        self.cached
+    }
+
+    /// The step started (cached steps start too).
+    pub fn started(&self) -> bool {
+        self.started
+    }
+
+    /// The step completed.
+    pub fn completed(&self) -> bool {
+        self.completed
+    }
+
+    /// The error BuildKit attached to the step, if it failed.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// The step's process output (stdout and stderr of its command, as logged).
+    pub fn log_text(&self) -> String {
+        String::from_utf8_lossy(&self.log).into_owned()
+    }
+
+    /// The step's process printed something, so its command really ran in this build.
+    /// This is the trustworthy "did it execute" test: pip and npm always print.
+    pub fn executed(&self) -> bool {
+        !self.log.is_empty()
+    }
+
+    /// The step did work in this build: it printed output, or it started without being
+    /// reported as cached (a layer pulled from a registry cache also counts as that).
+    pub fn ran(&self) -> bool {
+        self.executed() || (self.started && !self.cached)
+    }
+}
+
+/// The outcome of one build: exit status, its steps by name and everything it printed.
+#[derive(Debug, Clone)]
+pub struct BuildReport {
+    success: bool,
+    status: String,
+    steps: BTreeMap<String, Step>,
+    /// The stderr lines that were not progress JSON (buildx's own `ERROR: …` lines).
+    messages: String,
+    stdout: String,
+    seconds: f64,
+}
+
+impl BuildReport {
+    pub(crate) fn parse(
+        success: bool,
+        status: String,
+        stdout: String,
+        stderr: &str,
+        seconds: f64,
+    ) -> Self {
+        let mut report = Self {
+            success,
+            status,
+            steps: BTreeMap::new(),
+            messages: String::new(),
+            stdout,
+            seconds,
+        };
+        let mut names_by_digest: BTreeMap<String, String> = BTreeMap::new();
+        let mut chunk: Option<String> = None;
+        // rawjson prints pretty-printed SolveStatus objects one after another: each opens with a
+        // line `{` and closes with a line `}`; anything between them is buildx's plain text.
+        for line in stderr.lines() {
+            match chunk.as_mut() {
+                None if line == "{" => chunk = Some(String::from("{\n")),
+                None => {
+                    report.messages.push_str(line);
+                    report.messages.push('\n');
+                }
+                Some(text) => {
+                    text.push_str(line);
+                    text.push('\n');
+                    if line == "}" {
+                        let text = std::mem::take(text);
+                        chunk = None;
+                        match serde_json::from_str::<Value>(&text) {
+                            Ok(status) => report.absorb(&status, &mut names_by_digest),
+                            Err(_) => report.messages.push_str(&text),
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(text) = chunk {
+            report.messages.push_str(&text);
+        }
+        report
+    }
+
+    fn absorb(&mut self, status: &Value, names_by_digest: &mut BTreeMap<String, String>) {
+        for vertex in array(status, "vertexes") {
+            let Some(digest) = vertex.get("digest").and_then(Value::as_str) else {
+                continue;
+            };
+            let name = vertex
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or(digest)
+                .to_owned();
+            names_by_digest.insert(digest.to_owned(), name.clone());
+            let step = self.steps.entry(name.clone()).or_default();
+            step.name = name;
+            if !step.digests.iter().any(|known| known == digest) {
+                step.digests.push(digest.to_owned());
+            }
+            step.cached |= vertex
+                .get("cached")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            step.started |= vertex.get("started").is_some_and(|v| !v.is_null());
+            step.completed |= vertex.get("completed").is_some_and(|v| !v.is_null());
+            if let Some(error) = vertex.get("error").and_then(Value::as_str)
+                && !error.is_empty()
+            {
+                step.error = Some(error.to_owned());
+            }
+        }
+        for log in array(status, "logs") {
+            let (Some(digest), Some(data)) = (
+                log.get("vertex").and_then(Value::as_str),
+                log.get("data").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            let Some(name) = names_by_digest.get(digest) else {
+                continue;
+            };
+            if let (Some(step), Ok(bytes)) = (
+                self.steps.get_mut(name),
+                base64::engine::general_purpose::STANDARD.decode(data),
+            ) {
+                step.log.extend_from_slice(&bytes);
+            }
+        }
+    }
+
+    /// The build exited 0.
+    pub fn success(&self) -> bool {
+        self.success
+    }
+
+    /// Wall time of the `docker buildx build` command.
+    pub fn seconds(&self) -> f64 {
+        self.seconds
+    }
+
+    /// `Ok` when the build succeeded, else an error holding everything it said.
+    pub fn ensure_success(&self) -> Result<&Self, HarnessError> {
+        if self.success {
+            Ok(self)
+        } else {
+            Err(HarnessError::BuildFailed {
+                status: self.status.clone(),
+                output: self.everything(),
+            })
+        }
+    }
+
+    /// Every step, by name.
+    pub fn steps(&self) -> impl Iterator<Item = &Step> {
+        self.steps.values()
+    }
+
+    /// The steps whose name starts with `prefix` (e.g. `[api runtime`).
+    pub fn steps_with_prefix(&self, prefix: &str) -> Vec<&Step> {
+        self.steps
+            .values()
+            .filter(|step| step.name.starts_with(prefix))
+            .collect()
+    }
+
+    /// The one step whose name starts with `prefix`; an error when none or several match.
+    pub fn step(&self, prefix: &str) -> Result<&Step, HarnessError> {
+        match self.steps_with_prefix(prefix).as_slice() {
+            [one] => Ok(one),
+            [] => Err(HarnessError::NoSuchStep {
+                prefix: prefix.to_owned(),
+                names: self.summary(),
+            }),
+            many => Err(HarnessError::AmbiguousStep {
+                prefix: prefix.to_owned(),
+                names: many
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            }),
+        }
+    }
+
+    /// What the build printed on stdout (the answer of `--call`).
+    pub fn stdout(&self) -> &str {
+        &self.stdout
+    }
+
+    /// buildx's own messages (stderr lines that were not progress JSON) and every step error.
+    pub fn messages(&self) -> String {
+        let mut text = self.messages.clone();
+        for step in self.steps.values() {
+            if let Some(error) = &step.error {
+                let _ = writeln!(text, "{}: {error}", step.name);
+            }
+        }
+        text
+    }
+
+    /// Everything: stdout, messages, step errors and every step's log.
+    pub fn everything(&self) -> String {
+        let mut text = format!(
+            "--- stdout ---\n{}\n--- messages ---\n{}",
+            self.stdout,
+            self.messages()
+        );
+        text.push_str("--- steps ---\n");
+        text.push_str(&self.summary());
+        for step in self.steps.values().filter(|step| step.executed()) {
+            let _ = write!(text, "--- log of {} ---\n{}\n", step.name, step.log_text());
+        }
+        text
+    }
+
+    /// One line per step: cached / ran / output / error flags and the name.
+    pub fn summary(&self) -> String {
+        let mut text = String::new();
+        for step in self.steps.values() {
+            let _ = writeln!(
+                text,
+                "{:6} {:3} {:6} {:5} {}",
+                if step.cached { "CACHED" } else { "" },
+                if step.ran() { "ran" } else { "" },
+                if step.executed() { "output" } else { "" },
+                if step.error.is_some() { "ERROR" } else { "" },
+                step.name
+            );
+        }
+        text
+    }
+}
+
+fn array<'a>(status: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
+    status
+        .get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"{
+  "vertexes": [
+    {
+      "digest": "sha256:aa",
+      "name": "[api wheels 1/1] pip wheel -r requirements.txt",
+      "started": "2026-11-25T20:57:05Z"
+    }
+  ]
+}
+{
+  "logs": [
+    {
+      "vertex": "sha256:aa",
+      "stream": 1,
+      "data": "Q29sbGVjdGluZw==",
+      "timestamp": "2026-11-25T20:57:06Z"
+    }
+  ]
+}
+{
+  "vertexes": [
+    {
+      "digest": "sha256:bb",
+      "name": "[api runtime 2/3] pip install",
+      "started": "2026-11-25T20:57:05Z",
+      "completed": "2026-11-25T20:57:05Z",
+      "cached": true
+    },
+    {
+      "digest": "sha256:cc",
+      "name": "[api runtime 3/3] copy backend/ to /app",
+      "started": "2026-11-25T20:57:05Z",
+      "completed": "2026-11-25T20:57:05Z",
+      "error": "boom"
+    }
+  ]
+}
+ERROR: failed to solve: boom
+"#;
+
+    #[test]
+    fn parses_steps_logs_and_messages() {
+        let report = BuildReport::parse(false, "1".into(), String::new(), SAMPLE, 0.0);
+        let wheels = report.step("[api wheels").unwrap();
+        assert!(wheels.executed() && wheels.ran() && !wheels.cached());
+        assert_eq!(wheels.log_text(), "Collecting");
+        let install = report.step("[api runtime 2/3]").unwrap();
+        assert!(install.cached() && !install.ran() && !install.executed());
+        assert_eq!(
+            report.step("[api runtime 3/3]").unwrap().error(),
+            Some("boom")
+        );
+        assert!(report.messages().contains("ERROR: failed to solve: boom"));
+        assert!(matches!(
+            report.step("[api runtime"),
+            Err(HarnessError::AmbiguousStep { .. })
+        ));
+        assert!(matches!(
+            report.step("[web"),
+            Err(HarnessError::NoSuchStep { .. })
+        ));
+        assert!(report.ensure_success().is_err());
+    }
+}

@@ -1,0 +1,24 @@
+//! Shared by the e2e test files: the result type and the steps every scenario names.
+#![allow(dead_code)] // each test file uses a different part
+
+use std::time::Duration;
+
+pub type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// How long a container may take to report `healthy`.
+pub const HEALTHY_WITHIN: Duration = Duration::from_secs(120);
+
+pub const API_WHEELS: &str = "[api wheels";
+pub const API_INSTALL: &str = "[api runtime 2/3] pip install";
+pub const API_CODE: &str = "[api runtime 3/3] copy backend/";
+pub const WEB_NPM_CI: &str = "[web deps 1/1] npm ci";
+pub const WEB_BUILD: &str = "[web build 1/1] npm run build";
+pub const WEB_SERVE_COPY: &str = "[web serve 5/5] copy build output";
+
+/// A marker no build could contain by accident.
+pub fn marker(what: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |t| t.as_nanos());
+    format!("LAYERCAKE-E2E-{what}-{}-{nanos:x}", std::process::id())
+}

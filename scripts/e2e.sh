@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# End-to-end suite against the real engine: crates/layercake-e2e, serial (prune is global).
+# Needs the rig (`make rig`: engine, registry, stand-in base images) and the frontend image
+# (`make frontend-image`). The tests remove their own containers, images and temp dirs.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+
+fail() { echo "e2e: $*" >&2; exit 2; }
+
+command -v docker >/dev/null || fail "no docker client on PATH (run: make rig)"
+docker info >/dev/null 2>&1 || fail "the Docker engine is not reachable (run: make rig)"
+docker buildx version >/dev/null 2>&1 || fail "docker buildx is missing (run: make rig)"
+frontend=${LAYERCAKE_FRONTEND:-layercake:dev}
+docker image inspect "$frontend" >/dev/null 2>&1 \
+  || fail "frontend image $frontend is missing (run: make frontend-image)"
+for base in python:3.11-slim node:18 nginx:stable; do
+  docker image inspect "$base" >/dev/null 2>&1 || fail "stand-in base image $base is missing (run: make rig)"
+done
+curl -sf http://127.0.0.1:5000/v2/ >/dev/null || fail "the local registry on 127.0.0.1:5000 is not answering (run: make rig)"
+command -v cargo-nextest >/dev/null || fail "cargo-nextest is not installed"
+
+start=$(date +%s)
+status=0
+cargo nextest run -p layercake-e2e --run-ignored only --test-threads 1 --no-fail-fast "$@" || status=$?
+echo "e2e: suite finished in $(( $(date +%s) - start ))s (exit $status)" >&2
+exit "$status"
