@@ -3,11 +3,13 @@
 # a local registry on 127.0.0.1:5000 and stand-in base images under their official names.
 #
 #   scripts/rig.sh            bring everything up (idempotent; a warm run takes seconds)
-#   scripts/rig.sh --check    prove it: builds on the stand-ins, registry cache, two platforms
+#   scripts/rig.sh --check    bring it up, then prove it: builds on the stand-ins, registry cache,
+#                             two platforms
 #   scripts/rig.sh --stop     stop the daemons this rig started
 #   scripts/rig.sh --no-multiplatform   skip the linux/386 stand-ins and the registry index
 #
 # Debian 12, root, no systemd. See testdata/base-images/README.md for the images.
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
 RIG_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/lib" && pwd)
@@ -25,7 +27,7 @@ source "$RIG_LIB_DIR/images.sh"
 # shellcheck source=lib/check.sh
 source "$RIG_LIB_DIR/check.sh"
 
-usage() { sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 summary() {
     log "timings:"
@@ -58,8 +60,11 @@ main() {
         [[ -z $multiplatform ]] || part "images (multi-platform)" ensure_multiplatform
         ;;
     check)
+        # The check needs the whole rig; when it is up this costs well under a second.
         part engine ensure_engine
         part registry ensure_registry
+        part "images (amd64)" ensure_images
+        [[ -z $multiplatform ]] || part "images (multi-platform)" ensure_multiplatform
         part check run_check
         ;;
     stop)

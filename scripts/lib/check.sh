@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # `rig.sh --check`: prove the rig with real builds on the stand-ins. Sourced by scripts/rig.sh.
 
 CHECK_CACHE_REF=$REGISTRY_ADDR/rigcheck:cache

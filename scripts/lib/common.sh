@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for scripts/rig.sh: logging, timing, loud failure.
 # Sourced, never executed.
 

@@ -1,8 +1,8 @@
+# shellcheck shell=bash
 # The engine: a Docker daemon with BuildKit >= 0.12 and the containerd image store.
 # Sourced by scripts/rig.sh.
 
 DOCKERD_LOG=/var/log/layercake-dockerd.log
-DOCKERD_PIDFILE=/var/run/docker.pid
 DAEMON_JSON=/etc/docker/daemon.json
 TRIXIE_SOURCES=/etc/apt/sources.list.d/layercake-trixie.sources
 TRIXIE_PIN=/etc/apt/preferences.d/layercake-trixie
@@ -116,7 +116,8 @@ stop_engine() {
         return 0
     fi
     pid=$(cat "$pidfile")
-    if kill -0 "$pid" 2>/dev/null; then
+    # The pid may have been reused since: only signal the process the rig started.
+    if kill -0 "$pid" 2>/dev/null && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == dockerd ]]; then
         log "stopping dockerd (pid $pid)"
         kill -TERM "$pid"
         wait_for 30 bash -c "! kill -0 $pid" || die "dockerd (pid $pid) did not stop within 30s"

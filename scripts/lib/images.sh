@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Stand-in base images: root file systems bootstrapped from Debian bookworm with mmdebstrap,
 # cached as tarballs keyed by recipe hash, imported under the official image names.
 # Sourced by scripts/rig.sh.
@@ -58,7 +59,8 @@ load_recipe() {
 recipe_hash() {
     local recipe=$1 arch=$2
     {
-        cat "$recipe" "$RIG_LIB_DIR/customize-root.sh"
+        # Comment lines change no file system: editing them must not cost a rebuild.
+        grep -hv '^[[:space:]]*#' "$recipe" "$RIG_LIB_DIR/customize-root.sh"
         printf '%s\n' "${MMDEBSTRAP_OPTS[@]}" "${DEBIAN_SOURCES[@]}"
         cat "$HOST_CA_DIR"/*.crt 2>/dev/null
         echo "arch=$arch"

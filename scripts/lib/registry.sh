@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # A local, plain-http registry on 127.0.0.1:5000 (Debian's docker-registry, our own config).
 # Sourced by scripts/rig.sh.
 
@@ -54,7 +55,8 @@ stop_registry() {
         return 0
     fi
     pid=$(cat "$pidfile")
-    if kill -0 "$pid" 2>/dev/null; then
+    # The pid may have been reused since: only signal the process the rig started.
+    if kill -0 "$pid" 2>/dev/null && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == docker-registry ]]; then
         log "stopping docker-registry (pid $pid)"
         kill -TERM "$pid"
         wait_for 15 bash -c "! kill -0 $pid" || die "docker-registry (pid $pid) did not stop within 15s"
