@@ -47,15 +47,28 @@ fn code(output: &Output) -> i32 {
 
 #[test]
 fn plan_prints_the_stages() {
-    let out = layercake(&["plan", &testdata("example/layercake.yaml"), "--target", "api"]);
+    let out = layercake(&[
+        "plan",
+        &testdata("example/layercake.yaml"),
+        "--target",
+        "api",
+    ]);
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
     assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.starts_with("service api for linux/amd64\n"), "{stdout}");
+    assert!(
+        stdout.starts_with("service api for linux/amd64\n"),
+        "{stdout}"
+    );
     for stage in ["stage api/requirements", "stage api/runtime", "pip install"] {
         assert!(stdout.contains(stage), "missing `{stage}`:\n{stdout}");
     }
-    let out = layercake(&["plan", &testdata("example/layercake.yaml"), "--target", "web"]);
+    let out = layercake(&[
+        "plan",
+        &testdata("example/layercake.yaml"),
+        "--target",
+        "web",
+    ]);
     assert_eq!(code(&out), 0);
     let stdout = text(&out.stdout);
     for stage in [
@@ -94,7 +107,12 @@ fn plan_json_is_the_plan() {
 #[test]
 fn llb_writes_a_definition_and_nothing_on_stderr() {
     for target in ["api", "web"] {
-        let out = layercake(&["llb", &testdata("example/layercake.yaml"), "--target", target]);
+        let out = layercake(&[
+            "llb",
+            &testdata("example/layercake.yaml"),
+            "--target",
+            target,
+        ]);
         assert_eq!(code(&out), 0, "{}", text(&out.stderr));
         assert!(out.stderr.is_empty(), "{target}: {}", text(&out.stderr));
         let definition = buildkit_llb::Definition::decode(&out.stdout)
@@ -145,7 +163,10 @@ fn targets_lists_services_and_the_default() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{stdout}");
     assert!(lines[0].starts_with("api (default)"), "{stdout}");
-    assert!(lines[1].starts_with("web ") && !lines[1].contains("(default)"), "{stdout}");
+    assert!(
+        lines[1].starts_with("web ") && !lines[1].contains("(default)"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -209,7 +230,11 @@ fn plan_errors_exit_1() {
     let out = layercake(&["llb", &dir.join("layercake.yaml").to_string_lossy()]);
     assert_eq!(code(&out), 1);
     assert!(out.stdout.is_empty());
-    assert!(text(&out.stderr).contains("requirements.txt"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("requirements.txt"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -236,7 +261,11 @@ fn check_passes_a_clean_project() {
         "# syntax=layercake:dev\nservices:\n  api:\n    python:\n      version: \"3.11\"\n    \
          port: 8000\n    healthcheck: { http: /health }\n",
     );
-    write(&dir, "requirements.txt", "fastapi==0.115.12\nuvicorn==0.34.2\n");
+    write(
+        &dir,
+        "requirements.txt",
+        "fastapi==0.115.12\nuvicorn==0.34.2\n",
+    );
     let out = layercake(&["check", &dir.join("layercake.yaml").to_string_lossy()]);
     assert_eq!(code(&out), 0, "{}{}", text(&out.stdout), text(&out.stderr));
     assert!(text(&out.stdout).contains("no problems found"));
@@ -251,7 +280,11 @@ fn check_fails_on_an_unpinned_requirement() {
         "# syntax=layercake:dev\nservices:\n  api:\n    python:\n      version: \"3.11\"\n    \
          port: 8000\n    healthcheck: { http: /health }\n",
     );
-    write(&dir, "requirements.txt", "fastapi==0.115.12\nuvicorn>=0.30\n");
+    write(
+        &dir,
+        "requirements.txt",
+        "fastapi==0.115.12\nuvicorn>=0.30\n",
+    );
     let out = layercake(&["check", &dir.join("layercake.yaml").to_string_lossy()]);
     assert_eq!(code(&out), 1, "{}", text(&out.stdout));
     let stdout = text(&out.stdout);
