@@ -4,7 +4,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 TARGET_TRIPLE := x86_64-unknown-linux-gnu
-STATIC_BIN    := target/$(TARGET_TRIPLE)/release/layercake
+# A target dir of its own: the long LTO build does not hold the lock of everyday debug builds.
+STATIC_DIR    := target/static
+STATIC_BIN    := $(STATIC_DIR)/$(TARGET_TRIPLE)/release/layercake
 FRONTEND_TAG  ?= layercake:dev
 
 .PHONY: help build static frontend-image rig demo test unit e2e lint fmt bench clean-rig
@@ -16,7 +18,7 @@ build: ## debug build of the whole workspace
 	cargo build --workspace --locked
 
 static: ## the static frontend binary (crt-static, FROM scratch ready)
-	RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --locked --target $(TARGET_TRIPLE) -p layercake
+	CARGO_TARGET_DIR=$(STATIC_DIR) RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --locked --target $(TARGET_TRIPLE) -p layercake
 	@ls -l $(STATIC_BIN)
 
 frontend-image: static ## build the frontend image and tag it $(FRONTEND_TAG) in the local engine

@@ -33,7 +33,8 @@ pub use model::{
     RunStep, Stage, StageId, StageOutput, Step, WriteFileStep,
 };
 pub use planner::{
-    ContextFiles, NoCache, PROBE_PATH, PlanOptions, files_to_read, join_in_context, plan,
+    ContextFiles, DEFAULT_WHEEL_GROUP_SIZE, NoCache, PROBE_PATH, PlanOptions, files_to_read,
+    join_in_context, plan,
 };
 pub use requirements::{RequirementLine, parse_requirements, referenced_files};
 pub use settings::{

@@ -41,6 +41,8 @@ pub struct LowerInputs {
     pub network: Option<llb::NetMode>,
     /// `add-hosts`: (host, ip) entries in every step's /etc/hosts.
     pub extra_hosts: Vec<(String, String)>,
+    /// The engine has MergeOp (BuildKit 0.10+); without it, merges are lowered to copies.
+    pub merge_op: bool,
 }
 
 /// The LLB of a plan and the image configuration that goes with it.
@@ -163,6 +165,31 @@ impl Lowering<'_> {
                 config: ImageConfig::default(),
             },
             Base::Stage(id) => self.stage_result(id)?.clone(),
+            Base::Merge(ids) => {
+                let outputs = ids
+                    .iter()
+                    .map(|id| Ok(self.stage_result(id)?.output.clone()))
+                    .collect::<Result<Vec<_>, LowerError>>()?;
+                let name = format!("[{}] merge {} results", stage.id, outputs.len());
+                let output = if self.inputs.merge_op {
+                    llb::Merge::new(outputs).custom_name(name).build()
+                } else {
+                    let mut op = llb::FileOp::new(llb::Output::scratch()).custom_name(name);
+                    for output in outputs {
+                        op = op.copy(
+                            llb::FileCopy::new(output, "/", "/")
+                                .dir_contents_only(true)
+                                .allow_wildcard(true)
+                                .allow_empty_wildcard(true),
+                        );
+                    }
+                    op.build()?
+                };
+                LoweredStage {
+                    output,
+                    config: ImageConfig::default(),
+                }
+            }
             Base::Image(reference) => {
                 let resolved = self
                     .inputs

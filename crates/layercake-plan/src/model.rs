@@ -136,6 +136,9 @@ pub enum Base {
     Image(String),
     /// The result of an earlier stage.
     Stage(StageId),
+    /// The results of earlier stages laid over each other (BuildKit's MergeOp, or copies on
+    /// engines without it).
+    Merge(Vec<StageId>),
 }
 
 /// Which file system a stage hands on.

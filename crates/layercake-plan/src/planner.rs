@@ -10,6 +10,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use sha2::{Digest as _, Sha256};
+
 use crate::error::PlanError;
 use crate::image_config::{ContainerConfig, Empty, Healthcheck, ImageConfig, map_to_env};
 use crate::model::{
@@ -17,7 +19,7 @@ use crate::model::{
     RunStep, Stage, StageId, StageOutput, Step, WriteFileStep,
 };
 use crate::nginx;
-use crate::requirements::referenced_files;
+use crate::requirements::{RequirementLine, parse_requirements, referenced_files};
 use crate::settings::{
     HealthProbe, HealthSettings, NginxSettings, NodeSettings, NpmInstall, PythonSettings, RunAs,
     SecretExpose, ServiceSettings, Toolchain,
@@ -25,6 +27,8 @@ use crate::settings::{
 
 /// Where the frontend's own binary (the HTTP health probe) is copied in images without Python.
 pub const PROBE_PATH: &str = "/usr/local/bin/layercake";
+/// Pinned requirements per wheel step unless the build says otherwise (see `bucket_count`).
+pub const DEFAULT_WHEEL_GROUP_SIZE: usize = 4;
 /// Where requirement files are mounted in the wheels and install steps (context layout below it).
 const REQUIREMENTS_MOUNT: &str = "/src";
 const WHEELS_DIR: &str = "/wheels";
@@ -70,6 +74,8 @@ pub struct PlanOptions {
     pub cache_namespace: String,
     /// `SOURCE_DATE_EPOCH`, as seconds: the image's `created` time.
     pub source_date_epoch: Option<i64>,
+    /// About how many pinned requirements share one wheel step (1: one step per requirement).
+    pub wheel_group_size: usize,
 }
 
 impl PlanOptions {
@@ -82,6 +88,7 @@ impl PlanOptions {
             no_cache: NoCache::Nothing,
             cache_namespace: String::new(),
             source_date_epoch: None,
+            wheel_group_size: DEFAULT_WHEEL_GROUP_SIZE,
         }
     }
 }
@@ -267,10 +274,33 @@ fn strings(items: &[&str]) -> Vec<String> {
 }
 
 impl Planner<'_> {
-    fn finish(&mut self, draft: StageDraft, output: StageOutput, export_cache: bool) -> StageId {
+    /// A stage whose step names the caller sets; not yet added to the plan.
+    fn finish_unnumbered(
+        &self,
+        draft: StageDraft,
+        output: StageOutput,
+        export_cache: bool,
+    ) -> Stage {
+        Stage {
+            ignore_cache: self.options.no_cache.covers(&draft.id),
+            id: draft.id,
+            purpose: draft.purpose,
+            platform: draft.platform,
+            base: draft.base,
+            steps: draft.steps,
+            output,
+            export_cache,
+        }
+    }
+
+    fn finish(
+        &mut self,
+        mut draft: StageDraft,
+        output: StageOutput,
+        export_cache: bool,
+    ) -> StageId {
         let total = draft.steps.len();
-        let mut steps = draft.steps;
-        for (index, step) in steps.iter_mut().enumerate() {
+        for (index, step) in draft.steps.iter_mut().enumerate() {
             let prefix = format!(
                 "[{} {} {}/{}] ",
                 draft.id.service,
@@ -285,16 +315,8 @@ impl Planner<'_> {
             }
         }
         let id = draft.id.clone();
-        self.stages.push(Stage {
-            ignore_cache: self.options.no_cache.covers(&draft.id),
-            id: draft.id,
-            purpose: draft.purpose,
-            platform: draft.platform,
-            base: draft.base,
-            steps,
-            output,
-            export_cache,
-        });
+        let stage = self.finish_unnumbered(draft, output, export_cache);
+        self.stages.push(stage);
         id
     }
 
@@ -397,6 +419,110 @@ impl Planner<'_> {
         }
     }
 
+    fn pip_cache(&self, py: &PythonSettings) -> Mount {
+        Mount::Cache {
+            target: "/root/.cache/pip".into(),
+            id: self.cache_id("pip", &py.version, Some(&self.options.platform)),
+            sharing: CacheSharing::Shared,
+        }
+    }
+
+    /// What every `pip wheel` step shares: env, the output folder, the download cache, secrets.
+    fn pip_wheel_step(
+        service: &ServiceSettings,
+        py: &PythonSettings,
+        cache: Mount,
+        step: &mut RunStep,
+    ) {
+        step.env = py.pip_env.clone();
+        step.env
+            .insert("PIP_DISABLE_PIP_VERSION_CHECK".into(), "1".into());
+        step.env
+            .insert("PIP_ROOT_USER_ACTION".into(), "ignore".into());
+        step.env
+            .insert("PIP_CACHE_DIR".into(), "/root/.cache/pip".into());
+        step.mounts.push(Mount::Output {
+            target: WHEELS_DIR.into(),
+            from: None,
+        });
+        step.mounts.push(cache);
+        Self::dependency_secrets(service, step);
+    }
+
+    /// Wheel stages for a pinned requirement set, then `wheels` merging their results.
+    ///
+    /// Requirements go into buckets by a hash of their name, so a changed pin, an added or a
+    /// removed requirement changes one bucket's step and no other. Each bucket is one `pip wheel
+    /// --no-deps` over its lines only. One requirement per bucket is the finest cache grain, but
+    /// every step pays pip's start-up: `wheel_group_size` trades the two (see docs/benchmarks.md).
+    fn wheel_per_requirement(
+        &mut self,
+        service: &ServiceSettings,
+        py: &PythonSettings,
+        builder: &Base,
+        pinned: &PinnedRequirements,
+    ) -> StageId {
+        let name = service.name.as_str();
+        let platform = self.options.platform.clone();
+        let buckets = bucket_count(pinned.requirements.len(), self.options.wheel_group_size);
+        let mut groups: Vec<Vec<&PinnedRequirement>> = vec![Vec::new(); buckets];
+        for requirement in &pinned.requirements {
+            groups[bucket_of(&requirement.name, buckets)].push(requirement);
+        }
+        groups.retain(|group| !group.is_empty());
+        let total = groups.len();
+        let mut parts = Vec::with_capacity(total);
+        for (index, group) in groups.iter().enumerate() {
+            let stage = match group.as_slice() {
+                [only] => format!("wheel-{}", normalize_name(&only.name)),
+                _ => format!("wheels-{}", index + 1),
+            };
+            let mut draft = StageDraft::new(
+                name,
+                &stage,
+                "wheels of a few requirements, keyed by their lines only",
+                &platform,
+                builder.clone(),
+            );
+            // The step sees only its own lines (plus the files' global options), written to a
+            // file so `--hash` options and markers keep working.
+            let mut contents: Vec<&str> = pinned.options.iter().map(String::as_str).collect();
+            contents.extend(group.iter().map(|r| r.line.as_str()));
+            let mut args = strings(&[
+                "/bin/sh",
+                "-c",
+                "printf '%s\\n' \"$1\" > /tmp/requirements.txt && shift && \
+                 exec python3 -m pip wheel --no-deps --wheel-dir /wheels -r /tmp/requirements.txt \"$@\"",
+                "pip-wheel",
+            ]);
+            args.push(contents.join("\n"));
+            args.extend(py.pip_flags.iter().cloned());
+            let cache = self.pip_cache(py);
+            let shown: Vec<&str> = group.iter().map(|r| r.shown.as_str()).collect();
+            let shown = shown.join(" ");
+            draft.run(&shown, args, |step| {
+                Self::pip_wheel_step(service, py, cache, step);
+            });
+            let id = draft.id.clone();
+            let mut stage =
+                self.finish_unnumbered(draft, StageOutput::Mount(WHEELS_DIR.into()), true);
+            if let Some(Step::Run(run)) = stage.steps.first_mut() {
+                let noun = if group.len() == 1 { "wheel" } else { "wheels" };
+                run.name = format!("[{name} {noun} {}/{total}] {shown}", index + 1);
+            }
+            self.stages.push(stage);
+            parts.push(id);
+        }
+        let wheels = StageDraft::new(
+            name,
+            "wheels",
+            "the wheels of every requirement, merged",
+            &platform,
+            Base::Merge(parts),
+        );
+        self.finish(wheels, StageOutput::Root, false)
+    }
+
     fn python(
         &mut self,
         services: &[ServiceSettings],
@@ -449,52 +575,56 @@ impl Planner<'_> {
         });
         let requirements = self.finish(requirements, StageOutput::Root, false);
 
-        // 2. wheels: pip wheel on the builder image, into a mount of its own.
-        let mut wheels = StageDraft::new(
-            name,
-            "wheels",
-            "every wheel the service needs, built once per requirements change",
-            &platform,
-            Base::Image(py.builder_image.clone()),
-        );
-        if !py.build_packages.is_empty() {
-            self.apt_install(&mut wheels, &py.builder_image, &py.build_packages);
-        }
-        let mut args = strings(&["python3", "-m", "pip", "wheel", "--wheel-dir", WHEELS_DIR]);
-        args.extend(requirement_args.iter().cloned());
-        args.extend(py.pip_flags.iter().cloned());
-        let pip_cache = self.cache_id("pip", &py.version, Some(&platform));
-        let cwd = format!("{REQUIREMENTS_MOUNT}/{}", service.path)
-            .trim_end_matches('/')
-            .to_owned();
-        wheels.run(&format!("pip wheel -r {shown}"), args, |step| {
-            step.env = py.pip_env.clone();
-            step.env
-                .insert("PIP_DISABLE_PIP_VERSION_CHECK".into(), "1".into());
-            step.env
-                .insert("PIP_ROOT_USER_ACTION".into(), "ignore".into());
-            step.env
-                .insert("PIP_CACHE_DIR".into(), "/root/.cache/pip".into());
-            step.cwd = cwd.clone();
-            step.mounts.push(Mount::ReadOnly {
-                target: REQUIREMENTS_MOUNT.into(),
-                source: FileSource::Stage {
-                    stage: requirements.clone(),
-                    path: "/".into(),
-                },
-            });
-            step.mounts.push(Mount::Output {
-                target: WHEELS_DIR.into(),
-                from: None,
-            });
-            step.mounts.push(Mount::Cache {
-                target: "/root/.cache/pip".into(),
-                id: pip_cache,
-                sharing: CacheSharing::Shared,
-            });
-            Self::dependency_secrets(service, step);
-        });
-        let wheels = self.finish(wheels, StageOutput::Mount(WHEELS_DIR.into()), true);
+        // 2. builder: the wheels' base image, with build packages when the spec lists any.
+        let builder = if py.build_packages.is_empty() {
+            Base::Image(py.builder_image.clone())
+        } else {
+            let mut builder = StageDraft::new(
+                name,
+                "builder",
+                "the wheel-building image with its build packages",
+                &platform,
+                Base::Image(py.builder_image.clone()),
+            );
+            self.apt_install(&mut builder, &py.builder_image, &py.build_packages);
+            Base::Stage(self.finish(builder, StageOutput::Root, false))
+        };
+
+        // 3. wheels: with every requirement pinned, one `pip wheel --no-deps` per requirement, each
+        // keyed by its own line only, merged into one folder; otherwise one `pip wheel` over the
+        // files. Either way the result holds only wheels.
+        let wheels = match pinned_requirements(&requirement_files, files) {
+            Some(pinned) => self.wheel_per_requirement(service, py, &builder, &pinned),
+            None => {
+                let mut wheels = StageDraft::new(
+                    name,
+                    "wheels",
+                    "every wheel the service needs, built once per requirements change",
+                    &platform,
+                    builder,
+                );
+                let mut args =
+                    strings(&["python3", "-m", "pip", "wheel", "--wheel-dir", WHEELS_DIR]);
+                args.extend(requirement_args.iter().cloned());
+                args.extend(py.pip_flags.iter().cloned());
+                let cwd = format!("{REQUIREMENTS_MOUNT}/{}", service.path)
+                    .trim_end_matches('/')
+                    .to_owned();
+                let cache = self.pip_cache(py);
+                wheels.run(&format!("pip wheel -r {shown}"), args, |step| {
+                    Self::pip_wheel_step(service, py, cache, step);
+                    step.cwd = cwd.clone();
+                    step.mounts.push(Mount::ReadOnly {
+                        target: REQUIREMENTS_MOUNT.into(),
+                        source: FileSource::Stage {
+                            stage: requirements.clone(),
+                            path: "/".into(),
+                        },
+                    });
+                });
+                self.finish(wheels, StageOutput::Mount(WHEELS_DIR.into()), true)
+            }
+        };
 
         // Assets from node services are built before the runtime needs them.
         let mut asset_sources = Vec::new();
@@ -541,7 +671,9 @@ impl Planner<'_> {
                     .insert("PIP_DISABLE_PIP_VERSION_CHECK".into(), "1".into());
                 step.env
                     .insert("PIP_ROOT_USER_ACTION".into(), "ignore".into());
-                step.cwd = cwd;
+                step.cwd = format!("{REQUIREMENTS_MOUNT}/{}", service.path)
+                    .trim_end_matches('/')
+                    .to_owned();
                 // Installing from the wheels alone proves the wheel set is complete.
                 step.network = Network::None;
                 step.mounts.push(Mount::ReadOnly {
@@ -1011,9 +1143,126 @@ fn rfc3339(epoch: i64) -> String {
     )
 }
 
+/// A fully pinned requirement set: every requirement `name==version`.
+struct PinnedRequirements {
+    /// Global option lines (`--index-url`, `--extra-index-url`, …), kept for every wheel step.
+    options: Vec<String>,
+    requirements: Vec<PinnedRequirement>,
+}
+
+struct PinnedRequirement {
+    name: String,
+    /// The logical line as written (extras, markers and `--hash` options included).
+    line: String,
+    /// `name==version`, for step names.
+    shown: String,
+}
+
+/// The requirements of `paths` if every one is pinned (`-r` includes are flattened, `-c`
+/// constraints dropped: each wheel is built with `--no-deps`); `None` otherwise, or when there is
+/// nothing to build. Duplicate names keep their first line.
+fn pinned_requirements(paths: &[String], files: &ContextFiles) -> Option<PinnedRequirements> {
+    let mut options: Vec<String> = Vec::new();
+    let mut requirements: Vec<PinnedRequirement> = Vec::new();
+    for path in paths {
+        for line in parse_requirements(files.get(path)?) {
+            match line {
+                RequirementLine::Requirement {
+                    text,
+                    name: Some(name),
+                    pinned: true,
+                    ..
+                } => {
+                    if requirements
+                        .iter()
+                        .any(|r| normalize_name(&r.name) == normalize_name(&name))
+                    {
+                        continue;
+                    }
+                    let version = text
+                        .split(';')
+                        .next()
+                        .and_then(|spec| spec.split("==").nth(1))
+                        .map(|v| v.split_whitespace().next().unwrap_or(""))
+                        .unwrap_or("");
+                    requirements.push(PinnedRequirement {
+                        shown: format!("{name}=={version}"),
+                        name,
+                        line: text,
+                    });
+                }
+                RequirementLine::Requirement { .. } => return None,
+                RequirementLine::Option { text, .. } => {
+                    if !options.contains(&text) {
+                        options.push(text);
+                    }
+                }
+                RequirementLine::Include { .. } | RequirementLine::Constraint { .. } => {}
+            }
+        }
+    }
+    if requirements.is_empty() {
+        return None;
+    }
+    requirements.sort_by(|a, b| normalize_name(&a.name).cmp(&normalize_name(&b.name)));
+    Some(PinnedRequirements {
+        options,
+        requirements,
+    })
+}
+
+/// How many buckets `count` pinned requirements go into for groups of about `group_size`: a power
+/// of two, so it changes (and every bucket with it) only when the count doubles or halves.
+fn bucket_count(count: usize, group_size: usize) -> usize {
+    let wanted = count.div_ceil(group_size.max(1)).max(1);
+    wanted.next_power_of_two().min(count.max(1))
+}
+
+/// A requirement's bucket: stable across runs and machines (a hash of its normalised name).
+fn bucket_of(name: &str, buckets: usize) -> usize {
+    let digest = Sha256::digest(normalize_name(name).as_bytes());
+    let mut head = [0u8; 8];
+    head.copy_from_slice(&digest[..8]);
+    // u64 → usize is lossless on the 64-bit targets we build for; modulo keeps it in range.
+    (u64::from_be_bytes(head) % buckets.max(1) as u64) as usize
+}
+
+/// PEP 503 name normalisation: `Pydantic_Core` and `pydantic.core` are `pydantic-core`.
+fn normalize_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn buckets_are_powers_of_two_and_stable() {
+        assert_eq!(bucket_count(1, 4), 1);
+        assert_eq!(bucket_count(12, 4), 4);
+        assert_eq!(bucket_count(30, 4), 8);
+        assert_eq!(bucket_count(30, 1), 30);
+        assert_eq!(bucket_count(3, 1), 3);
+        // The same name lands in the same bucket whatever its spelling.
+        assert_eq!(bucket_of("Pydantic_Core", 8), bucket_of("pydantic-core", 8));
+        let spread: std::collections::BTreeSet<usize> = [
+            "fastapi", "uvicorn", "pydantic", "anyio", "idna", "click", "h11", "sniffio",
+        ]
+        .iter()
+        .map(|n| bucket_of(n, 4))
+        .collect();
+        assert!(spread.len() >= 3, "names spread over buckets: {spread:?}");
+    }
 
     #[test]
     fn rfc3339_matches_known_instants() {

@@ -140,6 +140,7 @@ fn llb_command(args: &LlbArgs) -> Result<ExitCode, Failure> {
     let inputs = LowerInputs {
         context_name: "context".into(),
         frontend_image: Some(args.frontend_image.clone()),
+        merge_op: true,
         ..LowerInputs::default()
     };
     let lowered = lower(&plan, &inputs)?;
@@ -234,6 +235,7 @@ pub fn render_plan(plan: &Plan) -> String {
             Base::Scratch => "scratch".to_owned(),
             Base::Image(reference) => reference.clone(),
             Base::Stage(id) => id.to_string(),
+            Base::Merge(ids) => format!("merge of {} stages", ids.len()),
         };
         let output = match &stage.output {
             StageOutput::Root => String::new(),

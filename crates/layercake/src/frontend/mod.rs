@@ -107,6 +107,15 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
         .map(|h| (h.host, h.ip.to_string()))
         .collect();
 
+    // A tuning knob for measurements (docs/benchmarks.md), not part of the spec.
+    let wheel_group_size = match opts.build_arg("LAYERCAKE_WHEEL_GROUP_SIZE") {
+        None => layercake_plan::DEFAULT_WHEEL_GROUP_SIZE,
+        Some(text) => text.parse().map_err(|_| {
+            BuildError::new(format!(
+                "build arg LAYERCAKE_WHEEL_GROUP_SIZE=`{text}` is not a number"
+            ))
+        })?,
+    };
     let plans = platforms
         .iter()
         .map(|platform| {
@@ -120,6 +129,7 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
                     .map(|ns| format!("{ns}-"))
                     .unwrap_or_default(),
                 source_date_epoch: epoch,
+                wheel_group_size,
             };
             plan(&loaded.services, &target, &files, &options)
                 .map_err(|e| BuildError::new(e.to_string()))
@@ -150,6 +160,7 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
         },
         network,
         extra_hosts,
+        merge_op: client.has_llb_cap(buildkit_frontend::caps::MERGE_OP),
     };
     inputs.context_excludes.sort();
 
