@@ -117,7 +117,8 @@ impl SourceLocation {
 pub struct BuildError {
     pub message: String,
     pub code: tonic::Code,
-    pub location: Option<SourceLocation>,
+    /// Boxed: errors travel in `Result`s everywhere, and the location carries the whole file.
+    pub location: Option<Box<SourceLocation>>,
     /// Set for "unsupported subrequest", which buildx recognises by type.
     pub unsupported_subrequest: Option<String>,
     /// Typed details passed through from a failed BuildKit call (e.g. which
@@ -144,7 +145,7 @@ impl BuildError {
 
     /// Points the error at ranges of the build file.
     pub fn with_location(mut self, location: SourceLocation) -> Self {
-        self.location = Some(location);
+        self.location = Some(Box::new(location));
         self
     }
 
@@ -177,7 +178,7 @@ impl BuildError {
             });
         }
         if let Some(location) = &self.location
-            && let Ok(value) = serde_json::to_vec(&SourceDetail::from(location))
+            && let Ok(value) = serde_json::to_vec(&SourceDetail::from(location.as_ref()))
         {
             details.push(prost_types::Any {
                 type_url: SOURCE_DETAIL_TYPE.to_string(),

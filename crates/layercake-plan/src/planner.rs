@@ -1204,7 +1204,7 @@ fn pinned_requirements(paths: &[String], files: &ContextFiles) -> Option<PinnedR
     if requirements.is_empty() {
         return None;
     }
-    requirements.sort_by(|a, b| normalize_name(&a.name).cmp(&normalize_name(&b.name)));
+    requirements.sort_by_key(|r| normalize_name(&r.name));
     Some(PinnedRequirements {
         options,
         requirements,

@@ -164,16 +164,15 @@ async fn outline(
             for step in &stage.steps {
                 if let Step::Run(run) = step {
                     for mount in &run.mounts {
-                        if let Mount::Cache { id, .. } = mount {
-                            if !cache
+                        if let Mount::Cache { id, .. } = mount
+                            && !cache
                                 .iter()
                                 .any(|c: &subrequests::OutlineCache| &c.id == id)
-                            {
-                                cache.push(subrequests::OutlineCache {
-                                    id: id.clone(),
-                                    location: None,
-                                });
-                            }
+                        {
+                            cache.push(subrequests::OutlineCache {
+                                id: id.clone(),
+                                location: None,
+                            });
                         }
                     }
                 }
@@ -299,11 +298,11 @@ fn finding_location(
     files: &layercake_plan::ContextFiles,
     sources: &mut Vec<serde_json::Value>,
 ) -> serde_json::Value {
-    if let (Some(file), Some(line)) = (&finding.file, finding.line) {
-        if let Some(contents) = files.get(file) {
-            sources.push(source_info(file, contents.as_bytes()));
-            return location(sources.len() - 1, u32::try_from(line).unwrap_or(u32::MAX));
-        }
+    if let (Some(file), Some(line)) = (&finding.file, finding.line)
+        && let Some(contents) = files.get(file)
+    {
+        sources.push(source_info(file, contents.as_bytes()));
+        return location(sources.len() - 1, u32::try_from(line).unwrap_or(u32::MAX));
     }
     let line = spec
         .service(&finding.service)
