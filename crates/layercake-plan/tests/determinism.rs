@@ -1,6 +1,9 @@
 //! The same spec and context give the same LLB bytes: every run, and whatever order the spec
 //! writes its maps in.
 
+// Test helpers outside #[test] fns may fail loudly too.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use layercake_plan::{PlanOptions, Platform};

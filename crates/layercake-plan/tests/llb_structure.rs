@@ -1,5 +1,8 @@
 //! The caching claims, proved on the LLB itself: decode the Definition and walk op inputs.
 
+// Test helpers outside #[test] fns may fail loudly too.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -576,10 +579,10 @@ fn stages_of(g: &Graph) -> BTreeMap<String, usize> {
         if let Some(rest) = name.strip_prefix('[') {
             let mut words = rest.split_whitespace();
             // Steps are `[service stage n/m] …`; sources `[api/wheels] FROM …`, `[context] …`.
-            if let (Some(service), Some(stage)) = (words.next(), words.next()) {
-                if !service.contains(['/', ']']) {
-                    *counts.entry(format!("{service}/{stage}")).or_insert(0) += 1;
-                }
+            if let (Some(service), Some(stage)) = (words.next(), words.next())
+                && !service.contains(['/', ']'])
+            {
+                *counts.entry(format!("{service}/{stage}")).or_insert(0) += 1;
             }
         }
     }

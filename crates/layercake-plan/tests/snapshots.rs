@@ -2,6 +2,9 @@
 //! changed snapshot as a diff of the build: a new op, a changed include pattern or mount is
 //! a change in what invalidates the cache.
 
+// Test helpers outside #[test] fns may fail loudly too.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 #[test]

@@ -1,6 +1,9 @@
 //! The `layercake` command line, run as a child process: exit codes, what goes to stdout and
 //! stderr, and the offline commands on the testdata projects.
 
+// Test helpers outside #[test] fns may fail loudly too.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,8 @@
 //! Shared by the planner tests: load a spec from testdata, read the context files the planner asks
 //! for (the way the CLI does), plan, lower, and walk the resulting LLB by digest.
 
-#![allow(dead_code)]
+// Each test file uses some of these; helpers may fail loudly, as tests do.
+#![allow(dead_code, clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
