@@ -69,7 +69,7 @@ pub fn lower(plan: &Plan, inputs: &LowerInputs) -> Result<Lowered, LowerError> {
     let mut lowering = Lowering {
         inputs,
         context: None,
-        frontend: None,
+        frontend: BTreeMap::new(),
         stages: BTreeMap::new(),
         follow_paths: plan.context.follow_paths.clone(),
     };
@@ -98,7 +98,7 @@ struct LoweredStage {
 struct Lowering<'i> {
     inputs: &'i LowerInputs,
     context: Option<llb::Output>,
-    frontend: Option<llb::Output>,
+    frontend: BTreeMap<Platform, llb::Output>,
     stages: BTreeMap<StageId, LoweredStage>,
     follow_paths: Vec<String>,
 }
@@ -136,8 +136,10 @@ impl Lowering<'_> {
         output
     }
 
-    fn frontend(&mut self) -> Result<llb::Output, LowerError> {
-        if let Some(frontend) = &self.frontend {
+    /// The frontend image for `platform`: the probe must run where the image runs, so a
+    /// multi-platform frontend image gives each image its own architecture's binary.
+    fn frontend(&mut self, platform: &Platform) -> Result<llb::Output, LowerError> {
+        if let Some(frontend) = self.frontend.get(platform) {
             return Ok(frontend.clone());
         }
         let reference = self
@@ -146,9 +148,10 @@ impl Lowering<'_> {
             .as_ref()
             .ok_or(LowerError::NoFrontendImage)?;
         let output = llb::Image::new(reference)
+            .platform(llb_platform(platform))
             .custom_name(format!("[frontend] {reference}"))
             .build();
-        self.frontend = Some(output.clone());
+        self.frontend.insert(platform.clone(), output.clone());
         Ok(output)
     }
 
@@ -170,11 +173,24 @@ impl Lowering<'_> {
                     .iter()
                     .map(|id| Ok(self.stage_result(id)?.output.clone()))
                     .collect::<Result<Vec<_>, LowerError>>()?;
-                let name = format!("[{}] merge {} results", stage.id, outputs.len());
+                let name = format!(
+                    "[{} {}] merge {} results",
+                    stage.id.service,
+                    stage.id.stage,
+                    outputs.len()
+                );
                 let output = if self.inputs.merge_op {
-                    llb::Merge::new(outputs).custom_name(name).build()
+                    let merge = llb::Merge::new(outputs).custom_name(name);
+                    if stage.ignore_cache {
+                        merge.ignore_cache().build()
+                    } else {
+                        merge.build()
+                    }
                 } else {
                     let mut op = llb::FileOp::new(llb::Output::scratch()).custom_name(name);
+                    if stage.ignore_cache {
+                        op = op.ignore_cache();
+                    }
                     for output in outputs {
                         op = op.copy(
                             llb::FileCopy::new(output, "/", "/")
@@ -213,13 +229,17 @@ impl Lowering<'_> {
     }
 
     /// The files a copy or read-only mount reads: an output and a path inside it.
-    fn source(&mut self, source: &FileSource) -> Result<(llb::Output, String), LowerError> {
+    fn source(
+        &mut self,
+        source: &FileSource,
+        platform: &Platform,
+    ) -> Result<(llb::Output, String), LowerError> {
         Ok(match source {
             FileSource::Context { path } => (self.context(), format!("/{path}")),
             FileSource::Stage { stage, path } => {
                 (self.stage_result(stage)?.output.clone(), path.clone())
             }
-            FileSource::Frontend { path } => (self.frontend()?, path.clone()),
+            FileSource::Frontend { path } => (self.frontend(platform)?, path.clone()),
         })
     }
 
@@ -277,7 +297,7 @@ impl Lowering<'_> {
         for mount in &step.mounts {
             exec = match mount {
                 Mount::ReadOnly { target, source } => {
-                    let (output, path) = self.source(source)?;
+                    let (output, path) = self.source(source, &stage.platform)?;
                     let mut mount = llb::Mount::readonly(output, target);
                     if path != "/" {
                         mount = mount.selector(path);
@@ -334,7 +354,7 @@ impl Lowering<'_> {
         step: &CopyStep,
         root: llb::Output,
     ) -> Result<llb::Output, LowerError> {
-        let (source, path) = self.source(&step.from)?;
+        let (source, path) = self.source(&step.from, &stage.platform)?;
         let mut copy = llb::FileCopy::new(source, path, &step.dest)
             .dir_contents_only(step.contents_only)
             .create_dest_path(true)

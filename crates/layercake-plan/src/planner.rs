@@ -52,9 +52,18 @@ impl NoCache {
             NoCache::Nothing => false,
             NoCache::All => true,
             NoCache::Only(names) => {
+                // The wheel steps of a pinned requirement set (`wheel-six`, `wheels-2`) answer to
+                // `wheels` like the single wheels step does.
+                let family = if id.stage.starts_with("wheel-") || id.stage.starts_with("wheels-") {
+                    "wheels"
+                } else {
+                    id.stage.as_str()
+                };
                 names.contains(&id.service)
                     || names.contains(&id.stage)
+                    || names.contains(family)
                     || names.contains(&id.to_string())
+                    || names.contains(&format!("{}/{family}", id.service))
             }
         }
     }
