@@ -217,11 +217,16 @@ pub fn ignore_patterns(text: &str) -> Vec<String> {
 }
 
 /// The frontend's own image reference, for copying the health probe into images: from the
-/// definition BuildKit mounts for the frontend, else from `BUILDKIT_SYNTAX`.
-pub fn frontend_image(build_args: &BTreeMap<String, String>) -> Option<String> {
+/// definition BuildKit mounts for the frontend (pinned by digest), else the `source` option the
+/// Dockerfile frontend sets when it forwards a `# syntax=` build, else `BUILDKIT_SYNTAX`.
+pub fn frontend_image(
+    source: Option<&str>,
+    build_args: &BTreeMap<String, String>,
+) -> Option<String> {
     std::fs::read(FRONTEND_DEFINITION)
         .ok()
         .and_then(|bytes| image_of_definition(&bytes))
+        .or_else(|| source.filter(|s| !s.is_empty()).map(str::to_owned))
         .or_else(|| build_args.get("BUILDKIT_SYNTAX").cloned())
 }
 

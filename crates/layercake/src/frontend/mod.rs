@@ -152,7 +152,7 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
         context_excludes: reader.dockerignore(&spec_file).await?,
         session_id: Some(client.env().session_id.clone()).filter(|s| !s.is_empty()),
         images,
-        frontend_image: context::frontend_image(&build_args),
+        frontend_image: context::frontend_image(opts.get("source"), &build_args),
         resolve_mode: match resolve_mode {
             ResolveMode::Default => None,
             ResolveMode::Pull => Some(buildkit_llb::ResolveMode::ForcePull),
