@@ -26,6 +26,11 @@ impl Step {
         &self.name
     }
 
+    /// The digests of the vertexes carrying this name (several in a multi-platform build).
+    pub fn digests(&self) -> &[String] {
+        &self.digests
+    }
+
     /// BuildKit reported the step as `CACHED`. A step restored from a registry cache may
     /// not say so; see [`Step::executed`].
     pub fn cached(&self) -> bool {
