@@ -8,6 +8,8 @@ use crate::location::Location;
 pub enum ErrorKind {
     #[error("the spec is {size} bytes; the limit is {limit} bytes (1 MiB)")]
     TooLarge { size: usize, limit: usize },
+    #[error("cannot read the spec: {reason}")]
+    Encoding { reason: String },
     #[error("invalid YAML: {message}")]
     Yaml { message: String },
     #[error("the spec is empty: it needs at least a `services:` mapping")]
@@ -197,17 +199,17 @@ impl fmt::Display for SpecError {
         write!(f, "\n{pad}--> {file}:{}:{}", location.line, location.column)?;
         if let Some(snippet) = snippet {
             let column = usize::try_from(location.column.saturating_sub(1)).unwrap_or(0);
+            let (shown, column) = snippet_window(&snippet.line_text, column);
             // Tabs keep their width in the marker line so the caret lines up.
-            let lead: String = snippet
-                .line_text
+            let lead: String = shown
                 .chars()
                 .take(column)
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
-            let rest = snippet.line_text.chars().count().saturating_sub(column);
+            let rest = shown.chars().count().saturating_sub(column);
             let width = snippet.width.min(rest).max(1);
             write!(f, "\n{pad} |")?;
-            write!(f, "\n{number} | {}", snippet.line_text)?;
+            write!(f, "\n{number} | {shown}")?;
             write!(f, "\n{pad} | {lead}{}", "^".repeat(width))?;
         }
         if let Some(help) = help {
@@ -218,6 +220,42 @@ impl fmt::Display for SpecError {
 }
 
 impl std::error::Error for SpecError {}
+
+/// Lines longer than this are cut around the error, so a minified or hostile spec cannot
+/// flood the terminal (or BuildKit's progress output) with one line.
+const SNIPPET_MAX_CHARS: usize = 100;
+/// How much of the line before the error column stays visible in a cut line.
+const SNIPPET_CONTEXT_BEFORE: usize = 40;
+
+/// The part of `line` to print and the error column within it. Control characters become
+/// U+FFFD (one column each, so the caret stays aligned): a spec must not be able to send
+/// terminal escape sequences through an error message.
+fn snippet_window(line: &str, column: usize) -> (String, usize) {
+    let clean = |c: char| {
+        if c.is_control() && c != '\t' {
+            '\u{fffd}'
+        } else {
+            c
+        }
+    };
+    let total = line.chars().count();
+    if total <= SNIPPET_MAX_CHARS {
+        return (line.chars().map(clean).collect(), column);
+    }
+    let start = column
+        .saturating_sub(SNIPPET_CONTEXT_BEFORE)
+        .min(total.saturating_sub(SNIPPET_MAX_CHARS));
+    let mut shown = String::new();
+    if start > 0 {
+        shown.push('…');
+    }
+    shown.extend(line.chars().skip(start).take(SNIPPET_MAX_CHARS).map(clean));
+    if start.saturating_add(SNIPPET_MAX_CHARS) < total {
+        shown.push('…');
+    }
+    let shift = usize::from(start > 0);
+    (shown, column.saturating_sub(start).saturating_add(shift))
+}
 
 /// All the problems found in one spec, in file order (at least one).
 #[derive(Debug, Clone, PartialEq)]

@@ -26,6 +26,7 @@
 //! [`json_schema`] describes the same format as a JSON Schema for editors.
 
 mod duration;
+mod encoding;
 mod error;
 mod interpolate;
 mod location;
@@ -37,6 +38,7 @@ mod validate;
 mod yaml;
 
 pub use duration::{DurationError, parse_duration};
+pub use encoding::parse_bytes;
 pub use error::{ErrorKind, SpecError, SpecErrors};
 pub use interpolate::{InterpolateError, interpolate, referenced_args};
 pub use location::{Location, Spanned};

@@ -60,6 +60,7 @@ pub(crate) fn load(text: &str) -> Result<Node, YamlError> {
     options.duplicate_keys = DuplicateKeyPolicy::PassThrough;
     // We render snippets ourselves, the same way for YAML and validation errors.
     options.with_snippet = false;
+    options.budget = Some(budget());
     let raw = serde_saphyr::from_str_with_options::<serde_saphyr::Spanned<RawValue>>(text, options)
         .map_err(|error| {
             let location = error.location().and_then(convert_location);
@@ -78,14 +79,55 @@ pub(crate) fn load(text: &str) -> Result<Node, YamlError> {
     Ok(to_node(raw, text))
 }
 
+/// A real spec has a few hundred nodes, a handful of levels and rarely an alias; these limits
+/// are far above that yet stop alias bombs and deep nesting within milliseconds, before they
+/// cost memory or stack.
+const MAX_NODES: usize = 20_000;
+const MAX_ALIASES: usize = 1_000;
+const MAX_DEPTH: usize = 32;
+
+fn budget() -> serde_saphyr::budget::Budget {
+    let mut budget = serde_saphyr::budget::Budget::default();
+    budget.max_nodes = MAX_NODES;
+    budget.max_aliases = MAX_ALIASES;
+    budget.max_depth = MAX_DEPTH;
+    budget.flow_nesting_limit = MAX_DEPTH;
+    budget.max_events = 4 * MAX_NODES;
+    budget.max_recorded_anchor_events = 4 * MAX_NODES;
+    budget
+}
+
 /// Rewords the library's messages that speak of its own API rather than of the YAML.
 fn plain_message(message: String) -> String {
-    if message.starts_with("multiple YAML documents") {
+    if let Some(breach) = message.strip_prefix("budget breached: ") {
+        budget_message(breach)
+    } else if message.starts_with("recursion limit exceeded") {
+        format!("the YAML nests deeper than {MAX_DEPTH} levels")
+    } else if message.starts_with("multiple YAML documents") {
         "the spec must be one YAML document (remove the `---` separator)".to_owned()
     } else if message.starts_with("recursive references") {
         "an alias refers to the node it is inside".to_owned()
     } else {
         message
+    }
+}
+
+/// The budget errors name a Rust enum variant (`Nodes { nodes: 20001 }`); say it in words.
+fn budget_message(breach: &str) -> String {
+    let limit = |what: &str, limit: usize| {
+        format!("the spec has more than {limit} {what}; is this an alias bomb?")
+    };
+    if breach.starts_with("Depth") || breach.starts_with("FlowNesting") {
+        format!("the YAML nests deeper than {MAX_DEPTH} levels")
+    } else if breach.starts_with("Nodes") || breach.starts_with("Events") {
+        limit("values (counting every alias expanded)", MAX_NODES)
+    } else if breach.starts_with("Aliases") || breach.starts_with("AliasAnchorRatio") {
+        limit("aliases (`*name`)", MAX_ALIASES)
+    } else if breach.starts_with("RecordedAnchor") {
+        limit("values inside anchors", 4 * MAX_NODES)
+    } else {
+        let kind = breach.split([' ', '{']).next().unwrap_or(breach);
+        format!("the spec exceeds a YAML safety limit ({kind})")
     }
 }
 
