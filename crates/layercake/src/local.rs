@@ -15,6 +15,7 @@ use layercake_plan::{
 
 use crate::cli::{BuildArgs, CheckArgs, Command, LlbArgs, SpecArg};
 use crate::load::{LoadedSpec, choose_target, load, parse_build_args};
+use crate::tools;
 
 /// A failure of an offline command: the message for stderr.
 struct Failure(String);
@@ -31,6 +32,11 @@ pub fn main(command: Command) -> ExitCode {
         Command::Llb(args) => llb_command(&args),
         Command::Targets(args) => targets_command(&args),
         Command::Check(args) => check_command(&args),
+        Command::Bake(args) => tools::bake_command(&args).map_err(Failure::from),
+        Command::Ci(args) => tools::ci_command(&args).map_err(Failure::from),
+        Command::Schema => tools::schema_command().map_err(Failure::from),
+        Command::Init(args) => tools::init_command(&args).map_err(Failure::from),
+        Command::Dockerfile(args) => tools::dockerfile_command(&args).map_err(Failure::from),
         Command::Frontend | Command::Probe(_) => Ok(ExitCode::SUCCESS),
     };
     match result {

@@ -6,6 +6,7 @@ mod frontend;
 mod load;
 mod local;
 mod probe;
+mod tools;
 
 use std::process::ExitCode;
 
