@@ -5,22 +5,27 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use crate::command::run_any;
-use crate::{BuildReport, HarnessError, Project};
+use crate::{BuildReport, Engine, HarnessError, Project};
 
 /// A `docker buildx build --progress=rawjson -f <spec> … .` run in a project copy.
 #[derive(Debug, Clone)]
 #[must_use = "a Build does nothing until `run`"]
-pub struct Build {
+pub struct Build<'e> {
+    engine: &'e Engine,
     dir: PathBuf,
+    /// The `-t` names, whose resulting image ids the engine removes on drop.
+    tags: Vec<String>,
     spec: String,
     args: Vec<String>,
     env: Vec<(String, String)>,
 }
 
-impl Build {
-    pub(crate) fn new(project: &Project) -> Self {
+impl<'e> Build<'e> {
+    pub(crate) fn new(engine: &'e Engine, project: &Project) -> Self {
         Self {
+            engine,
             dir: project.path().to_path_buf(),
+            tags: Vec::new(),
             spec: String::from("layercake.yaml"),
             args: Vec::new(),
             env: Vec::new(),
@@ -39,7 +44,8 @@ impl Build {
     }
 
     /// `-t IMAGE` (the image goes to the local image store).
-    pub fn tag(self, image: &str) -> Self {
+    pub fn tag(mut self, image: &str) -> Self {
+        self.tags.push(image.to_owned());
         self.arg("-t").arg(image)
     }
 
@@ -122,6 +128,9 @@ impl Build {
         let start = Instant::now();
         let ran = run_any("docker", &args, Some(&self.dir), &self.env)?;
         let seconds = start.elapsed().as_secs_f64();
+        for tag in &self.tags {
+            self.engine.track_image_id(tag);
+        }
         let report = BuildReport::parse(
             ran.success,
             ran.status.clone(),

@@ -21,6 +21,9 @@ pub struct Engine {
     serial: Cell<u32>,
     containers: RefCell<Vec<String>>,
     images: RefCell<Vec<String>>,
+    /// Ids of images built under a tracked name: a rebuild under the same name leaves the
+    /// earlier one dangling, and those must go too.
+    image_ids: RefCell<Vec<String>>,
     dirs: RefCell<Vec<PathBuf>>,
 }
 
@@ -71,6 +74,7 @@ impl Engine {
             serial: Cell::new(0),
             containers: RefCell::new(Vec::new()),
             images: RefCell::new(Vec::new()),
+            image_ids: RefCell::new(Vec::new()),
             dirs: RefCell::new(Vec::new()),
         })
     }
@@ -122,8 +126,18 @@ impl Engine {
     }
 
     /// A `docker buildx build` of `project`.
-    pub fn build(&self, project: &Project) -> Build {
-        Build::new(project)
+    pub fn build(&self, project: &Project) -> Build<'_> {
+        Build::new(self, project)
+    }
+
+    /// Remembers the id an image name has now, to remove it on drop once it is dangling.
+    pub(crate) fn track_image_id(&self, name: &str) {
+        if let Ok(id) = docker(&["image", "inspect", "-f", "{{.Id}}", name]) {
+            let mut ids = self.image_ids.borrow_mut();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
     }
 
     /// `docker run -d --name <unique> OPTIONS… IMAGE COMMAND…`.
@@ -298,6 +312,11 @@ impl Drop for Engine {
         }
         for image in self.images.borrow().iter() {
             let _ = self.rmi(image);
+        }
+        // Without -f: an id that some other name still uses (an identical image someone else
+        // tagged) stays.
+        for id in self.image_ids.borrow().iter() {
+            let _ = run_any("docker", &["rmi", id], None, &[]);
         }
         for dir in self.dirs.borrow().iter() {
             let _ = fs::remove_dir_all(dir);
