@@ -1,0 +1,606 @@
+"""`make bench`: layercake (`# syntax=` frontend) against the hand-written Dockerfiles.
+
+Every scenario runs on scratch copies of the test projects (other helpers' tests read testdata/),
+alternating the variants, BENCH_REPS times. Raw results go to one JSON-lines file; report.py turns
+them into docs/benchmarks.md and the chart. Run through scripts/bench.sh.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import buildlog  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+TESTDATA = ROOT / "testdata"
+WORK = Path(os.environ.get("BENCH_WORK", "/tmp/layercake-bench"))
+REPS = int(os.environ.get("BENCH_REPS", "3"))
+FRONTEND = os.environ.get("BENCH_FRONTEND_TAG", "layercake:bench")
+REGISTRY = "127.0.0.1:5000"
+SECTIONS = set(os.environ.get("BENCH_SECTIONS", "main,groups,sizes,frontend").split(","))
+GROUP_SIZES = [int(g) for g in os.environ.get("BENCH_GROUP_SIZES", "1,2,4,8").split(",")]
+RESULTS = Path(os.environ.get("BENCH_RESULTS", str(WORK / "results.jsonl")))
+RUN_ID = time.strftime("%Y%m%d%H%M%S")
+
+
+def say(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+def loud(message: str) -> None:
+    bar = "!" * 100
+    print(f"[bench] {bar}\n[bench] !!! {message}\n[bench] {bar}", flush=True)
+
+
+def record(**fields) -> None:
+    fields.setdefault("run", RUN_ID)
+    with RESULTS.open("a") as out:
+        out.write(json.dumps(fields, sort_keys=True) + "\n")
+
+
+# ---------------------------------------------------------------- engine helpers
+
+
+def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kwargs)
+
+
+PRUNES = 0
+
+
+def prune() -> None:
+    """Empty BuildKit's cache. It is the engine's only cache: every helper on this engine loses theirs."""
+    global PRUNES
+    PRUNES += 1
+    loud(
+        f"docker buildx prune -af (#{PRUNES}): this EMPTIES THE SHARED BuildKit cache of this engine, "
+        "every helper's, not only the bench's"
+    )
+    run(["docker", "buildx", "prune", "-af"])
+
+
+def rmi(*tags: str) -> None:
+    subprocess.run(["docker", "rmi", "-f", *tags], capture_output=True, text=True)
+
+
+class BuildFailed(Exception):
+    pass
+
+
+def build(
+    label: str,
+    dockerfile: Path,
+    context: Path,
+    tag: str,
+    target: str | None = None,
+    args: dict[str, str] | None = None,
+    cache_from: str | None = None,
+    cache_to: str | None = None,
+) -> tuple[float, buildlog.BuildLog]:
+    """One timed `docker buildx build`; returns the wall time and the parsed progress."""
+    cmd = ["docker", "buildx", "build", "--progress=rawjson", "-f", str(dockerfile), "-t", tag]
+    if target:
+        cmd += ["--target", target]
+    for key, value in sorted((args or {}).items()):
+        cmd += ["--build-arg", f"{key}={value}"]
+    if cache_from:
+        cmd += ["--cache-from", f"type=registry,ref={cache_from}"]
+    if cache_to:
+        cmd += ["--cache-to", f"type=registry,ref={cache_to},mode=max"]
+    cmd.append(str(context))
+    logdir = WORK / "logs"
+    logdir.mkdir(parents=True, exist_ok=True)
+    logfile = logdir / f"{label}.json"
+    start = time.monotonic()
+    proc = subprocess.run(cmd, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    seconds = time.monotonic() - start
+    logfile.write_text(proc.stderr)
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stderr.splitlines()[-40:])
+        raise BuildFailed(f"{label}: exit {proc.returncode} ({' '.join(cmd)})\n{tail}")
+    return seconds, buildlog.parse(proc.stderr)
+
+
+# ---------------------------------------------------------------- the projects
+
+
+class Service:
+    """One service of one project, buildable by both variants from a scratch copy."""
+
+    def __init__(self, project: str, service: str, kind: str, folder: str, code_file: str):
+        self.project = project
+        self.service = service
+        self.kind = kind  # python | node
+        self.folder = folder  # service folder inside the project
+        self.code_file = code_file  # a source file inside the folder, changed by code-only scenarios
+        self.source = TESTDATA / project
+        self.dockerfile_dir = TESTDATA / "dockerfiles" / project
+
+    @property
+    def name(self) -> str:
+        return f"{self.project}/{self.service}"
+
+    def work(self) -> Path:
+        return WORK / "src" / self.project
+
+    def reset(self) -> None:
+        """A fresh copy of the project (and of its Dockerfiles, with their .dockerignore files)."""
+        shutil.rmtree(self.work(), ignore_errors=True)
+        shutil.copytree(self.source, self.work(), ignore=shutil.ignore_patterns("node_modules", "dist", "__pycache__"))
+        dockerfiles = WORK / "dockerfiles" / self.project
+        shutil.rmtree(dockerfiles, ignore_errors=True)
+        shutil.copytree(self.dockerfile_dir, dockerfiles)
+
+    def variant_build(self, variant: str, label: str, tag: str, **kwargs):
+        if variant == "layercake":
+            args = {"BUILDKIT_SYNTAX": FRONTEND}
+            args.update(kwargs.pop("args", {}) or {})
+            return build(label, self.work() / "layercake.yaml", self.work(), tag, target=self.service, args=args, **kwargs)
+        dockerfile = WORK / "dockerfiles" / self.project / f"{self.service}.Dockerfile"
+        return build(label, dockerfile, self.work() / self.folder, tag, **kwargs)
+
+    def change_code(self, token: str) -> Path:
+        path = self.work() / self.folder / self.code_file
+        comment = "#" if path.suffix == ".py" else "//"
+        with path.open("a") as out:
+            out.write(f"\n{comment} bench change {token}\n")
+        return path
+
+
+SERVICES = [
+    Service("example", "api", "python", "backend", "app/main.py"),
+    Service("example", "web", "node", "frontend", "src/main.js"),
+    Service("realistic", "api", "python", "api", "app/main.py"),
+    Service("realistic", "web", "node", "web", "src/main.jsx"),
+]
+
+# Dependency changes: one pin bumped (an older idna: pure Python, no dependants' limits) and one
+# npm dependency added with its lockfile written by the host's npm.
+PIN_FROM, PIN_TO = "idna==3.20", "idna==3.19"
+NPM_ADDED = "ms@2.1.3"
+
+
+def bump_pin(requirements: Path) -> None:
+    text = requirements.read_text()
+    if PIN_FROM not in text:
+        raise BuildFailed(f"{requirements}: no line {PIN_FROM} to bump")
+    requirements.write_text(text.replace(PIN_FROM, PIN_TO))
+
+
+PREPARED_NPM: dict[str, Path] = {}
+
+
+def prepare_npm_change(svc: Service) -> Path:
+    """package.json + lockfile with one more dependency, made once per project on the host."""
+    if svc.name in PREPARED_NPM:
+        return PREPARED_NPM[svc.name]
+    out = WORK / "prepared" / svc.project
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy(svc.source / svc.folder / name, out / name)
+    say(f"{svc.name}: npm install --package-lock-only {NPM_ADDED} (host npm, for the dependency change)")
+    run(["npm", "install", "--package-lock-only", "--save-exact", "--ignore-scripts", "--no-audit", "--no-fund", NPM_ADDED], cwd=out)
+    PREPARED_NPM[svc.name] = out
+    return out
+
+
+def change_dependencies(svc: Service) -> None:
+    folder = svc.work() / svc.folder
+    if svc.kind == "python":
+        bump_pin(folder / "requirements.txt")
+    else:
+        prepared = prepare_npm_change(svc)
+        for name in ("package.json", "package-lock.json"):
+            shutil.copy(prepared / name, folder / name)
+
+
+# ---------------------------------------------------------------- registry cache
+
+
+def cache_blobs(ref: str) -> dict[str, int]:
+    """digest → size of every blob a registry cache manifest references (empty if none yet)."""
+    repo, tag = ref.split("/", 1)[1].rsplit(":", 1)
+    request = urllib.request.Request(
+        f"http://{REGISTRY}/v2/{repo}/manifests/{tag}",
+        headers={
+            "Accept": ", ".join(
+                [
+                    "application/vnd.oci.image.index.v1+json",
+                    "application/vnd.oci.image.manifest.v1+json",
+                    "application/vnd.docker.distribution.manifest.list.v2+json",
+                    "application/vnd.docker.distribution.manifest.v2+json",
+                ]
+            )
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            manifest = json.load(response)
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return {}
+        raise
+    blobs = {}
+    for descriptor in (manifest.get("manifests") or []) + (manifest.get("layers") or []):
+        blobs[descriptor["digest"]] = int(descriptor.get("size", 0))
+    if manifest.get("config"):
+        blobs[manifest["config"]["digest"]] = int(manifest["config"].get("size", 0))
+    return blobs
+
+
+def pushed_bytes(before: dict[str, int], after: dict[str, int]) -> int:
+    return sum(size for digest, size in after.items() if digest not in before)
+
+
+# ---------------------------------------------------------------- image sizes
+
+
+def image_bytes(tag: str) -> tuple[int, int]:
+    """(uncompressed, compressed) bytes of an image's layers, from `docker save`."""
+    with tempfile.TemporaryDirectory(dir=WORK) as tmp:
+        archive = Path(tmp) / "image.tar"
+        run(["docker", "save", "-o", str(archive), tag])
+        with tarfile.open(archive) as tar:
+            manifest = json.load(tar.extractfile("manifest.json"))
+            uncompressed = compressed = 0
+            for layer in manifest[0]["Layers"]:
+                member = tar.getmember(layer)
+                compressed += member.size
+                handle = tar.extractfile(member)
+                head = handle.read(2)
+                handle.seek(0)
+                stream = gzip.GzipFile(fileobj=handle) if head == b"\x1f\x8b" else handle
+                while chunk := stream.read(1 << 20):
+                    uncompressed += len(chunk)
+    return uncompressed, compressed
+
+
+# ---------------------------------------------------------------- section 1: the scenarios
+
+
+def dependency_summary(log: buildlog.BuildLog) -> dict:
+    steps = log.dependency_steps()
+    executed = [v.name for v in steps if v.executed]
+    return {"dep_steps": len(steps), "dep_executed": len(executed), "dep_executed_names": executed}
+
+
+def main_chain(svc: Service, variant: str, rep: int) -> None:
+    """cold → no-op → code-only (+ floor) → dependency change → fresh machine + registry cache."""
+    tag = f"lcb-{svc.project}-{svc.service}-{variant}:bench"
+    base = f"{svc.project}-{svc.service}-{variant}-r{rep}"
+    common = {"section": "main", "project": svc.project, "service": svc.service, "variant": variant, "rep": rep}
+    svc.reset()
+
+    rmi(tag)
+    prune()
+    seconds, log = svc.variant_build(variant, f"{base}-cold", tag)
+    record(scenario="cold", seconds=seconds, **common, **dependency_summary(log))
+    say(f"{svc.name} {variant} r{rep}: cold {seconds:.1f}s")
+
+    seconds, log = svc.variant_build(variant, f"{base}-noop", tag)
+    record(scenario="noop", seconds=seconds, **common, **dependency_summary(log))
+
+    changed = svc.change_code(f"{RUN_ID}-{rep}-code")
+    seconds, log = svc.variant_build(variant, f"{base}-code", tag)
+    record(scenario="code", seconds=seconds, **common, **dependency_summary(log))
+    say(f"{svc.name} {variant} r{rep}: code-only {seconds:.1f}s")
+
+    # The floor: only the changed file copied onto the image just built (every layer cached).
+    floor_dir = WORK / "floor" / base
+    shutil.rmtree(floor_dir, ignore_errors=True)
+    floor_dir.mkdir(parents=True)
+    shutil.copy(changed, floor_dir / changed.name)
+    dest = "/app/" + svc.code_file if svc.kind == "python" else "/usr/share/nginx/html/" + changed.name
+    (floor_dir / "Dockerfile").write_text(f"FROM {tag}\nCOPY {changed.name} {dest}\n")
+    seconds, _ = build(f"{base}-floor", floor_dir / "Dockerfile", floor_dir, f"lcb-floor-{svc.project}-{svc.service}:bench")
+    record(scenario="floor", seconds=seconds, **common)
+
+    change_dependencies(svc)
+    seconds, log = svc.variant_build(variant, f"{base}-deps", tag)
+    record(scenario="deps", seconds=seconds, **common, **dependency_summary(log))
+    say(f"{svc.name} {variant} r{rep}: dependency change {seconds:.1f}s")
+
+    # Fresh machine: the previous build's state exported (mode=max), a code change, then the image
+    # removed and BuildKit's cache emptied before the rebuild with --cache-from.
+    ref = f"{REGISTRY}/layercake-bench/{svc.project}-{svc.service}-{variant}:{RUN_ID}-r{rep}"
+    svc.variant_build(variant, f"{base}-seed", tag, cache_to=ref)
+    before = cache_blobs(ref)
+    svc.change_code(f"{RUN_ID}-{rep}-fresh")
+    rmi(tag, f"lcb-floor-{svc.project}-{svc.service}:bench")
+    prune()
+    seconds, log = svc.variant_build(variant, f"{base}-fresh", tag, cache_from=ref, cache_to=ref)
+    after = cache_blobs(ref)
+    export = log.first(r"^exporting cache")
+    record(
+        scenario="fresh_code",
+        seconds=seconds,
+        pushed_bytes=pushed_bytes(before, after),
+        cache_export_seconds=export.seconds if export else None,
+        **common,
+        **dependency_summary(log),
+    )
+    say(
+        f"{svc.name} {variant} r{rep}: fresh machine + registry cache, code change {seconds:.1f}s; "
+        f"dependency steps executed: {dependency_summary(log)['dep_executed_names'] or 'none'}"
+    )
+
+
+def section_main() -> None:
+    for svc in SERVICES:
+        for rep in range(1, REPS + 1):
+            # Alternate which variant goes first so neither always follows the other's prune.
+            order = ["layercake", "dockerfile"] if rep % 2 else ["dockerfile", "layercake"]
+            for variant in order:
+                try:
+                    main_chain(svc, variant, rep)
+                except BuildFailed as error:
+                    say(f"FAILED: {error}")
+                    record(section="main", project=svc.project, service=svc.service, variant=variant, rep=rep, scenario="error", error=str(error)[:2000])
+
+
+# ---------------------------------------------------------------- section 2: wheel group sizes (issue 9)
+
+
+class GroupProject:
+    """A python service for the group-size scenarios: a copy of the realistic project, optionally with
+    a bench-only spec, requirements file and Dockerfile laid over it."""
+
+    def __init__(self, name: str, overlay: Path | None):
+        self.name, self.overlay = name, overlay
+        self.folder, self.service = "api", "api"
+
+    def work(self) -> Path:
+        return WORK / "groups" / self.name
+
+    def reset(self) -> None:
+        shutil.rmtree(self.work(), ignore_errors=True)
+        shutil.copytree(TESTDATA / "realistic", self.work(), ignore=shutil.ignore_patterns("node_modules", "dist", "__pycache__"))
+        dockerfiles = self.overlay or TESTDATA / "dockerfiles" / "realistic"
+        for name in ("api.Dockerfile", "api.Dockerfile.dockerignore"):
+            shutil.copy(dockerfiles / name, self.work() / name)
+        if self.overlay:
+            shutil.copy(self.overlay / "layercake.yaml", self.work() / "layercake.yaml")
+            shutil.copy(self.overlay / "requirements.txt", self.work() / self.folder / "requirements.txt")
+
+    def build(self, variant: str, label: str, tag: str, **kwargs):
+        if variant == "dockerfile":
+            return build(label, self.work() / "api.Dockerfile", self.work() / self.folder, tag, **kwargs)
+        size = variant.removeprefix("g")
+        args = {"BUILDKIT_SYNTAX": FRONTEND, "LAYERCAKE_WHEEL_GROUP_SIZE": size}
+        return build(label, self.work() / "layercake.yaml", self.work(), tag, target=self.service, args=args, **kwargs)
+
+
+GROUP_PROJECTS = [
+    GroupProject("realistic-api", None),
+    GroupProject("api-compiled", TESTDATA / "bench" / "api-compiled"),
+]
+
+
+def group_chain(project: GroupProject, variant: str, rep: int) -> None:
+    tag = f"lcb-groups-{project.name}-{variant}:bench"
+    base = f"groups-{project.name}-{variant}-r{rep}"
+    common = {"section": "groups", "project": project.name, "service": project.service, "variant": variant, "rep": rep}
+    ref = f"{REGISTRY}/layercake-bench/groups-{project.name}-{variant}:{RUN_ID}-r{rep}"
+    project.reset()
+
+    # Cold, CI style: nothing local, nothing in the registry cache yet; exports mode=max.
+    rmi(tag)
+    prune()
+    seconds, log = project.build(variant, f"{base}-cold", tag, cache_to=ref)
+    export = log.first(r"^exporting cache")
+    record(scenario="cold_ci", seconds=seconds, cache_export_seconds=export.seconds if export else None, **common, **dependency_summary(log))
+    say(f"groups {project.name} {variant} r{rep}: cold (with cache export) {seconds:.1f}s")
+
+    # One pin changed, on a fresh machine with the registry cache of the build above.
+    bump_pin(project.work() / project.folder / "requirements.txt")
+    rmi(tag)
+    prune()
+    seconds, log = project.build(variant, f"{base}-pin", tag, cache_from=ref, cache_to=ref)
+    export = log.first(r"^exporting cache")
+    wheel_steps = [v for v in log.dependency_steps() if re.search(r"pip wheel|^\[\S+ wheels? \d+/\d+\]", v.name)]
+    install = [v for v in log.dependency_steps() if "pip install" in v.name]
+    record(
+        scenario="pin_fresh",
+        seconds=seconds,
+        cache_export_seconds=export.seconds if export else None,
+        wheel_steps=len(wheel_steps),
+        wheel_steps_executed=sum(1 for v in wheel_steps if v.executed),
+        wheel_seconds_executed=sum(v.seconds for v in wheel_steps if v.executed),
+        install_seconds=sum(v.seconds for v in install),
+        **common,
+        **dependency_summary(log),
+    )
+    say(
+        f"groups {project.name} {variant} r{rep}: one pin changed, fresh machine {seconds:.1f}s "
+        f"({sum(1 for v in wheel_steps if v.executed)}/{len(wheel_steps)} wheel steps executed)"
+    )
+
+
+def section_groups() -> None:
+    variants = [f"g{g}" for g in GROUP_SIZES] + ["dockerfile"]
+    for project in GROUP_PROJECTS:
+        for rep in range(1, REPS + 1):
+            order = variants if rep % 2 else list(reversed(variants))
+            for variant in order:
+                try:
+                    group_chain(project, variant, rep)
+                except BuildFailed as error:
+                    say(f"FAILED: {error}")
+                    record(section="groups", project=project.name, service=project.service, variant=variant, rep=rep, scenario="error", error=str(error)[:2000])
+
+
+# ---------------------------------------------------------------- section 3: sizes
+
+
+def section_sizes() -> None:
+    for svc in SERVICES:
+        svc.reset()
+        for variant in ("layercake", "dockerfile"):
+            tag = f"lcb-{svc.project}-{svc.service}-{variant}:bench"
+            try:
+                svc.variant_build(variant, f"size-{svc.project}-{svc.service}-{variant}", tag)
+            except BuildFailed as error:
+                say(f"FAILED: {error}")
+                continue
+            uncompressed, compressed = image_bytes(tag)
+            record(section="sizes", project=svc.project, service=svc.service, variant=variant, scenario="image", uncompressed=uncompressed, compressed=compressed)
+            say(f"{svc.name} {variant}: image {uncompressed / 1e6:.1f} MB uncompressed, {compressed / 1e6:.1f} MB compressed")
+    for project in GROUP_PROJECTS:
+        project.reset()
+        for variant in ("g4", "dockerfile"):
+            tag = f"lcb-groups-{project.name}-{variant}:bench"
+            try:
+                project.build(variant, f"size-{project.name}-{variant}", tag)
+            except BuildFailed as error:
+                say(f"FAILED: {error}")
+                continue
+            uncompressed, compressed = image_bytes(tag)
+            record(section="sizes", project=project.name, service=project.service, variant=variant, scenario="image", uncompressed=uncompressed, compressed=compressed)
+    uncompressed, compressed = image_bytes(FRONTEND)
+    record(section="sizes", project="frontend", service="-", variant="layercake", scenario="frontend_image", uncompressed=uncompressed, compressed=compressed)
+
+
+# ---------------------------------------------------------------- section 4: the frontend's own cost
+
+
+def many_services_project() -> Path:
+    """The example's two folders behind a spec with 20 services (10 python, 10 node)."""
+    root = WORK / "many"
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(TESTDATA / "example", root, ignore=shutil.ignore_patterns("node_modules", "dist", "__pycache__"))
+    lines = [f"# syntax={FRONTEND}", "# Generated by scripts/bench/run.py: 20 services.", "default: api-01", "services:"]
+    for index in range(1, 11):
+        lines += [
+            f"  api-{index:02d}:",
+            "    path: backend",
+            '    python: { version: "3.11", requirements: requirements.txt }',
+            f'    command: [uvicorn, app.main:app, --host, 0.0.0.0, --port, "{8000 + index}"]',
+            f"    port: {8000 + index}",
+            "    healthcheck: { http: /api/health }",
+            f"    env: {{ SERVICE_INDEX: \"{index}\" }}",
+        ]
+    for index in range(1, 11):
+        lines += [
+            f"  web-{index:02d}:",
+            "    path: frontend",
+            '    node: { version: "18" }',
+            "    serve: { nginx: { spa: true } }",
+            "    healthcheck: { http: / }",
+        ]
+    (root / "layercake.yaml").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def frontend_timings(log: buildlog.BuildLog, variant: str) -> dict:
+    """Phases of one build from BuildKit's own timestamps (seconds)."""
+    export = log.first(r"^exporting to image")
+    if variant == "layercake":
+        resolve = log.first(r"^resolve image config for docker-image://.*layercake")
+        image = log.first(r"^docker-image://.*layercake")
+        spec = log.first(r"^\[internal\] load spec")
+        begin = resolve.started if resolve else None
+        ready = image.completed if image and image.completed else (resolve.completed if resolve else None)
+        first_solve = spec.started if spec else None
+    else:
+        definition = log.first(r"^\[internal\] load build definition")
+        begin = definition.started if definition else None
+        ready = begin
+        first_solve = definition.completed if definition else None
+    return {
+        "resolve_frontend": (ready - begin) if begin and ready else None,
+        "to_first_solve": (first_solve - ready) if ready and first_solve else None,
+        "to_export": (export.started - ready) if ready and export and export.started else None,
+        "export": export.seconds if export else None,
+    }
+
+
+def section_frontend() -> None:
+    example = SERVICES[0]
+    example.reset()
+    many = many_services_project()
+    cases = [
+        ("example-api", "layercake", lambda label, tag: example.variant_build("layercake", label, tag)),
+        ("example-api", "dockerfile", lambda label, tag: example.variant_build("dockerfile", label, tag)),
+        (
+            "many-20-api-01",
+            "layercake",
+            lambda label, tag: build(label, many / "layercake.yaml", many, tag, target="api-01", args={"BUILDKIT_SYNTAX": FRONTEND}),
+        ),
+        (
+            "many-20-web-10",
+            "layercake",
+            lambda label, tag: build(label, many / "layercake.yaml", many, tag, target="web-10", args={"BUILDKIT_SYNTAX": FRONTEND}),
+        ),
+    ]
+    for case, variant, do in cases:
+        tag = f"lcb-frontend-{case}-{variant}:bench"
+        try:
+            do(f"frontend-{case}-{variant}-warm", tag)  # everything cached from here on
+            for rep in range(1, max(REPS, 5) + 1):
+                seconds, log = do(f"frontend-{case}-{variant}-r{rep}", tag)
+                record(section="frontend", project=case, service="-", variant=variant, scenario="noop_phases", rep=rep, seconds=seconds, **frontend_timings(log, variant))
+        except BuildFailed as error:
+            say(f"FAILED: {error}")
+            record(section="frontend", project=case, service="-", variant=variant, scenario="error", error=str(error)[:2000])
+
+
+# ---------------------------------------------------------------- entry
+
+
+def environment() -> dict:
+    def out(cmd: list[str]) -> str:
+        try:
+            return run(cmd).stdout.strip()
+        except (subprocess.CalledProcessError, FileNotFoundError):
+            return "?"
+
+    meminfo = Path("/proc/meminfo").read_text()
+    mem_kib = int(re.search(r"MemTotal:\s+(\d+)", meminfo).group(1))
+    cpu = re.search(r"model name\s*:\s*(.*)", Path("/proc/cpuinfo").read_text())
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "engine": out(["docker", "version", "--format", "{{.Server.Version}}"]),
+        "buildx": out(["docker", "buildx", "version"]),
+        "buildkit": out(["docker", "buildx", "inspect", "--bootstrap"]),
+        "nproc": os.cpu_count(),
+        "memory_gib": round(mem_kib / 1024 / 1024, 1),
+        "cpu": cpu.group(1) if cpu else "?",
+        "kernel": platform.release(),
+        "frontend": out(["docker", "image", "inspect", FRONTEND, "--format", "{{.Id}}"]),
+        "reps": REPS,
+        "sections": sorted(SECTIONS),
+    }
+
+
+def main() -> None:
+    WORK.mkdir(parents=True, exist_ok=True)
+    env = environment()
+    buildkit = re.search(r"BuildKit version:\s*(\S+)", env["buildkit"])
+    env["buildkit"] = buildkit.group(1) if buildkit else env["buildkit"]
+    record(section="env", **env)
+    say(f"run {RUN_ID}: {REPS} repetitions, sections {sorted(SECTIONS)}, results in {RESULTS}")
+    started = time.monotonic()
+    for name, section in (("frontend", section_frontend), ("main", section_main), ("groups", section_groups), ("sizes", section_sizes)):
+        if name in SECTIONS:
+            say(f"== section {name}")
+            section()
+            say(f"== section {name} done after {(time.monotonic() - started) / 60:.1f} min")
+    record(section="done", prunes=PRUNES, minutes=round((time.monotonic() - started) / 60, 1))
+
+
+if __name__ == "__main__":
+    main()
