@@ -9,7 +9,7 @@ STATIC_DIR    := target/static
 STATIC_BIN    := $(STATIC_DIR)/$(TARGET_TRIPLE)/release/layercake
 FRONTEND_TAG  ?= layercake:dev
 
-.PHONY: help build static frontend-image rig demo test unit e2e lint fmt bench clean-rig
+.PHONY: help build static frontend-image rig demo test unit e2e lint fmt bench clean-rig audit fuzz compat
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -44,3 +44,12 @@ test: rig lint unit frontend-image e2e ## everything CI runs
 
 bench: rig frontend-image ## benchmarks against hand-written Dockerfiles, writes docs/benchmarks.md
 	bash scripts/bench.sh
+
+audit: ## supply chain: cargo-deny against the offline RustSec database copy, licenses, bans
+	bash scripts/audit.sh
+
+fuzz: ## bounded fuzzing: every fuzz/ target for 60 s (FUZZ_SECONDS=…)
+	bash scripts/fuzz.sh
+
+compat: ## the example on Docker 20.10 (BuildKit v0.8) as a second daemon; `scripts/compat.sh --stop` ends it
+	bash scripts/compat.sh

@@ -1,0 +1,76 @@
+//! The whole pure pipeline on arbitrary input: bytes → spec (parse_bytes) → resolve_args →
+//! services → files_to_read / plan (every service) → lower (with and without MergeOp) → LLB
+//! bytes. Errors are fine; a panic, an abort or a hang is a bug.
+//!
+//! Input layout: the spec, optionally followed by `\n#--files--\n` and text served as the
+//! content of every file the planner asks for (requirement files), and by `\n#--args--\n` and
+//! `KEY=VALUE` lines used as build args.
+#![no_main]
+
+use std::collections::BTreeMap;
+
+use layercake_plan::{
+    ContextFiles, LowerInputs, PlanOptions, Platform, files_to_read, lower, plan,
+    services_from_spec,
+};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| run(data));
+
+fn split<'a>(data: &'a [u8], marker: &[u8]) -> (&'a [u8], &'a [u8]) {
+    data.windows(marker.len())
+        .position(|w| w == marker)
+        .map_or((data, &[][..]), |at| (&data[..at], &data[at + marker.len()..]))
+}
+
+fn run(data: &[u8]) {
+    let (rest, args) = split(data, b"\n#--args--\n");
+    let (spec_bytes, file_text) = split(rest, b"\n#--files--\n");
+    let file_text = String::from_utf8_lossy(file_text).into_owned();
+    let build_args: BTreeMap<String, String> = String::from_utf8_lossy(args)
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+
+    let Ok(spec) = layercake_spec::parse_bytes("fuzz.yaml", spec_bytes) else {
+        return;
+    };
+    let Ok(resolved) = spec.resolve_args(&build_args) else {
+        return;
+    };
+    let services = services_from_spec(&resolved);
+    for service in &services {
+        let mut files = ContextFiles::new();
+        // The same loop as the CLI, bounded: every requested file gets the fuzzed text.
+        for _ in 0..8 {
+            let Ok(wanted) = files_to_read(&services, &service.name, &files) else {
+                break;
+            };
+            if wanted.is_empty() {
+                break;
+            }
+            for path in wanted {
+                files.insert(path, file_text.clone());
+            }
+        }
+        for platform in [Platform::linux_amd64()] {
+            let Ok(planned) = plan(&services, &service.name, &files, &PlanOptions::new(platform))
+            else {
+                continue;
+            };
+            for merge_op in [true, false] {
+                let inputs = LowerInputs {
+                    context_name: "context".into(),
+                    frontend_image: Some("layercake:dev".into()),
+                    merge_op,
+                    ..LowerInputs::default()
+                };
+                if let Ok(lowered) = lower(&planned, &inputs) {
+                    let bytes = buildkit_llb::Definition::new(&lowered.output).encode_to_vec();
+                    assert!(!bytes.is_empty());
+                }
+            }
+        }
+    }
+}
