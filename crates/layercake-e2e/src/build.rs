@@ -122,6 +122,11 @@ impl<'e> Build<'e> {
             String::from("-f"),
             self.spec.clone(),
         ];
+        // buildx writes the exporter response here, including a subrequest's
+        // `result.statuscode`, which buildx before 0.14 does not turn into its exit status.
+        let metadata_file = self.engine.scratch_dir("meta")?.join("metadata.json");
+        args.push(String::from("--metadata-file"));
+        args.push(metadata_file.to_string_lossy().into_owned());
         args.extend(self.args.iter().cloned());
         args.push(String::from("."));
         eprintln!("e2e: {}", self.describe());
@@ -131,13 +136,16 @@ impl<'e> Build<'e> {
         for tag in &self.tags {
             self.engine.track_image_id(tag);
         }
-        let report = BuildReport::parse(
+        let mut report = BuildReport::parse(
             ran.success,
             ran.status.clone(),
             ran.stdout_text(),
             &ran.stderr_text(),
             seconds,
         );
+        if let Ok(text) = std::fs::read_to_string(&metadata_file) {
+            report.set_metadata(serde_json::from_str(&text)?);
+        }
         eprintln!(
             "e2e: exit {} after {seconds:.1}s\n{}",
             ran.status,
@@ -147,8 +155,9 @@ impl<'e> Build<'e> {
     }
 }
 
-/// The installed buildx knows `--call` (0.14 and later).
-fn buildx_has_call() -> bool {
+/// The installed buildx knows `--call` (0.14 and later). Older ones have the experimental
+/// `--print` instead, which always exits 0 after printing a subrequest's answer.
+pub fn buildx_has_call() -> bool {
     static HAS_CALL: OnceLock<bool> = OnceLock::new();
     *HAS_CALL.get_or_init(|| {
         run_any("docker", &["buildx", "build", "--help"], None, &[])

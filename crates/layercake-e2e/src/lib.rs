@@ -38,7 +38,7 @@ mod registry;
 mod report;
 mod scan;
 
-pub use build::Build;
+pub use build::{Build, buildx_has_call};
 pub use engine::{Container, Engine};
 pub use error::HarnessError;
 pub use http::{HttpResponse, http_get};

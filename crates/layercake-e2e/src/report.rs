@@ -80,6 +80,7 @@ pub struct BuildReport {
     messages: String,
     stdout: String,
     seconds: f64,
+    metadata: Option<Value>,
 }
 
 impl BuildReport {
@@ -97,6 +98,7 @@ impl BuildReport {
             messages: String::new(),
             stdout,
             seconds,
+            metadata: None,
         };
         let mut names_by_digest: BTreeMap<String, String> = BTreeMap::new();
         let mut chunk: Option<String> = None;
@@ -174,6 +176,27 @@ impl BuildReport {
                 step.log.extend_from_slice(&bytes);
             }
         }
+    }
+
+    pub(crate) fn set_metadata(&mut self, metadata: Value) {
+        self.metadata = Some(metadata);
+    }
+
+    /// What buildx wrote to `--metadata-file` (the exporter response), if anything.
+    pub fn metadata(&self) -> Option<&Value> {
+        self.metadata.as_ref()
+    }
+
+    /// A subrequest's own verdict, `result.statuscode` in the metadata (`--call check`
+    /// answers 1 when it found problems); buildx 0.14+ exits with it.
+    pub fn call_status(&self) -> Option<i64> {
+        self.metadata
+            .as_ref()?
+            .get("result.statuscode")?
+            .as_str()?
+            .trim()
+            .parse()
+            .ok()
     }
 
     /// The build exited 0.

@@ -4,7 +4,27 @@
 mod common;
 
 use common::*;
-use layercake_e2e::{Engine, Project};
+use layercake_e2e::{BuildReport, Engine, Project, buildx_has_call};
+
+/// `--call check` found problems: the frontend's verdict (`result.statuscode` 1) and, with a
+/// buildx that has `--call` (0.14+), the exit status made from it. This rig's buildx 0.13 only
+/// has `--print lint`, which prints the answer and exits 0 whatever the verdict.
+fn assert_check_found_problems(report: &BuildReport, said: &str) {
+    assert_eq!(
+        report.call_status(),
+        Some(1),
+        "check's result.statuscode is not 1 although it reported a problem:\n{said}\nmetadata: {:?}",
+        report.metadata()
+    );
+    if buildx_has_call() {
+        assert!(
+            !report.success(),
+            "check exited 0 although it found a problem:\n{said}"
+        );
+    } else {
+        eprintln!("e2e: buildx has no --call: its exit status cannot carry check's verdict");
+    }
+}
 
 /// The example spec with a build arg and a secret on `api`, for the outline.
 fn with_arg_and_secret(project: &Project) -> TestResult {
@@ -149,6 +169,12 @@ fn call_check_succeeds_on_the_clean_example() -> TestResult {
     );
     let said = format!("{}{}", report.stdout(), report.messages());
     assert!(!said.contains("WARNING"), "{said}");
+    assert_eq!(
+        report.call_status(),
+        Some(0),
+        "metadata: {:?}",
+        report.metadata()
+    );
     Ok(())
 }
 
@@ -164,10 +190,7 @@ fn call_check_reports_an_unpinned_requirement_and_fails() -> TestResult {
         said.contains("requests") && said.contains("pinned"),
         "the problem is not reported:\n{said}"
     );
-    assert!(
-        !report.success(),
-        "check exited 0 although it found a problem:\n{said}"
-    );
+    assert_check_found_problems(&report, &said);
     Ok(())
 }
 
@@ -187,10 +210,7 @@ fn call_check_reports_package_json_out_of_step_with_the_lockfile_and_fails() -> 
         said.contains("is-number") || said.contains("package-lock.json"),
         "the problem is not reported:\n{said}"
     );
-    assert!(
-        !report.success(),
-        "check exited 0 although it found a problem:\n{said}"
-    );
+    assert_check_found_problems(&report, &said);
     Ok(())
 }
 
