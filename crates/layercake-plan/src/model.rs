@@ -78,6 +78,30 @@ impl Plan {
         }
         images
     }
+
+    /// The platforms for which the plan copies files out of the frontend's own image.
+    pub fn frontend_platforms(&self) -> Vec<Platform> {
+        let mut platforms: Vec<Platform> = Vec::new();
+        for stage in &self.stages {
+            let uses = stage.steps.iter().any(|step| match step {
+                Step::Copy(copy) => matches!(copy.from, FileSource::Frontend { .. }),
+                Step::Run(run) => run.mounts.iter().any(|m| {
+                    matches!(
+                        m,
+                        Mount::ReadOnly {
+                            source: FileSource::Frontend { .. },
+                            ..
+                        }
+                    )
+                }),
+                Step::WriteFile(_) => false,
+            });
+            if uses && !platforms.contains(&stage.platform) {
+                platforms.push(stage.platform.clone());
+            }
+        }
+        platforms
+    }
 }
 
 /// The build context as the plan uses it: one local source, narrowed to what is read.

@@ -145,14 +145,16 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
             }
         }
     }
+    let frontend_image = context::frontend_image(opts.get("source"), &build_args);
     let images = resolve_images(&client, wanted, resolve_mode).await?;
+    check_frontend_platforms(&client, frontend_image.as_deref(), &plans).await?;
 
     let mut inputs = LowerInputs {
         context_name: opts.context_key().to_owned(),
         context_excludes: reader.dockerignore(&spec_file).await?,
         session_id: Some(client.env().session_id.clone()).filter(|s| !s.is_empty()),
         images,
-        frontend_image: context::frontend_image(opts.get("source"), &build_args),
+        frontend_image,
         resolve_mode: match resolve_mode {
             ResolveMode::Default => None,
             ResolveMode::Pull => Some(buildkit_llb::ResolveMode::ForcePull),
@@ -198,6 +200,44 @@ fn base_config(inputs: &LowerInputs, plan: &layercake_plan::Plan) -> Option<Vec<
         .images
         .get(&(reference.clone(), stage.platform.clone()))
         .map(|image| image.config.to_json())
+}
+
+/// The health probe is the frontend's own binary, copied from the frontend image for each image's
+/// platform: fail early and clearly when the frontend image lacks one of those platforms.
+async fn check_frontend_platforms(
+    client: &Client,
+    frontend_image: Option<&str>,
+    plans: &[layercake_plan::Plan],
+) -> Result<(), BuildError> {
+    let build_platform = plan_platform(&client.env().build_platform());
+    let Some(reference) = frontend_image else {
+        return Ok(());
+    };
+    for platform in plans
+        .iter()
+        .flat_map(layercake_plan::Plan::frontend_platforms)
+    {
+        if platform == build_platform {
+            continue;
+        }
+        let normalized = buildkit_llb::normalize_image_reference(reference);
+        if let Err(error) = client
+            .resolve_image(
+                &normalized,
+                Some(&frontend_platform(&platform)),
+                ResolveMode::Default,
+                &format!("[internal] load metadata for {reference} ({platform})"),
+            )
+            .await
+        {
+            return Err(BuildError::new(format!(
+                "the HTTP health probe comes from the frontend image `{reference}`, which has no \
+                 {platform} variant ({error}); publish the frontend image for {platform} \
+                 (docs/publishing.md) or give the service a `healthcheck: {{ command: … }}`"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Fails early, naming what is missing, when the engine lacks an LLB capability the graph needs.
