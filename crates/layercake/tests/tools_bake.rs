@@ -176,8 +176,20 @@ fn buildx_reads_the_generated_file_as_written() {
 fn vertices_that_ran(rawjson: &str) -> BTreeSet<String> {
     let mut names = std::collections::BTreeMap::new();
     let mut ran = BTreeSet::new();
+    // rawjson prints pretty-printed SolveStatus objects one after another, each opening with
+    // a `{` line of its own.
+    let mut chunks: Vec<String> = Vec::new();
     for line in rawjson.lines() {
-        let Ok(event) = serde_json::from_str::<Value>(line) else {
+        if line == "{" || chunks.is_empty() {
+            chunks.push(String::new());
+        }
+        if let Some(chunk) = chunks.last_mut() {
+            chunk.push_str(line);
+            chunk.push('\n');
+        }
+    }
+    for chunk in &chunks {
+        let Ok(event) = serde_json::from_str::<Value>(chunk) else {
             continue;
         };
         for vertex in event["vertexes"].as_array().into_iter().flatten() {
@@ -197,14 +209,17 @@ fn vertices_that_ran(rawjson: &str) -> BTreeSet<String> {
         .collect()
 }
 
-fn bake_build(dir: &Path) -> BTreeSet<String> {
-    let output = ok(Command::new("docker").current_dir(dir).args([
-        "buildx",
-        "bake",
-        "-f",
-        "docker-bake.json",
-        "--progress=rawjson",
-    ]));
+fn bake_build(dir: &Path, extra: &[&str]) -> BTreeSet<String> {
+    let output = ok(Command::new("docker")
+        .current_dir(dir)
+        .args([
+            "buildx",
+            "bake",
+            "-f",
+            "docker-bake.json",
+            "--progress=rawjson",
+        ])
+        .args(extra));
     vertices_that_ran(&String::from_utf8_lossy(&output.stderr))
 }
 
@@ -231,11 +246,13 @@ fn bake_pushes_both_services_and_a_web_code_change_reruns_nothing_of_api() {
         ]));
     };
     write_bake(&dir);
-    let first = bake_build(&dir);
+    // The engine is shared: no-cache makes the first bake really run api's steps (and export
+    // all of them to the registry cache), whatever other builds left behind. (Not for web: with
+    // --no-cache, web's cache export failed once with "not found" on BuildKit 0.13.)
+    let first = bake_build(&dir, &["--set", "api.no-cache=true"]);
     assert!(
-        first.iter().any(|v| v.contains("[api wheels"))
-            && first.iter().any(|v| v.contains("npm ci")),
-        "the cold bake ran the dependency steps: {first:?}"
+        first.iter().any(|v| v.contains("api wheel")),
+        "the cold bake ran api's dependency steps: {first:?}"
     );
     for service in ["api", "web"] {
         let sha = git(&dir, &["rev-parse", "HEAD"]);
@@ -253,7 +270,7 @@ fn bake_pushes_both_services_and_a_web_code_change_reruns_nothing_of_api() {
     std::fs::write(&main, format!("{code}\nconsole.log('changed');\n")).unwrap();
     git(&dir, &["commit", "-q", "-am", "web code change"]);
     write_bake(&dir);
-    let second = bake_build(&dir);
+    let second = bake_build(&dir, &[]);
     let api_ran: Vec<&String> = second.iter().filter(|v| v.contains("[api ")).collect();
     assert!(api_ran.is_empty(), "api steps ran again: {api_ran:?}");
     assert!(

@@ -189,10 +189,8 @@ pub fn bake_command(args: &BakeArgs) -> Result<ExitCode, ToolError> {
 
 /// The spec's path relative to the context (buildx resolves `dockerfile` against `context`).
 fn spec_in_context(spec: &Path, context: &Path, explicit: bool) -> Result<String, ToolError> {
-    if !explicit {
-        if let Some(name) = spec.file_name() {
-            return Ok(name.to_string_lossy().into_owned());
-        }
+    if !explicit && let Some(name) = spec.file_name() {
+        return Ok(name.to_string_lossy().into_owned());
     }
     let canonical = |path: &Path| {
         std::fs::canonicalize(path).map_err(|source| ToolError::Read {

@@ -53,10 +53,10 @@ fn git(dir: &Path, args: &[&str]) -> Option<String> {
 pub fn browsable(url: &str) -> String {
     let url = url.trim().trim_end_matches('/');
     let url = url.strip_suffix(".git").unwrap_or(url);
-    if let Some(rest) = url.strip_prefix("git@") {
-        if let Some((host, path)) = rest.split_once(':') {
-            return format!("https://{host}/{path}");
-        }
+    if let Some(rest) = url.strip_prefix("git@")
+        && let Some((host, path)) = rest.split_once(':')
+    {
+        return format!("https://{host}/{path}");
     }
     for scheme in ["https://", "http://", "ssh://", "git://"] {
         if let Some(rest) = url.strip_prefix(scheme) {
