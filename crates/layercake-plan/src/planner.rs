@@ -680,9 +680,9 @@ impl Planner<'_> {
                     .insert("PIP_DISABLE_PIP_VERSION_CHECK".into(), "1".into());
                 step.env
                     .insert("PIP_ROOT_USER_ACTION".into(), "ignore".into());
-                step.cwd = format!("{REQUIREMENTS_MOUNT}/{}", service.path)
-                    .trim_end_matches('/')
-                    .to_owned();
+                // The working directory stays `/`: one inside a mount would be created in the
+                // image as an empty folder. Requirement paths are absolute, and pip resolves
+                // `-r`/`-c` includes against the including file anyway.
                 // Installing from the wheels alone proves the wheel set is complete.
                 step.network = Network::None;
                 step.mounts.push(Mount::ReadOnly {
