@@ -119,8 +119,10 @@ pub fn lint(services: &[ServiceSettings], files: &ContextFiles) -> Vec<Finding> 
                             Severity::Warning,
                             format!(
                                 "{} requirement(s) are not pinned to `name==version` (first: `{first}`): \
-                                 builds are not reproducible. Pin the full closure with \
-                                 `pip-compile requirements.in` or `uv pip compile requirements.in -o {file}`",
+                                 builds are not reproducible, and any change to the file rebuilds every \
+                                 wheel. Pin the full closure with `pip-compile requirements.in` or \
+                                 `uv pip compile requirements.in -o {file}`: layercake then caches each \
+                                 pinned requirement in its own step, so one changed pin rebuilds one step",
                                 unpinned.len()
                             ),
                             Some(path.clone()),
