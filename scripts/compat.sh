@@ -39,7 +39,7 @@ check() {
 load_images() {
     docker image inspect "$FRONTEND_IMAGE" >/dev/null 2>&1 ||
         cdie "$FRONTEND_IMAGE is not in the main engine (make frontend-image)"
-    compat_copy_image "$FRONTEND_IMAGE" layercake:dev
+    compat_copy_image "$FRONTEND_IMAGE" layercake:dev always
     # The stand-ins are two-platform indexes in the main engine; copy the amd64 variants.
     local name
     for name in python:3.11-slim nginx:stable; do

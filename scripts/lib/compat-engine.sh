@@ -125,10 +125,11 @@ compat_stop() {
 }
 
 # Copy an image from the main engine into the old one under another name: single-platform
-# variants only (20.10's `docker load` has no notion of an index).
+# variants only (20.10's `docker load` has no notion of an index). A third argument copies
+# even when the name exists (the frontend under test changes between runs).
 compat_copy_image() {
-    local from=$1 to=$2
-    if cdocker image inspect "$to" >/dev/null 2>&1; then return 0; fi
+    local from=$1 to=$2 always=${3:-}
+    if [[ -z $always ]] && cdocker image inspect "$to" >/dev/null 2>&1; then return 0; fi
     clog "loading $from as $to"
     docker save "$from" | cdocker load -q >&2
     [[ $from == "$to" ]] || cdocker tag "$from" "$to"
