@@ -1,7 +1,11 @@
 //! The process entry: connect, ping, run the handler, `Return`, exit.
 
+use std::any::Any;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
+
+use futures_util::FutureExt as _;
 
 use tonic::transport::Channel;
 
@@ -86,7 +90,17 @@ where
     let result = match env_error {
         Some(err) => Err(err),
         None => match client.ping().await {
-            Ok(_) => handler(client.clone()).await,
+            // A panicking handler is a bug, but BuildKit still gets an answer it can show.
+            Ok(_) => match AssertUnwindSafe(handler(client.clone()))
+                .catch_unwind()
+                .await
+            {
+                Ok(result) => result,
+                Err(payload) => Err(BuildError::new(format!(
+                    "internal error in the frontend (a bug, please report it): {}",
+                    panic_message(payload.as_ref())
+                ))),
+            },
             Err(err) => Err(BuildError::from(err)),
         },
     };
@@ -100,6 +114,14 @@ where
             Err(err) => Outcome::ReturnFailed(err),
         },
     }
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message")
 }
 
 fn report(outcome: &Outcome) {

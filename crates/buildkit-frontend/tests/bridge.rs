@@ -354,6 +354,39 @@ async fn serve_returns_handler_error() {
 }
 
 #[tokio::test]
+async fn serve_returns_a_panicking_handler_as_an_error() {
+    let fake = FakeBridge::default();
+    let channel = start(fake.clone()).await;
+    let outcome = serve(channel, Ok(env(&[])), |_client: Client| async move {
+        let plans: Vec<u8> = Vec::new();
+        // An out-of-bounds index: the kind of bug a panic hook would otherwise turn into a
+        // vanished frontend process.
+        let first = plans[plans.len()];
+        Ok::<_, BuildError>(buildkit_frontend::FrontendResult::single(
+            &buildkit_frontend::SolvedRef::default(),
+            vec![first],
+        ))
+    })
+    .await;
+    let Outcome::ReturnedError(err) = &outcome else {
+        panic!("expected a returned error, got {outcome:?}");
+    };
+    assert!(
+        err.message.starts_with("internal error in the frontend"),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.message.contains("index out of bounds"),
+        "{}",
+        err.message
+    );
+    assert_eq!(outcome.exit_code(), std::process::ExitCode::SUCCESS);
+    let status = returned(&fake).error.unwrap();
+    assert!(status.message.contains("index out of bounds"));
+}
+
+#[tokio::test]
 async fn serve_returns_environment_error_without_calling_handler() {
     let fake = FakeBridge::default();
     let channel = start(fake.clone()).await;
