@@ -43,6 +43,10 @@ pub struct LowerInputs {
     pub extra_hosts: Vec<(String, String)>,
     /// The engine has MergeOp (BuildKit 0.10+); without it, merges are lowered to copies.
     pub merge_op: bool,
+    /// The engine lacks include/exclude patterns on copies (`file.copy.includeexcludepatterns`,
+    /// BuildKit 0.9+): copies whose includes name plain files copy those files one by one.
+    /// Copies with glob includes or excludes still need the capability.
+    pub exact_copies: bool,
 }
 
 /// The LLB of a plan and the image configuration that goes with it.
@@ -355,6 +359,13 @@ impl Lowering<'_> {
         root: llb::Output,
     ) -> Result<llb::Output, LowerError> {
         let (source, path) = self.source(&step.from, &stage.platform)?;
+        if self.inputs.exact_copies
+            && step.exclude.is_empty()
+            && !step.include.is_empty()
+            && step.include.iter().all(|p| is_plain_path(p))
+        {
+            return self.copy_files_one_by_one(stage, step, root, source, &path);
+        }
         let mut copy = llb::FileCopy::new(source, path, &step.dest)
             .dir_contents_only(step.contents_only)
             .create_dest_path(true)
@@ -371,6 +382,39 @@ impl Lowering<'_> {
             copy = copy.owner(llb::Owner::parse(owner));
         }
         let mut op = llb::FileOp::new(root).copy(copy).custom_name(&step.name);
+        if stage.ignore_cache {
+            op = op.ignore_cache();
+        }
+        Ok(op.build()?)
+    }
+
+    /// The fallback for engines without include patterns: one copy action per named file, in
+    /// one file op. Each file becomes a one-match wildcard (its last character in brackets), so
+    /// a file that is absent is skipped, as it would be with include patterns.
+    fn copy_files_one_by_one(
+        &mut self,
+        stage: &Stage,
+        step: &CopyStep,
+        root: llb::Output,
+        source: llb::Output,
+        path: &str,
+    ) -> Result<llb::Output, LowerError> {
+        let mut op = llb::FileOp::new(root).custom_name(&step.name);
+        for file in &step.include {
+            let mut copy = llb::FileCopy::new(
+                source.clone(),
+                one_match_wildcard(&join_path(path, file)),
+                join_path(&step.dest, file),
+            )
+            .create_dest_path(true)
+            .follow_symlinks(true)
+            .allow_wildcard(true)
+            .allow_empty_wildcard(true);
+            if let Some(owner) = &step.owner {
+                copy = copy.owner(llb::Owner::parse(owner));
+            }
+            op = op.copy(copy);
+        }
         if stage.ignore_cache {
             op = op.ignore_cache();
         }
@@ -399,5 +443,76 @@ impl Lowering<'_> {
             op = op.ignore_cache();
         }
         Ok(op.build()?)
+    }
+}
+
+/// A path with no glob syntax, which the exact-copies fallback can name directly.
+fn is_plain_path(pattern: &str) -> bool {
+    !pattern.is_empty() && !pattern.contains(['*', '?', '[', ']', '\\', '!'])
+}
+
+fn join_path(dir: &str, file: &str) -> String {
+    let dir = dir.trim_end_matches('/');
+    let file = file.trim_start_matches("./").trim_start_matches('/');
+    if dir.is_empty() || dir == "." {
+        format!("/{file}")
+    } else if dir.starts_with('/') {
+        format!("{dir}/{file}")
+    } else {
+        format!("/{dir}/{file}")
+    }
+}
+
+/// `a/b.txt` → `a/b.tx[t]`: matches exactly that file, and nothing when it is absent.
+fn one_match_wildcard(path: &str) -> String {
+    let mut out: String = path.to_owned();
+    match out.pop() {
+        Some(last) if last != '/' => {
+            out.push('[');
+            out.push(last);
+            out.push(']');
+            out
+        }
+        Some(last) => {
+            out.push(last);
+            out
+        }
+        None => out,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_paths_and_wildcards() {
+        assert!(is_plain_path("requirements.txt"));
+        assert!(is_plain_path("backend/requirements/prod.txt"));
+        assert!(!is_plain_path("*.txt"));
+        assert!(!is_plain_path("req[1].txt"));
+        assert!(!is_plain_path("!secret"));
+        assert!(!is_plain_path(""));
+    }
+
+    #[test]
+    fn joined_paths_are_absolute_in_the_source() {
+        assert_eq!(join_path("", "requirements.txt"), "/requirements.txt");
+        assert_eq!(
+            join_path("backend", "package.json"),
+            "/backend/package.json"
+        );
+        assert_eq!(join_path("/", "a/b.txt"), "/a/b.txt");
+        assert_eq!(join_path("/app/", "./x"), "/app/x");
+    }
+
+    #[test]
+    fn one_match_wildcards_bracket_the_last_character() {
+        assert_eq!(
+            one_match_wildcard("/backend/requirements.txt"),
+            "/backend/requirements.tx[t]"
+        );
+        assert_eq!(one_match_wildcard("/.npmrc"), "/.npmr[c]");
+        assert_eq!(one_match_wildcard("/é"), "/[é]");
     }
 }
