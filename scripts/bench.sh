@@ -21,14 +21,14 @@ frontend=${BENCH_FRONTEND:-layercake:dev}
 snapshot=${BENCH_FRONTEND_TAG:-layercake:bench}
 export BENCH_WORK=$work BENCH_FRONTEND_TAG=$snapshot
 
-say() { printf '[bench] %s\n' "$*"; }
+say() { printf '[bench] %s\n' "$*" >&2; }
 
 # matplotlib for the chart, in a venv of its own under /tmp (PyPI); the report still gets written
 # without it, with a note instead of the chart.
 chart_python() {
     if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c 'import matplotlib' 2>/dev/null; then
         say "installing matplotlib into $venv"
-        python3 -m venv "$venv" && "$venv/bin/pip" install -q matplotlib >/dev/null || {
+        python3 -m venv "$venv" >&2 && "$venv/bin/pip" install -q matplotlib >&2 || {
             say "WARNING: no matplotlib; the report will have no chart"
             echo python3
             return
