@@ -358,6 +358,14 @@ impl Lowering<'_> {
         step: &CopyStep,
         root: llb::Output,
     ) -> Result<llb::Output, LowerError> {
+        if self.inputs.exact_copies
+            && step.include.is_empty()
+            && !step.exclude.is_empty()
+            && !step.exclude.iter().any(|p| p.starts_with('!'))
+            && let FileSource::Context { path } = &step.from
+        {
+            return self.copy_from_filtered_context(stage, step, root, path);
+        }
         let (source, path) = self.source(&step.from, &stage.platform)?;
         if self.inputs.exact_copies
             && step.exclude.is_empty()
@@ -415,6 +423,60 @@ impl Lowering<'_> {
             }
             op = op.copy(copy);
         }
+        if stage.ignore_cache {
+            op = op.ignore_cache();
+        }
+        Ok(op.build()?)
+    }
+
+    /// The fallback for a context copy with excludes on engines without copy patterns: the
+    /// excludes move to a local source of their own (local sources have always filtered), so the
+    /// copy itself needs no patterns. The service folder is transferred once more, filtered.
+    fn copy_from_filtered_context(
+        &mut self,
+        stage: &Stage,
+        step: &CopyStep,
+        root: llb::Output,
+        path: &str,
+    ) -> Result<llb::Output, LowerError> {
+        let name = if self.inputs.context_name.is_empty() {
+            "context"
+        } else {
+            self.inputs.context_name.as_str()
+        };
+        let folder = path.trim_matches('/');
+        // Copy excludes are relative to the copied folder; local excludes to the context root.
+        let excludes = self.inputs.context_excludes.iter().cloned().chain(
+            step.exclude
+                .iter()
+                .map(|p| join_path(folder, p).trim_start_matches('/').to_owned()),
+        );
+        let mut local = llb::Local::new(name)
+            .shared_key_hint(name)
+            .follow_paths([if folder.is_empty() {
+                ".".to_owned()
+            } else {
+                folder.to_owned()
+            }])
+            .exclude_patterns(excludes)
+            .custom_name(format!(
+                "[context] load {} without {}",
+                if folder.is_empty() { "." } else { folder },
+                step.exclude.join(", ")
+            ));
+        if let Some(session) = &self.inputs.session_id {
+            local = local.session_id(session);
+        }
+        let mut copy = llb::FileCopy::new(local.build(), format!("/{folder}"), &step.dest)
+            .dir_contents_only(step.contents_only)
+            .create_dest_path(true)
+            .follow_symlinks(true)
+            .allow_wildcard(true)
+            .allow_empty_wildcard(true);
+        if let Some(owner) = &step.owner {
+            copy = copy.owner(llb::Owner::parse(owner));
+        }
+        let mut op = llb::FileOp::new(root).copy(copy).custom_name(&step.name);
         if stage.ignore_cache {
             op = op.ignore_cache();
         }
