@@ -31,7 +31,9 @@ check() {
         record "$name" ok "log: $log"
     else
         local why
-        why=$(grep -E 'ERROR|error:|failed' "$log" | tail -n 1 | cut -c1-160)
+        # The innermost reason: BuildKit nests rpc errors, the last `desc = ` holds it.
+        why=$({ grep -E 'ERROR|error:|failed' "$log" || true; } | tail -n 1 |
+            sed -E 's/.*desc = //' | cut -c1-200)
         record "$name" FAIL "${why:-see $log}"
     fi
 }

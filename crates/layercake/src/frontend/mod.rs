@@ -163,6 +163,9 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
         network,
         extra_hosts,
         merge_op: client.has_llb_cap(buildkit_frontend::caps::MERGE_OP),
+        // BuildKit < 0.9 (Docker 20.10) has no copy patterns; no caps at all means a test double.
+        exact_copies: !client.caps().llb.is_empty()
+            && !client.has_llb_cap(buildkit_llb::caps::FILE_COPY_INCLUDE_EXCLUDE_PATTERNS),
     };
     inputs.context_excludes.sort();
 

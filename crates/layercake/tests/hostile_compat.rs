@@ -1,0 +1,106 @@
+//! Lowering for old engines (BuildKit v0.8, Docker 20.10): with `merge_op: false` and
+//! `exact_copies: true` the LLB of every testdata target needs neither MergeOp nor copy
+//! include/exclude patterns, and still copies the same dependency files. scripts/compat.sh
+//! builds the example this way on a real v0.8 engine.
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use buildkit_llb::{Definition, caps};
+use layercake_plan::{
+    ContextFiles, LowerInputs, PlanOptions, Platform, files_to_read, lower, plan,
+    services_from_spec,
+};
+
+fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
+}
+
+fn definitions(spec: &Path, context: &Path, inputs: &LowerInputs) -> Vec<(String, Definition)> {
+    let text = std::fs::read_to_string(spec).unwrap();
+    let parsed = layercake_spec::parse("layercake.yaml", &text).unwrap();
+    let services = services_from_spec(&parsed.resolve_args(&BTreeMap::new()).unwrap());
+    let mut out = Vec::new();
+    for service in &services {
+        let mut files = ContextFiles::new();
+        loop {
+            let wanted = files_to_read(&services, &service.name, &files).unwrap();
+            if wanted.is_empty() {
+                break;
+            }
+            for path in wanted {
+                let contents = std::fs::read_to_string(context.join(&path)).unwrap();
+                files.insert(path, contents);
+            }
+        }
+        let planned = plan(
+            &services,
+            &service.name,
+            &files,
+            &PlanOptions::new(Platform::linux_amd64()),
+        )
+        .unwrap();
+        let lowered = lower(&planned, inputs).unwrap();
+        out.push((service.name.clone(), Definition::new(&lowered.output)));
+    }
+    out
+}
+
+fn inputs(old_engine: bool) -> LowerInputs {
+    LowerInputs {
+        context_name: "context".into(),
+        frontend_image: Some("layercake:dev".into()),
+        merge_op: !old_engine,
+        exact_copies: old_engine,
+        ..LowerInputs::default()
+    }
+}
+
+#[test]
+fn old_engine_lowering_needs_no_merge_op_and_no_copy_patterns() {
+    for project in ["example", "realistic"] {
+        let spec = testdata().join(project).join("layercake.yaml");
+        let context = testdata().join(project);
+        let new = definitions(&spec, &context, &inputs(false));
+        let old = definitions(&spec, &context, &inputs(true));
+        assert_eq!(new.len(), old.len());
+        // The new-engine LLB does use patterns, so the fallback is really exercised.
+        assert!(
+            new.iter().any(|(_, d)| d
+                .required_caps()
+                .contains(caps::FILE_COPY_INCLUDE_EXCLUDE_PATTERNS)),
+            "{project}: no copy patterns to fall back from"
+        );
+        for (service, definition) in &old {
+            let needed = definition.required_caps();
+            for cap in [caps::FILE_COPY_INCLUDE_EXCLUDE_PATTERNS, caps::MERGE_OP] {
+                assert!(
+                    !needed.contains(cap),
+                    "{project}/{service} still needs {cap}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn old_engine_copies_name_each_dependency_file_and_filter_the_sources() {
+    let spec = testdata().join("example/layercake.yaml");
+    let old = definitions(&spec, &testdata().join("example"), &inputs(true));
+    let dump = |service: &str| {
+        let (_, definition) = old.iter().find(|(s, _)| s == service).unwrap();
+        definition.to_json_string()
+    };
+    let api = dump("api");
+    // The requirements copy names the file (bracketed: a one-match wildcard).
+    assert!(api.contains("backend/requirements.tx[t]"), "{api}");
+    let web = dump("web");
+    for file in ["package.jso[n]", "package-lock.jso[n]", ".npmr[c]"] {
+        assert!(web.contains(file), "{file} not copied: {web}");
+    }
+    // The source copy's excludes moved to a filtered local source.
+    assert!(web.contains("frontend/node_modules"), "{web}");
+    assert!(web.contains("frontend/dist"), "{web}");
+}
