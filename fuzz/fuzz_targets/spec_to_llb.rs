@@ -20,7 +20,9 @@ fuzz_target!(|data: &[u8]| run(data));
 fn split<'a>(data: &'a [u8], marker: &[u8]) -> (&'a [u8], &'a [u8]) {
     data.windows(marker.len())
         .position(|w| w == marker)
-        .map_or((data, &[][..]), |at| (&data[..at], &data[at + marker.len()..]))
+        .map_or((data, &[][..]), |at| {
+            (&data[..at], &data[at + marker.len()..])
+        })
 }
 
 fn run(data: &[u8]) {
@@ -55,8 +57,12 @@ fn run(data: &[u8]) {
             }
         }
         for platform in [Platform::linux_amd64()] {
-            let Ok(planned) = plan(&services, &service.name, &files, &PlanOptions::new(platform))
-            else {
+            let Ok(planned) = plan(
+                &services,
+                &service.name,
+                &files,
+                &PlanOptions::new(platform),
+            ) else {
                 continue;
             };
             for merge_op in [true, false] {
