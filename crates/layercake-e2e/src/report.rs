@@ -234,6 +234,20 @@ impl BuildReport {
             .collect()
     }
 
+    /// The steps whose name starts with `prefix`; an error when there is none. For a
+    /// dependency that may be split in several steps (`[api wheel` matches `[api wheels 1/4]`
+    /// and `[api wheel 2/4]`).
+    pub fn steps_named(&self, prefix: &str) -> Result<Vec<&Step>, HarnessError> {
+        let steps = self.steps_with_prefix(prefix);
+        if steps.is_empty() {
+            return Err(HarnessError::NoSuchStep {
+                prefix: prefix.to_owned(),
+                names: self.summary(),
+            });
+        }
+        Ok(steps)
+    }
+
     /// The one step whose name starts with `prefix`; an error when none or several match.
     pub fn step(&self, prefix: &str) -> Result<&Step, HarnessError> {
         match self.steps_with_prefix(prefix).as_slice() {

@@ -8,7 +8,9 @@ pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 /// How long a container may take to report `healthy`.
 pub const HEALTHY_WITHIN: Duration = Duration::from_secs(120);
 
-pub const API_WHEELS: &str = "[api wheels";
+/// Every wheel step: one `[api wheels 1/1]`, or several groups (`[api wheels 1/4]`,
+/// `[api wheel 2/4]` …) when the requirements are fully pinned.
+pub const API_WHEELS: &str = "[api wheel";
 pub const API_INSTALL: &str = "[api runtime 2/3] pip install";
 pub const API_CODE: &str = "[api runtime 3/3] copy backend/";
 pub const WEB_NPM_CI: &str = "[web deps 1/1] npm ci";
