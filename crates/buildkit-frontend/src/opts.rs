@@ -53,10 +53,19 @@ fn invalid(key: &'static str, value: &str, reason: impl Into<String>) -> OptsErr
 pub struct WorkerInfo {
     #[serde(rename = "ID", default)]
     pub id: String,
-    #[serde(rename = "Labels", default)]
+    /// BuildKit v0.8 sends `"Labels": null`.
+    #[serde(rename = "Labels", default, deserialize_with = "null_as_empty")]
     pub labels: BTreeMap<String, String>,
     #[serde(rename = "Platforms", default)]
     pub platforms: Vec<Platform>,
+}
+
+fn null_as_empty<'de, D>(deserializer: D) -> Result<BTreeMap<String, String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::Deserialize as _;
+    Ok(Option::<BTreeMap<String, String>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// Everything BuildKit passes through the environment.
@@ -573,6 +582,17 @@ mod tests {
         assert!(BuildEnv::from_vars([("BUILDKIT_WORKERS", "[{")]).is_err());
         let empty = BuildEnv::from_vars([("BUILDKIT_WORKERS", "null")]).unwrap();
         assert_eq!(empty.build_platform(), Platform::host());
+    }
+
+    #[test]
+    fn accepts_buildkit_v0_8_null_worker_labels() {
+        let env = BuildEnv::from_vars([(
+            "BUILDKIT_WORKERS",
+            r#"[{"ID":"w1","Labels":null,"Platforms":[{"architecture":"amd64","os":"linux"}]}]"#,
+        )])
+        .unwrap();
+        assert!(env.workers[0].labels.is_empty());
+        assert_eq!(env.build_platform().id(), "linux/amd64");
     }
 
     #[test]

@@ -11,13 +11,14 @@ pub struct LoadedSpec {
     pub services: Vec<ServiceSettings>,
 }
 
-/// Parses and validates `text`, then expands `${...}` with `build_args`.
+/// Parses and validates the spec's bytes (size, encoding and YAML problems all come back with a
+/// position), then expands `${...}` with `build_args`.
 pub fn load(
     file_name: &str,
-    text: &str,
+    bytes: &[u8],
     build_args: &BTreeMap<String, String>,
 ) -> Result<LoadedSpec, SpecErrors> {
-    let spec = layercake_spec::parse(file_name, text)?;
+    let spec = layercake_spec::parse_bytes(file_name, bytes)?;
     let resolved = spec.resolve_args(build_args)?;
     let services = services_from_spec(&resolved);
     Ok(LoadedSpec { spec, services })

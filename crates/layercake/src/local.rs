@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use buildkit_llb::Definition;
@@ -14,8 +13,9 @@ use layercake_plan::{
 };
 
 use crate::cli::{BuildArgs, CheckArgs, Command, LlbArgs, SpecArg};
-use crate::load::{LoadedSpec, choose_target, load, parse_build_args};
+use crate::load::{LoadedSpec, choose_target, parse_build_args};
 use crate::tools;
+use crate::tools::spec_file::{context_dir, read_plan_files, read_spec};
 
 /// A failure of an offline command: the message for stderr.
 struct Failure(String);
@@ -44,53 +44,6 @@ pub fn main(command: Command) -> ExitCode {
         Err(Failure(message)) => {
             eprintln!("{}", message.trim_end());
             ExitCode::from(1)
-        }
-    }
-}
-
-fn read_spec(path: &Path, build_args: &BTreeMap<String, String>) -> Result<LoadedSpec, Failure> {
-    let text =
-        std::fs::read(path).map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))?;
-    // Not UTF-8 is a spec error with a position, not an IO error: let the parser say where.
-    let text = String::from_utf8_lossy(&text);
-    let name = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    load(&name, &text, build_args).map_err(|errors| {
-        let rendered: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        Failure(rendered.join("\n"))
-    })
-}
-
-fn context_dir(spec: &Path, context: Option<&PathBuf>) -> PathBuf {
-    context.cloned().unwrap_or_else(|| {
-        spec.parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-    })
-}
-
-/// Reads context files the planner asks for until it asks for nothing new.
-fn read_plan_files(
-    loaded: &LoadedSpec,
-    target: &str,
-    context: &Path,
-) -> Result<ContextFiles, Failure> {
-    let mut files = ContextFiles::new();
-    loop {
-        let wanted = files_to_read(&loaded.services, target, &files)?;
-        if wanted.is_empty() {
-            return Ok(files);
-        }
-        for path in wanted {
-            let contents = std::fs::read_to_string(context.join(&path)).map_err(|e| {
-                Failure(format!(
-                    "service `{target}`: cannot read `{path}` in the build context {}: {e}",
-                    context.display()
-                ))
-            })?;
-            files.insert(path, contents);
         }
     }
 }

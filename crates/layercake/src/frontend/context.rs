@@ -12,6 +12,9 @@ use prost::Message as _;
 pub struct SpecFile {
     /// The file name (`filename` option, the basename of `-f`).
     pub name: String,
+    /// The bytes as read: what the parser checks (size, encoding).
+    pub bytes: Vec<u8>,
+    /// For messages and source snippets (invalid UTF-8 shown as U+FFFD).
     pub text: String,
     /// `<filename>.dockerignore` next to the spec, when present: it wins over the context's.
     pub dockerignore: Option<String>,
@@ -110,8 +113,8 @@ impl<'c> ContextReader<'c> {
         };
         Ok(SpecFile {
             name,
-            // Invalid UTF-8 becomes U+FFFD; the parser then reports where.
             text: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes,
             dockerignore,
         })
     }

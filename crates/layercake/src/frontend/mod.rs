@@ -71,7 +71,7 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
         return subrequest::answer(&client, &reader, &spec_file, request, &build_args).await;
     }
 
-    let loaded = load(&spec_file.name, &spec_file.text, &build_args)
+    let loaded = load(&spec_file.name, &spec_file.bytes, &build_args)
         .map_err(|errors| spec_error(&spec_file, &errors))?;
     let target = choose_target(&loaded.spec, opts.target()).map_err(|e| {
         let mut error = BuildError::new(e.to_string());

@@ -36,7 +36,7 @@ pub async fn answer(
     match request {
         subrequests::DESCRIBE => Ok(subrequests::describe_result(&described())),
         subrequests::TARGETS => {
-            let spec = layercake_spec::parse(&spec_file.name, &spec_file.text)
+            let spec = layercake_spec::parse_bytes(&spec_file.name, &spec_file.bytes)
                 .map_err(|errors| spec_error(spec_file, &errors))?;
             Ok(targets(&spec, spec_file).to_result())
         }
@@ -86,7 +86,7 @@ async fn outline(
     spec_file: &SpecFile,
     build_args: &BTreeMap<String, String>,
 ) -> Result<FrontendResult, BuildError> {
-    let loaded = load(&spec_file.name, &spec_file.text, build_args)
+    let loaded = load(&spec_file.name, &spec_file.bytes, build_args)
         .map_err(|errors| spec_error(spec_file, &errors))?;
     let target = choose_target(&loaded.spec, client.opts().target())
         .map_err(|e| BuildError::new(e.to_string()))?;
@@ -225,7 +225,7 @@ async fn check(
     build_args: &BTreeMap<String, String>,
 ) -> Result<FrontendResult, BuildError> {
     let mut sources = vec![source_info(&spec_file.name, spec_file.text.as_bytes())];
-    let loaded = match load(&spec_file.name, &spec_file.text, build_args) {
+    let loaded = match load(&spec_file.name, &spec_file.bytes, build_args) {
         Ok(loaded) => loaded,
         Err(errors) => {
             let first = errors.first();

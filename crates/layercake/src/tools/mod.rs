@@ -9,7 +9,7 @@ mod error;
 mod git;
 mod init;
 mod schema;
-mod spec_file;
+pub mod spec_file;
 
 pub use bake::bake_command;
 pub use ci::ci_command;

@@ -16,12 +16,11 @@ pub fn read_spec(
         path: path.to_path_buf(),
         source,
     })?;
-    let text = String::from_utf8_lossy(&bytes);
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    load(&name, &text, build_args).map_err(|errors| {
+    load(&name, &bytes, build_args).map_err(|errors| {
         let rendered: Vec<String> = errors.iter().map(ToString::to_string).collect();
         ToolError::Spec(rendered.join("\n"))
     })
