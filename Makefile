@@ -18,7 +18,7 @@ build: ## debug build of the whole workspace
 	cargo build --workspace --locked
 
 static: ## the static frontend binary (crt-static, FROM scratch ready)
-	CARGO_TARGET_DIR=$(STATIC_DIR) RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --locked --target $(TARGET_TRIPLE) -p layercake
+	CARGO_TARGET_DIR=$(STATIC_DIR) RUSTFLAGS='-C target-feature=+crt-static -C relocation-model=static' cargo build --release --locked --target $(TARGET_TRIPLE) -p layercake
 	@ls -l $(STATIC_BIN)
 
 frontend-image: static ## build the frontend image and tag it $(FRONTEND_TAG) in the local engine
