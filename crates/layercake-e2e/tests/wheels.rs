@@ -18,7 +18,10 @@ const NEW_PIN: &str = "idna==3.10";
 fn bump_pin(project: &Project) -> TestResult {
     let path = "api/requirements.txt";
     let text = project.read(path)?;
-    assert!(text.contains(OLD_PIN), "the fixture no longer pins {OLD_PIN}");
+    assert!(
+        text.contains(OLD_PIN),
+        "the fixture no longer pins {OLD_PIN}"
+    );
     project.write(path, &text.replace(OLD_PIN, NEW_PIN))?;
     Ok(())
 }
@@ -36,7 +39,11 @@ fn executed_wheel_steps(report: &BuildReport) -> (Vec<String>, usize) {
 
 fn assert_only_the_bumped_wheel_ran(report: &BuildReport) {
     let (executed, total) = executed_wheel_steps(report);
-    assert!(total > 1, "expected several wheel steps:\n{}", report.summary());
+    assert!(
+        total > 1,
+        "expected several wheel steps:\n{}",
+        report.summary()
+    );
     assert_eq!(
         executed.len(),
         1,
@@ -68,7 +75,11 @@ fn one_changed_pin_rebuilds_one_wheel_step() -> TestResult {
         &[],
         &["python3", "-c", "import idna; print(idna.__version__)"],
     )?;
-    assert_eq!(version.trim(), "3.10", "the image does not have the bumped pin");
+    assert_eq!(
+        version.trim(),
+        "3.10",
+        "the image does not have the bumped pin"
+    );
     Ok(())
 }
 
