@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end suite against the real engine: crates/layercake-e2e, serial (prune is global).
+# End-to-end suite against the real engine: every #[ignore]d test, serial (prune is global).
 # Needs the rig (`make rig`: engine, registry, stand-in base images) and the frontend image
 # (`make frontend-image`). The tests remove their own containers, images and temp dirs.
 set -euo pipefail
@@ -22,6 +22,8 @@ command -v cargo-nextest >/dev/null || fail "cargo-nextest is not installed"
 
 start=$(date +%s)
 status=0
-cargo nextest run -p layercake-e2e --run-ignored only --test-threads 1 --no-fail-fast "$@" || status=$?
+# Every test that needs the engine is #[ignore]d for plain `cargo test`: the suite in
+# crates/layercake-e2e, and the engine tests of crates/layercake (bake, dockerfile, hostile).
+cargo nextest run --workspace --run-ignored only --test-threads 1 --no-fail-fast "$@" || status=$?
 echo "e2e: suite finished in $(( $(date +%s) - start ))s (exit $status)" >&2
 exit "$status"
