@@ -31,6 +31,23 @@ impl Step {
         &self.digests
     }
 
+    /// The name carries a step counter (`[api wheels 1/4] …`, `[api runtime 2/3] …`), as
+    /// the steps of a stage do; a stage-level vertex such as `[api wheels] merge 4 results`
+    /// (joining outputs, running no process) does not.
+    pub fn is_numbered(&self) -> bool {
+        let Some((head, _)) = self.name.split_once(']') else {
+            return false;
+        };
+        let Some((_, counter)) = head.rsplit_once(' ') else {
+            return false;
+        };
+        counter.split_once('/').is_some_and(|(n, m)| {
+            [n, m]
+                .iter()
+                .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+        })
+    }
+
     /// BuildKit reported the step as `CACHED`. A step restored from a registry cache may
     /// not say so; see [`Step::executed`].
     pub fn cached(&self) -> bool {
@@ -390,5 +407,20 @@ ERROR: failed to solve: boom
             Err(HarnessError::NoSuchStep { .. })
         ));
         assert!(report.ensure_success().is_err());
+    }
+
+    #[test]
+    fn numbered_steps_have_a_counter() {
+        let named = |name: &str| Step {
+            name: name.to_owned(),
+            ..Step::default()
+        };
+        assert!(named("[api wheels 1/4] click==8.5.1").is_numbered());
+        assert!(named("[api wheel 12/30] idna==3.20").is_numbered());
+        assert!(!named("[api wheels] merge 4 results").is_numbered());
+        assert!(!named("[api/wheels-4] FROM python:3.11-slim").is_numbered());
+        assert!(!named("[internal] load spec layercake.yaml").is_numbered());
+        assert!(!named("exporting to image").is_numbered());
+        assert!(!named("[api x 1/] y").is_numbered());
     }
 }

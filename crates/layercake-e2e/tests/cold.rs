@@ -16,7 +16,7 @@ fn cold_api_builds_runs_as_non_root_and_answers_health() -> TestResult {
     let report = engine.build(&project).target("api").tag(&image).run()?;
     report.ensure_success()?;
     // Cold: nothing to reuse, so pip really ran in both dependency steps.
-    for step in report.steps_named(API_WHEELS)? {
+    for step in numbered_steps(&report, API_WHEELS)? {
         assert!(
             step.executed(),
             "{} printed nothing:\n{}",

@@ -60,7 +60,7 @@ fn buildkit_syntax_build_arg_selects_layercake_without_a_syntax_line() -> TestRe
         .build_arg("BUILDKIT_SYNTAX", "layercake:dev")
         .run()?;
     report.ensure_success()?;
-    report.steps_named(API_WHEELS)?;
+    numbered_steps(&report, API_WHEELS)?;
     report.step(API_CODE)?;
     assert_eq!(engine.image_user(&image)?, "10001:10001");
 

@@ -29,7 +29,7 @@ fn api_builds_and_pushes_amd64_and_386_and_the_386_image_runs_32_bit() -> TestRe
         .run()?;
     report.ensure_success()?;
     // One vertex per platform for every wheel step (same step name, different digests).
-    for step in report.steps_named(API_WHEELS)? {
+    for step in numbered_steps(&report, API_WHEELS)? {
         assert_eq!(
             step.digests().len(),
             2,

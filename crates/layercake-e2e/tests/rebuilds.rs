@@ -38,7 +38,7 @@ fn api_code_change_reuses_wheels_and_install() -> TestResult {
     add_api_route(&project, &marker)?;
     let report = build(&engine, &project, "api", &image)?;
     for dependency in [API_WHEELS, API_INSTALL] {
-        for step in report.steps_named(dependency)? {
+        for step in numbered_steps(&report, dependency)? {
             assert!(
                 step.cached() && !step.executed(),
                 "{} re-ran:\n{}",
@@ -111,8 +111,7 @@ fn api_requirements_change_rebuilds_wheels() -> TestResult {
     project.append("backend/requirements.txt", "six==1.16.0\n")?;
     let report = build(&engine, &project, "api", &image)?;
     // The wheel step (or the group) that holds the new pin ran and built it.
-    let ran: Vec<_> = report
-        .steps_named(API_WHEELS)?
+    let ran: Vec<_> = numbered_steps(&report, API_WHEELS)?
         .into_iter()
         .filter(|step| step.executed() && !step.cached())
         .collect();

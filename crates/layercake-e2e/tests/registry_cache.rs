@@ -35,7 +35,7 @@ fn fresh_machine_rebuild_from_registry_cache(scenario: &Scenario<'_>) -> TestRes
     first.ensure_success()?;
     for dependency in scenario.dependencies {
         // The check below could not fail if the dependency steps never printed anything.
-        for step in first.steps_named(dependency)? {
+        for step in numbered_steps(&first, dependency)? {
             assert!(
                 step.executed(),
                 "cold build, {} printed nothing:\n{}",
@@ -59,7 +59,7 @@ fn fresh_machine_rebuild_from_registry_cache(scenario: &Scenario<'_>) -> TestRes
         .run()?;
     second.ensure_success()?;
     for dependency in scenario.dependencies {
-        for step in second.steps_named(dependency)? {
+        for step in numbered_steps(&second, dependency)? {
             assert!(
                 !step.executed(),
                 "{} executed despite the registry cache:\n{}\n--- its log ---\n{}",

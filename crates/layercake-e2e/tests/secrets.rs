@@ -37,8 +37,7 @@ fn a_secret_stays_out_of_layers_config_and_registry_cache_and_is_required() -> T
         .run()?;
     report.ensure_success()?;
     assert!(
-        report
-            .steps_named(API_WHEELS)?
+        numbered_steps(&report, API_WHEELS)?
             .iter()
             .all(|step| step.executed()),
         "{}",

@@ -24,3 +24,20 @@ pub fn marker(what: &str) -> String {
         .map_or(0, |t| t.as_nanos());
     format!("LAYERCAKE-E2E-{what}-{}-{nanos:x}", std::process::id())
 }
+
+/// The numbered steps a prefix names: `[api wheels 1/4] …` and `[api wheel 2/4] …`, but not
+/// `[api wheels] merge 4 results`, which joins their outputs and runs no process. Never empty.
+pub fn numbered_steps<'r>(
+    report: &'r layercake_e2e::BuildReport,
+    prefix: &str,
+) -> Result<Vec<&'r layercake_e2e::Step>, Box<dyn std::error::Error>> {
+    let steps: Vec<_> = report
+        .steps_named(prefix)?
+        .into_iter()
+        .filter(|step| step.is_numbered())
+        .collect();
+    if steps.is_empty() {
+        return Err(format!("no numbered step `{prefix} N/M]`:\n{}", report.summary()).into());
+    }
+    Ok(steps)
+}
