@@ -4,7 +4,8 @@
 # Needs `make rig frontend-image` (the Makefile does that).
 #
 #   BENCH_REPS=3              repetitions of every scenario (medians are reported)
-#   BENCH_SECTIONS=main,groups,sizes,frontend   a subset for a quicker run (the report uses what ran)
+#   BENCH_SECTIONS=main,groups,sizes,frontend   a subset for a quicker run (the report takes each
+#                                               section from the latest run that measured it)
 #   BENCH_FRONTEND=layercake:dev                the frontend image to measure; it is snapshotted
 #                                               as layercake:bench so a concurrent rebuild of
 #                                               layercake:dev cannot change it mid-run
@@ -64,6 +65,8 @@ say '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
 results="$work/results.jsonl"
 rm -f "$results"
 BENCH_RESULTS=$results python3 "$here/scripts/bench/run.py"
-cp "$results" "$out/results.jsonl"
+# Appended: a run of some sections only (BENCH_SECTIONS) keeps the other sections' latest results;
+# report.py drops the runs no section uses any more.
+cat "$results" >>"$out/results.jsonl"
 report
 say "wrote docs/benchmarks.md and $out/"

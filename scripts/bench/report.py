@@ -1,8 +1,9 @@
 """docs/benchmarks.md, results.csv and ratios.png from the bench's results.jsonl.
 
 usage: report.py RESULTS.jsonl OUT.md OUT_DIR
-Only the last run in the file counts. docs/benchmarks/findings.md (hand-written analysis of the
-numbers) is included verbatim; everything else is generated.
+Each section comes from the latest run that measured it (runs no section uses any more are dropped
+from the file). docs/benchmarks/findings.md (hand-written analysis of the numbers) is included
+verbatim; everything else is generated.
 """
 
 from __future__ import annotations
@@ -26,16 +27,31 @@ DOCKERFILE_FRONTEND_MB = 18  # BuildKit's published Dockerfile frontend image, n
 TARGET_PIN, TARGET_COLD = 0.3, 1.1
 
 
-def load(path: Path) -> tuple[dict, list[dict]]:
+def load(path: Path) -> tuple[dict, list[dict], dict[str, str]]:
+    """Rows of the latest run of each section (a run may measure only some sections, e.g.
+    BENCH_SECTIONS=sizes); the environment is that of the latest run that measured `main`."""
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    runs = [r["run"] for r in rows if r.get("section") == "env"]
-    if not runs:
+    envs = {r["run"]: r for r in rows if r.get("section") == "env"}
+    if not envs:
         raise SystemExit(f"{path}: no run recorded")
-    last = runs[-1]
+    latest: dict[str, str] = {}
+    for row in rows:
+        section = row.get("section")
+        if section not in ("env", "done") and row.get("run") in envs:
+            latest[section] = max(latest.get(section, ""), row["run"])
     # A failed chain is measured again from its start; the failed attempt's timings do not count.
-    rows = [r for r in rows if r.get("run") == last and not r.get("discarded")]
-    env = next(r for r in rows if r.get("section") == "env")
-    return env, rows
+    kept = [r for r in rows if latest.get(r.get("section")) == r.get("run") and not r.get("discarded")]
+    main_run = latest.get("main", max(envs))
+    kept += [r for r in rows if r.get("run") == main_run and r.get("section") in ("env", "done")]
+    return envs[main_run], kept, latest
+
+
+def compact(path: Path) -> None:
+    """Keep only the runs the report still uses (results.jsonl is committed)."""
+    _, _, latest = load(path)
+    used = set(latest.values())
+    rows = [line for line in path.read_text().splitlines() if line.strip() and json.loads(line).get("run") in used]
+    path.write_text("\n".join(rows) + "\n")
 
 
 def median(values: list[float]) -> float | None:
@@ -211,7 +227,7 @@ def size_table(res: Results) -> list[str]:
             "",
             "| frontend image | uncompressed | compressed |",
             "|---|---:|---:|",
-            f"| layercake (`{f.get('project')}` image under test) | {fmt_mb(f['uncompressed'])} | {fmt_mb(f['compressed'])} |",
+            f"| layercake (static binary `FROM scratch`, the image under test) | {fmt_mb(f['uncompressed'])} | {fmt_mb(f['compressed'])} |",
             f"| BuildKit's Dockerfile frontend (`docker/dockerfile`, published figure; cannot be pulled here) | about {DOCKERFILE_FRONTEND_MB} MB | – |",
         ]
     return lines
@@ -232,6 +248,19 @@ def frontend_table(res: Results) -> list[str]:
             f"| {spec} | {who} | {fmt_s(m('seconds'))} | {resolve} | {fmt_s(m('to_first_solve'))} | {fmt_s(m('to_export'))} | {fmt_s(m('export'))} |"
         )
     return lines
+
+
+def overlap_note(res: Results) -> str:
+    timed = [r for r in res.rows if "seconds" in r]
+    watched = [r for r in timed if "foreign_clients" in r]
+    if not watched:
+        return "not recorded by this run"
+    busy = [r for r in watched if r["foreign_clients"]]
+    prunes = [r for r in busy if any(" prune" in c for c in r["foreign_clients"])]
+    return (
+        f"{len(busy)} of {len(watched)} timed builds overlapped another client's build or prune "
+        f"({len(prunes)} a prune); see `foreign_clients` in results.jsonl"
+    )
 
 
 def chart(ratios: dict, groups: dict, out: Path) -> bool:
@@ -294,7 +323,8 @@ def write_csv(rows: list[dict], out: Path) -> None:
 
 def main() -> None:
     results_path, md_path, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
-    env, rows = load(results_path)
+    compact(results_path)
+    env, rows, latest = load(results_path)
     res = Results(rows)
     done = next((r for r in rows if r.get("section") == "done"), {})
     main_lines, ratios = main_tables(res)
@@ -342,6 +372,8 @@ def main() -> None:
         f"| repetitions | {env.get('reps')} (`BENCH_REPS`) |",
         f"| run time | {done.get('minutes', '?')} min, {done.get('prunes', '?')} × `docker buildx prune -af`, "
         f"{len(res.select(scenario='retried'))} scenario chains measured again after a failed build |",
+        f"| other clients on the engine | {overlap_note(res)} |",
+        f"| runs | " + ", ".join(f"{section}: `{run}`" for section, run in sorted(latest.items())) + " |",
         "",
         "Network: pip and npm download from PyPI and the npm registry through this machine's egress proxy,",
         "so every cold or dependency build includes real downloads. The engine is shared with other",
@@ -397,6 +429,7 @@ def main() -> None:
         "## Sizes",
         "",
         "Final images: the layers' bytes from `docker save` (uncompressed tar streams, and as stored, gzip).",
+        "Bytes pushed to the registry cache by a code-only change are in the fresh-machine table above.",
         "",
         *size_table(res),
         "",

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -47,6 +48,8 @@ def loud(message: str) -> None:
 
 def record(**fields) -> None:
     fields.setdefault("run", RUN_ID)
+    if "seconds" in fields:
+        fields.setdefault("foreign_clients", list(LAST_FOREIGN))
     with RESULTS.open("a") as out:
         out.write(json.dumps(fields, sort_keys=True) + "\n")
 
@@ -80,6 +83,65 @@ class BuildFailed(Exception):
     pass
 
 
+def foreign_engine_clients() -> set[str]:
+    """Other clients' builds and prunes running now (not children of this bench): on a shared engine
+    they compete for the CPUs, and a prune can remove results between a step and the cache export."""
+    mine = os.getpid()
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            words = [a.decode(errors="replace") for a in argv if a]
+            if not any(w.endswith("buildx") or w == "buildx" for w in words[:3]):
+                continue
+            if not any(w in ("build", "bake", "prune") for w in words[1:4]):
+                continue
+            # Walk up the parents: ours if this process descends from the bench.
+            pid, ours = entry.name, False
+            for _ in range(32):
+                stat = Path(f"/proc/{pid}/stat").read_text()
+                ppid = stat.rsplit(")", 1)[1].split()[1]
+                if int(ppid) == mine:
+                    ours = True
+                    break
+                if ppid in ("0", "1"):
+                    break
+                pid = ppid
+            if not ours:
+                found.add(" ".join(words[:6])[:120])
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+class ForeignWatch:
+    """Samples foreign engine clients twice a second while a build runs."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.seen |= foreign_engine_clients()
+            self._stop.wait(0.5)
+
+    def __enter__(self) -> "ForeignWatch":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+# Foreign clients seen during the last build() call (recorded with its scenario).
+LAST_FOREIGN: list[str] = []
+
+
 def build(
     label: str,
     dockerfile: Path,
@@ -104,9 +166,11 @@ def build(
     logdir = WORK / "logs"
     logdir.mkdir(parents=True, exist_ok=True)
     logfile = logdir / f"{label}.json"
-    start = time.monotonic()
-    proc = subprocess.run(cmd, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    seconds = time.monotonic() - start
+    with ForeignWatch() as watch:
+        start = time.monotonic()
+        proc = subprocess.run(cmd, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        seconds = time.monotonic() - start
+    LAST_FOREIGN[:] = sorted(watch.seen)
     logfile.write_text(proc.stderr)
     if proc.returncode != 0:
         errors = [line for line in proc.stderr.splitlines() if line.startswith("ERROR")] or ["(no ERROR line)"]
