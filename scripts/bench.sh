@@ -29,11 +29,11 @@ say() { printf '[bench] %s\n' "$*" >&2; }
 chart_python() {
     if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c 'import matplotlib' 2>/dev/null; then
         say "installing matplotlib into $venv"
-        python3 -m venv "$venv" >&2 && "$venv/bin/pip" install -q matplotlib >&2 || {
+        if ! { python3 -m venv "$venv" >&2 && "$venv/bin/pip" install -q matplotlib >&2; }; then
             say "WARNING: no matplotlib; the report will have no chart"
             echo python3
             return
-        }
+        fi
     fi
     echo "$venv/bin/python"
 }
@@ -58,7 +58,7 @@ fi
 say "frontend under test: $frontend → $snapshot ($(docker image inspect "$snapshot" --format '{{.Id}}'))"
 
 say '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!'
-say '!!! This bench runs `docker buildx prune -af` before every cold and fresh-machine build.'
+say "!!! This bench runs 'docker buildx prune -af' before every cold and fresh-machine build."
 say '!!! That EMPTIES THE WHOLE BuildKit CACHE of this engine, everyone else'"'"'s included.'
 say '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!'
 

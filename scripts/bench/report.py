@@ -12,7 +12,6 @@ import csv
 import json
 import statistics
 import sys
-from collections import defaultdict
 from pathlib import Path
 
 SCENARIOS = [
@@ -125,7 +124,9 @@ def main_tables(res: Results) -> tuple[list[str], dict]:
                 res.least(section="main", project=project, service=service, variant="dockerfile", scenario=scenario),
             )
             ratios[(f"{project}/{service}", scenario)] = r
-            lines.append(f"| {title} | {fmt_s(lc)} | {fmt_s(df)} | {fmt_ratio(r)} | {fmt_ratio(best)} | {fmt_s(floor) if floor else ''} | {n_lc} + {n_df} |")
+            lines.append(
+                f"| {title} | {fmt_s(lc)} | {fmt_s(df)} | {fmt_ratio(r)} | {fmt_ratio(best)} | {fmt_s(floor) if floor else ''} | {n_lc} + {n_df} |"
+            )
         errors = res.select(section="main", project=project, service=service, scenario="error")
         for error in errors:
             lines.append(f"\n**FAILED** ({error['variant']}, rep {error['rep']}): `{error['error'].splitlines()[0][:300]}`")
@@ -240,8 +241,15 @@ def frontend_table(res: Results) -> list[str]:
     ]
     cases = sorted({(r["project"], r["variant"]) for r in res.select(section="frontend", scenario="noop_phases")})
     for case, variant in sorted(cases, key=lambda c: (c[0], c[1] != "layercake")):
-        m = lambda field: res.med(field, section="frontend", project=case, variant=variant, scenario="noop_phases")  # noqa: E731
-        spec = {"example-api": "example, --target api", "many-20-api-01": "20 services, --target api-01", "many-20-web-10": "20 services, --target web-10"}.get(case, case)
+
+        def m(field: str, case: str = case, variant: str = variant) -> float | None:
+            return res.med(field, section="frontend", project=case, variant=variant, scenario="noop_phases")
+
+        spec = {
+            "example-api": "example, --target api",
+            "many-20-api-01": "20 services, --target api-01",
+            "many-20-web-10": "20 services, --target web-10",
+        }.get(case, case)
         who = "layercake (`# syntax=`)" if variant == "layercake" else "builtin Dockerfile"
         resolve = fmt_s(m("resolve_frontend")) if variant == "layercake" else "(built in)"
         lines.append(
@@ -294,7 +302,12 @@ def chart(ratios: dict, groups: dict, out: Path) -> bool:
         for which, label in ((1, "one pin, fresh machine"), (0, "cold")):
             values = [(groups.get((project, v)) or (None, None))[which] or 0 for v in variants]
             xs = [x + (k - (2 * len(projects) - 1) / 2) * width for x in range(len(variants))]
-            colour = {("realistic-api", 1): "tab:blue", ("realistic-api", 0): "lightsteelblue", ("api-compiled", 1): "tab:green", ("api-compiled", 0): "yellowgreen"}.get((project, which))
+            colour = {
+                ("realistic-api", 1): "tab:blue",
+                ("realistic-api", 0): "lightsteelblue",
+                ("api-compiled", 1): "tab:green",
+                ("api-compiled", 0): "yellowgreen",
+            }.get((project, which))
             bars = right.bar(xs, values, width, label=f"{project}: {label}", color=colour)
             for bar, value in zip(bars, values):
                 if value:
@@ -311,7 +324,29 @@ def chart(ratios: dict, groups: dict, out: Path) -> bool:
 
 
 def write_csv(rows: list[dict], out: Path) -> None:
-    fields = ["section", "project", "service", "variant", "scenario", "rep", "seconds", "dep_steps", "dep_executed", "pushed_bytes", "cache_export_seconds", "wheel_steps", "wheel_steps_executed", "wheel_seconds_executed", "install_seconds", "resolve_frontend", "to_first_solve", "to_export", "export", "uncompressed", "compressed"]
+    fields = [
+        "section",
+        "project",
+        "service",
+        "variant",
+        "scenario",
+        "rep",
+        "seconds",
+        "dep_steps",
+        "dep_executed",
+        "pushed_bytes",
+        "cache_export_seconds",
+        "wheel_steps",
+        "wheel_steps_executed",
+        "wheel_seconds_executed",
+        "install_seconds",
+        "resolve_frontend",
+        "to_first_solve",
+        "to_export",
+        "export",
+        "uncompressed",
+        "compressed",
+    ]
     with (out / "results.csv").open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
@@ -338,8 +373,12 @@ def main() -> None:
             rc, rp = groups[(project, variant)]
             if rc is None or rp is None:
                 continue
-            targets.append(f"| {project}, group size {variant[1:]}: one pin changed on a fresh machine ≤ {TARGET_PIN}× Dockerfile | {fmt_ratio(rp)} | {'yes' if rp <= TARGET_PIN else '**no**'} |")
-            targets.append(f"| {project}, group size {variant[1:]}: cold ≤ {TARGET_COLD}× Dockerfile | {fmt_ratio(rc)} | {'yes' if rc <= TARGET_COLD else '**no**'} |")
+            targets.append(
+                f"| {project}, group size {variant[1:]}: one pin changed on a fresh machine ≤ {TARGET_PIN}× Dockerfile | {fmt_ratio(rp)} | {'yes' if rp <= TARGET_PIN else '**no**'} |"
+            )
+            targets.append(
+                f"| {project}, group size {variant[1:]}: cold ≤ {TARGET_COLD}× Dockerfile | {fmt_ratio(rc)} | {'yes' if rc <= TARGET_COLD else '**no**'} |"
+            )
     for project, service in SERVICES:
         rows_fresh = res.select(section="main", project=project, service=service, variant="layercake", scenario="fresh_code")
         if rows_fresh:
@@ -370,10 +409,12 @@ def main() -> None:
         f"| machine | {env.get('nproc')} CPUs ({env.get('cpu')}), {env.get('memory_gib')} GiB memory, Linux {env.get('kernel')} |",
         f"| frontend under test | `{env.get('frontend', '')[:19]}…` |",
         f"| repetitions | {env.get('reps')} (`BENCH_REPS`) |",
-        f"| run time | {done.get('minutes', '?')} min, {done.get('prunes', '?')} × `docker buildx prune -af`, "
-        f"{len(res.select(scenario='retried'))} scenario chains measured again after a failed build |",
+        (
+            f"| run time (the `main` run) | {done.get('minutes', '?')} min, {done.get('prunes', '?')} × `docker buildx prune -af`, "
+            f"{len(res.select(scenario='retried'))} scenario chains measured again after a failed build |"
+        ),
         f"| other clients on the engine | {overlap_note(res)} |",
-        f"| runs | " + ", ".join(f"{section}: `{run}`" for section, run in sorted(latest.items())) + " |",
+        "| runs | " + ", ".join(f"{section}: `{run}`" for section, run in sorted(latest.items())) + " |",
         "",
         "Network: pip and npm download from PyPI and the npm registry through this machine's egress proxy,",
         "so every cold or dependency build includes real downloads. The engine is shared with other",
@@ -390,7 +431,9 @@ def main() -> None:
     doc += [
         "## Chart",
         "",
-        "![layercake ÷ Dockerfile per scenario, and per wheel group size](benchmarks/ratios.png)" if charted else "_(no chart: matplotlib was not available)_",
+        "![layercake ÷ Dockerfile per scenario, and per wheel group size](benchmarks/ratios.png)"
+        if charted
+        else "_(no chart: matplotlib was not available)_",
         "",
         "## Scenarios",
         "",
@@ -399,11 +442,11 @@ def main() -> None:
         "- **code-only change**: one line appended to a source file (`app/main.py`, `src/main.js[x]`).",
         "  **floor**: a `FROM <the image just built>` + `COPY <that file>` Dockerfile — what any build that",
         "  re-uses every layer and copies only the changed file costs on this engine.",
-        f"- **dependency change**: python: one pin bumped in requirements.txt (`idna==3.20` → `3.19`);",
+        "- **dependency change**: python: one pin bumped in requirements.txt (`idna==3.20` → `3.19`);",
         "  npm: `ms@2.1.3` added to package.json and the lockfile (`npm install --package-lock-only` on the host).",
         "- **fresh machine + registry cache**: the previous state exported with `--cache-to type=registry,mode=max`;",
         "  a code-only change; the built image removed (`docker rmi`) and `docker buildx prune -af`; then the",
-        "  timed build with `--cache-from` and `--cache-to` (mode=max), as a CI job runs it. \"Executed\" means",
+        '  timed build with `--cache-from` and `--cache-to` (mode=max), as a CI job runs it. "Executed" means',
         "  the step's process wrote output in `--progress=rawjson` (a step restored from the registry prints",
         "  no CACHED line, so CACHED lines cannot tell).",
         "",
@@ -436,10 +479,10 @@ def main() -> None:
         "## The frontend's own cost",
         "",
         "From BuildKit's progress timestamps (`--progress=rawjson`) of no-op builds (every step cached),",
-        "so the phases are the frontends' own work. \"Frontend start\" is the completion of the",
+        'so the phases are the frontends\' own work. "Frontend start" is the completion of the',
         "`docker-image://…layercake…` vertex (the frontend container starts next; for the builtin frontend,",
-        "the start of `[internal] load build definition`); \"first Solve\" is the start of the first vertex",
-        "the frontend creates (`[internal] load spec …`; builtin: the definition loaded); \"export\" is the",
+        'the start of `[internal] load build definition`); "first Solve" is the start of the first vertex',
+        'the frontend creates (`[internal] load spec …`; builtin: the definition loaded); "export" is the',
         "start of `exporting to image`, right after the frontend returns its result.",
         "",
         *frontend_table(res),

@@ -76,7 +76,8 @@ def prune() -> None:
 
 
 def rmi(*tags: str) -> None:
-    subprocess.run(["docker", "rmi", "-f", *tags], capture_output=True, text=True)
+    # Missing tags are fine: the point is that none of them is left.
+    subprocess.run(["docker", "rmi", "-f", *tags], capture_output=True, text=True, check=False)
 
 
 class BuildFailed(Exception):
@@ -129,7 +130,7 @@ class ForeignWatch:
             self.seen |= foreign_engine_clients()
             self._stop.wait(0.5)
 
-    def __enter__(self) -> "ForeignWatch":
+    def __enter__(self) -> ForeignWatch:
         self._thread.start()
         return self
 
@@ -168,7 +169,7 @@ def build(
     logfile = logdir / f"{label}.json"
     with ForeignWatch() as watch:
         start = time.monotonic()
-        proc = subprocess.run(cmd, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.run(cmd, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
         seconds = time.monotonic() - start
     LAST_FOREIGN[:] = sorted(watch.seen)
     logfile.write_text(proc.stderr)
@@ -257,7 +258,10 @@ def prepare_npm_change(svc: Service) -> Path:
     for name in ("package.json", "package-lock.json"):
         shutil.copy(svc.source / svc.folder / name, out / name)
     say(f"{svc.name}: npm install --package-lock-only {NPM_ADDED} (host npm, for the dependency change)")
-    run(["npm", "install", "--package-lock-only", "--save-exact", "--ignore-scripts", "--no-audit", "--no-fund", NPM_ADDED], cwd=out)
+    run(
+        ["npm", "install", "--package-lock-only", "--save-exact", "--ignore-scripts", "--no-audit", "--no-fund", NPM_ADDED],
+        cwd=out,
+    )
     PREPARED_NPM[svc.name] = out
     return out
 
@@ -317,7 +321,11 @@ def cache_records(ref: str) -> dict:
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             manifest = json.load(response)
-        configs = [d["digest"] for d in (manifest.get("manifests") or []) + (manifest.get("layers") or []) if "cacheconfig" in d.get("mediaType", "")]
+        configs = [
+            d["digest"]
+            for d in (manifest.get("manifests") or []) + (manifest.get("layers") or [])
+            if "cacheconfig" in d.get("mediaType", "")
+        ]
         if manifest.get("config", {}).get("mediaType", "").endswith("cacheconfig.v0"):
             configs.append(manifest["config"]["digest"])
         if not configs:
@@ -457,7 +465,11 @@ def drop(where: dict) -> None:
     keep = []
     for line in RESULTS.read_text().splitlines():
         row = json.loads(line)
-        if row.get("run") == RUN_ID and all(row.get(k) == v for k, v in where.items()) and row.get("scenario") not in ("error", "retried"):
+        if (
+            row.get("run") == RUN_ID
+            and all(row.get(k) == v for k, v in where.items())
+            and row.get("scenario") not in ("error", "retried")
+        ):
             row["discarded"] = True
         keep.append(json.dumps(row, sort_keys=True))
     RESULTS.write_text("\n".join(keep) + "\n")
@@ -469,7 +481,17 @@ def section_main() -> None:
             # Alternate which variant goes first so neither always follows the other's prune.
             order = ["layercake", "dockerfile"] if rep % 2 else ["dockerfile", "layercake"]
             for variant in order:
-                attempt(main_chain, svc, variant, rep, section="main", project=svc.project, service=svc.service, variant=variant, rep=rep)
+                attempt(
+                    main_chain,
+                    svc,
+                    variant,
+                    rep,
+                    section="main",
+                    project=svc.project,
+                    service=svc.service,
+                    variant=variant,
+                    rep=rep,
+                )
 
 
 # ---------------------------------------------------------------- section 2: wheel group sizes (issue 9)
@@ -529,7 +551,14 @@ def group_chain(project: GroupProject, variant: str, rep: int) -> None:
     prune()
     seconds, log = project.build(variant, f"{base}-cold", tag, cache_to=ref)
     export = log.first(r"^exporting cache")
-    record(scenario="cold_ci", seconds=seconds, cache_export_seconds=export.seconds if export else None, **cache_records(ref), **common, **dependency_summary(log))
+    record(
+        scenario="cold_ci",
+        seconds=seconds,
+        cache_export_seconds=export.seconds if export else None,
+        **cache_records(ref),
+        **common,
+        **dependency_summary(log),
+    )
     say(f"groups {project.name} {variant} r{rep}: cold (with cache export) {seconds:.1f}s")
 
     # One pin changed, on a fresh machine with the registry cache of the build above.
@@ -564,7 +593,17 @@ def section_groups() -> None:
         for rep in range(1, REPS + 1):
             order = variants if rep % 2 else list(reversed(variants))
             for variant in order:
-                attempt(group_chain, project, variant, rep, section="groups", project=project.name, service=project.service, variant=variant, rep=rep)
+                attempt(
+                    group_chain,
+                    project,
+                    variant,
+                    rep,
+                    section="groups",
+                    project=project.name,
+                    service=project.service,
+                    variant=variant,
+                    rep=rep,
+                )
 
 
 # ---------------------------------------------------------------- section 3: sizes
@@ -581,7 +620,15 @@ def section_sizes() -> None:
                 say(f"FAILED: {error}")
                 continue
             uncompressed, compressed = image_bytes(tag)
-            record(section="sizes", project=svc.project, service=svc.service, variant=variant, scenario="image", uncompressed=uncompressed, compressed=compressed)
+            record(
+                section="sizes",
+                project=svc.project,
+                service=svc.service,
+                variant=variant,
+                scenario="image",
+                uncompressed=uncompressed,
+                compressed=compressed,
+            )
             say(f"{svc.name} {variant}: image {uncompressed / 1e6:.1f} MB uncompressed, {compressed / 1e6:.1f} MB compressed")
     for project in GROUP_PROJECTS:
         project.reset()
@@ -593,9 +640,25 @@ def section_sizes() -> None:
                 say(f"FAILED: {error}")
                 continue
             uncompressed, compressed = image_bytes(tag)
-            record(section="sizes", project=project.name, service=project.service, variant=variant, scenario="image", uncompressed=uncompressed, compressed=compressed)
+            record(
+                section="sizes",
+                project=project.name,
+                service=project.service,
+                variant=variant,
+                scenario="image",
+                uncompressed=uncompressed,
+                compressed=compressed,
+            )
     uncompressed, compressed = image_bytes(FRONTEND)
-    record(section="sizes", project="frontend", service="-", variant="layercake", scenario="frontend_image", uncompressed=uncompressed, compressed=compressed)
+    record(
+        section="sizes",
+        project="frontend",
+        service="-",
+        variant="layercake",
+        scenario="frontend_image",
+        uncompressed=uncompressed,
+        compressed=compressed,
+    )
 
 
 # ---------------------------------------------------------------- section 4: the frontend's own cost
@@ -615,7 +678,7 @@ def many_services_project() -> Path:
             f'    command: [uvicorn, app.main:app, --host, 0.0.0.0, --port, "{8000 + index}"]',
             f"    port: {8000 + index}",
             "    healthcheck: { http: /api/health }",
-            f"    env: {{ SERVICE_INDEX: \"{index}\" }}",
+            f'    env: {{ SERVICE_INDEX: "{index}" }}',
         ]
     for index in range(1, 11):
         lines += [
@@ -662,12 +725,16 @@ def section_frontend() -> None:
         (
             "many-20-api-01",
             "layercake",
-            lambda label, tag: build(label, many / "layercake.yaml", many, tag, target="api-01", args={"BUILDKIT_SYNTAX": FRONTEND}),
+            lambda label, tag: build(
+                label, many / "layercake.yaml", many, tag, target="api-01", args={"BUILDKIT_SYNTAX": FRONTEND}
+            ),
         ),
         (
             "many-20-web-10",
             "layercake",
-            lambda label, tag: build(label, many / "layercake.yaml", many, tag, target="web-10", args={"BUILDKIT_SYNTAX": FRONTEND}),
+            lambda label, tag: build(
+                label, many / "layercake.yaml", many, tag, target="web-10", args={"BUILDKIT_SYNTAX": FRONTEND}
+            ),
         ),
     ]
     for case, variant, do in cases:
@@ -676,7 +743,16 @@ def section_frontend() -> None:
             do(f"frontend-{case}-{variant}-warm", tag)  # everything cached from here on
             for rep in range(1, max(REPS, 5) + 1):
                 seconds, log = do(f"frontend-{case}-{variant}-r{rep}", tag)
-                record(section="frontend", project=case, service="-", variant=variant, scenario="noop_phases", rep=rep, seconds=seconds, **frontend_timings(log, variant))
+                record(
+                    section="frontend",
+                    project=case,
+                    service="-",
+                    variant=variant,
+                    scenario="noop_phases",
+                    rep=rep,
+                    seconds=seconds,
+                    **frontend_timings(log, variant),
+                )
         except BuildFailed as error:
             say(f"FAILED: {error}")
             record(section="frontend", project=case, service="-", variant=variant, scenario="error", error=str(error)[:2000])
@@ -718,7 +794,12 @@ def main() -> None:
     record(section="env", **env)
     say(f"run {RUN_ID}: {REPS} repetitions, sections {sorted(SECTIONS)}, results in {RESULTS}")
     started = time.monotonic()
-    for name, section in (("frontend", section_frontend), ("main", section_main), ("groups", section_groups), ("sizes", section_sizes)):
+    for name, section in (
+        ("frontend", section_frontend),
+        ("main", section_main),
+        ("groups", section_groups),
+        ("sizes", section_sizes),
+    ):
         if name in SECTIONS:
             say(f"== section {name}")
             section()
