@@ -279,7 +279,7 @@ def chart(ratios: dict, groups: dict, out: Path) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 5.5), gridspec_kw={"width_ratios": [3, 2]})
+    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 6.5), gridspec_kw={"width_ratios": [3, 2]})
     services = [f"{p}/{s}" for p, s in SERVICES if any(k[0] == f"{p}/{s}" for k in ratios)]
     width = 0.8 / max(1, len(SCENARIOS))
     for i, (scenario, title) in enumerate(SCENARIOS):
@@ -293,7 +293,7 @@ def chart(ratios: dict, groups: dict, out: Path) -> bool:
     left.set_xticks(range(len(services)), services)
     left.set_ylabel("layercake ÷ hand-written Dockerfile (median wall time)")
     left.set_title("Scenarios (below 1 = layercake faster)")
-    left.legend(fontsize=8)
+    left.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=3)
     projects = sorted({p for p, _ in groups}, key=lambda p: (p != "realistic-api", p))
     variants = sorted({v for _, v in groups if v != "dockerfile"}, key=lambda v: int(v[1:]))
     width = 0.8 / max(1, 2 * len(projects))
@@ -317,7 +317,7 @@ def chart(ratios: dict, groups: dict, out: Path) -> bool:
     right.axhline(TARGET_COLD, color="red", linewidth=0.8, linestyle=":", label=f"target cold ≤ {TARGET_COLD}×")
     right.set_xticks(range(len(variants)), [f"group size {v[1:]}" for v in variants])
     right.set_title("Wheel group sizes ÷ Dockerfile")
-    right.legend(fontsize=7)
+    right.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=2)
     fig.tight_layout()
     fig.savefig(out / "ratios.png", dpi=110)
     return True
