@@ -139,6 +139,9 @@ class ForeignWatch:
         self._thread.join()
 
 
+# Every image tag the bench built: removed when the run ends.
+TAGS: set[str] = set()
+
 # Foreign clients seen during the last build() call (recorded with its scenario).
 LAST_FOREIGN: list[str] = []
 
@@ -154,6 +157,7 @@ def build(
     cache_to: str | None = None,
 ) -> tuple[float, buildlog.BuildLog]:
     """One timed `docker buildx build`; returns the wall time and the parsed progress."""
+    TAGS.add(tag)
     cmd = ["docker", "buildx", "build", "--progress=rawjson", "-f", str(dockerfile), "-t", tag]
     if target:
         cmd += ["--target", target]
@@ -805,6 +809,8 @@ def main() -> None:
             section()
             say(f"== section {name} done after {(time.monotonic() - started) / 60:.1f} min")
     record(section="done", prunes=PRUNES, minutes=round((time.monotonic() - started) / 60, 1))
+    if TAGS:
+        rmi(*sorted(TAGS))
 
 
 if __name__ == "__main__":
