@@ -34,7 +34,7 @@ pub use model::{
 };
 pub use planner::{
     ContextFiles, DEFAULT_WHEEL_GROUP_SIZE, NoCache, PROBE_PATH, PlanOptions, files_to_read,
-    join_in_context, plan,
+    join_in_context, plan, rfc3339_utc,
 };
 pub use requirements::{RequirementLine, parse_requirements, referenced_files};
 pub use settings::{

@@ -996,7 +996,7 @@ impl Planner<'_> {
     }
 
     fn created(&self) -> Option<String> {
-        self.options.source_date_epoch.map(rfc3339)
+        self.options.source_date_epoch.map(rfc3339_utc)
     }
 
     fn labels(&self, service: &ServiceSettings) -> BTreeMap<String, String> {
@@ -1131,8 +1131,9 @@ fn healthcheck(
     })
 }
 
-/// Seconds since the epoch → `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, proleptic Gregorian).
-fn rfc3339(epoch: i64) -> String {
+/// Seconds since the epoch → `YYYY-MM-DDTHH:MM:SSZ` in UTC (Howard Hinnant's civil-from-days,
+/// proleptic Gregorian): image `created` times and OCI labels, from `SOURCE_DATE_EPOCH` or a commit.
+pub fn rfc3339_utc(epoch: i64) -> String {
     let days = epoch.div_euclid(86_400);
     let secs = epoch.rem_euclid(86_400);
     let z = days + 719_468;
@@ -1275,9 +1276,10 @@ mod tests {
 
     #[test]
     fn rfc3339_matches_known_instants() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339_utc(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(rfc3339_utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339_utc(-1), "1969-12-31T23:59:59Z");
     }
 
     #[test]

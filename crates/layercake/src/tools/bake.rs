@@ -11,7 +11,9 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use super::error::ToolError;
-use super::git::{Commit, docker_tag, head_commit, rfc3339_utc};
+use layercake_plan::rfc3339_utc;
+
+use super::git::{Commit, docker_tag, head_commit};
 use super::spec_file::{context_dir, read_spec, write_stdout};
 use crate::cli::BakeArgs;
 
