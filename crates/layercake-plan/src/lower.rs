@@ -107,6 +107,35 @@ struct Lowering<'i> {
     follow_paths: Vec<String>,
 }
 
+/// A copy with the options every layercake copy uses: create the destination, follow symlinks,
+/// let wildcards match nothing, and the step's owner.
+fn file_copy(
+    source: llb::Output,
+    src: impl Into<String>,
+    dest: &str,
+    step: &CopyStep,
+) -> llb::FileCopy {
+    let copy = llb::FileCopy::new(source, src, dest)
+        .create_dest_path(true)
+        .follow_symlinks(true)
+        .allow_wildcard(true)
+        .allow_empty_wildcard(true);
+    match &step.owner {
+        Some(owner) => copy.owner(llb::Owner::parse(owner)),
+        None => copy,
+    }
+}
+
+/// Marshals a file op of `stage`, skipping the cache when the stage must.
+fn finish_file_op(stage: &Stage, op: llb::FileOp) -> Result<llb::Output, LowerError> {
+    let op = if stage.ignore_cache {
+        op.ignore_cache()
+    } else {
+        op
+    };
+    Ok(op.build()?)
+}
+
 fn llb_platform(platform: &Platform) -> llb::Platform {
     let mut out = llb::Platform::new(&platform.os, &platform.architecture);
     if let Some(variant) = &platform.variant {
@@ -374,26 +403,18 @@ impl Lowering<'_> {
         {
             return self.copy_files_one_by_one(stage, step, root, source, &path);
         }
-        let mut copy = llb::FileCopy::new(source, path, &step.dest)
-            .dir_contents_only(step.contents_only)
-            .create_dest_path(true)
-            .follow_symlinks(true)
-            .allow_wildcard(true)
-            .allow_empty_wildcard(true);
+        let mut copy =
+            file_copy(source, path, &step.dest, step).dir_contents_only(step.contents_only);
         if !step.include.is_empty() {
             copy = copy.include_patterns(step.include.iter().cloned());
         }
         if !step.exclude.is_empty() {
             copy = copy.exclude_patterns(step.exclude.iter().cloned());
         }
-        if let Some(owner) = &step.owner {
-            copy = copy.owner(llb::Owner::parse(owner));
-        }
-        let mut op = llb::FileOp::new(root).copy(copy).custom_name(&step.name);
-        if stage.ignore_cache {
-            op = op.ignore_cache();
-        }
-        Ok(op.build()?)
+        finish_file_op(
+            stage,
+            llb::FileOp::new(root).copy(copy).custom_name(&step.name),
+        )
     }
 
     /// The fallback for engines without include patterns: one copy action per named file, in
@@ -409,24 +430,14 @@ impl Lowering<'_> {
     ) -> Result<llb::Output, LowerError> {
         let mut op = llb::FileOp::new(root).custom_name(&step.name);
         for file in &step.include {
-            let mut copy = llb::FileCopy::new(
+            op = op.copy(file_copy(
                 source.clone(),
                 one_match_wildcard(&join_path(path, file)),
-                join_path(&step.dest, file),
-            )
-            .create_dest_path(true)
-            .follow_symlinks(true)
-            .allow_wildcard(true)
-            .allow_empty_wildcard(true);
-            if let Some(owner) = &step.owner {
-                copy = copy.owner(llb::Owner::parse(owner));
-            }
-            op = op.copy(copy);
+                &join_path(&step.dest, file),
+                step,
+            ));
         }
-        if stage.ignore_cache {
-            op = op.ignore_cache();
-        }
-        Ok(op.build()?)
+        finish_file_op(stage, op)
     }
 
     /// The fallback for a context copy with excludes on engines without copy patterns: the
@@ -467,20 +478,12 @@ impl Lowering<'_> {
         if let Some(session) = &self.inputs.session_id {
             local = local.session_id(session);
         }
-        let mut copy = llb::FileCopy::new(local.build(), format!("/{folder}"), &step.dest)
-            .dir_contents_only(step.contents_only)
-            .create_dest_path(true)
-            .follow_symlinks(true)
-            .allow_wildcard(true)
-            .allow_empty_wildcard(true);
-        if let Some(owner) = &step.owner {
-            copy = copy.owner(llb::Owner::parse(owner));
-        }
-        let mut op = llb::FileOp::new(root).copy(copy).custom_name(&step.name);
-        if stage.ignore_cache {
-            op = op.ignore_cache();
-        }
-        Ok(op.build()?)
+        let copy = file_copy(local.build(), format!("/{folder}"), &step.dest, step)
+            .dir_contents_only(step.contents_only);
+        finish_file_op(
+            stage,
+            llb::FileOp::new(root).copy(copy).custom_name(&step.name),
+        )
     }
 
     fn write(
