@@ -12,7 +12,7 @@ FRONTEND_TAG  ?= layercake:dev
 .PHONY: help build static frontend-image rig demo test unit e2e lint fmt bench clean-rig audit fuzz compat
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
 
 build: ## debug build of the whole workspace
 	cargo build --workspace --locked
