@@ -26,7 +26,7 @@ mod settings;
 pub use error::PlanError;
 pub use from_spec::services_from_spec;
 pub use image_config::{ContainerConfig, Empty, Healthcheck, ImageConfig, env_to_map, map_to_env};
-pub use lint::{Finding, Severity, lint, lint_files};
+pub use lint::{Finding, Severity, lint, lint_files, lint_files_to_read};
 pub use lower::{DEFAULT_PATH, LowerError, LowerInputs, Lowered, ResolvedImage, lower};
 pub use model::{
     Base, CacheSharing, ContextInput, CopyStep, FileSource, Mount, Network, Plan, Platform,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::planner::{ContextFiles, join_in_context};
+use crate::planner::{ContextFiles, files_to_read, join_in_context};
 use crate::requirements::{RequirementLine, parse_requirements};
 use crate::settings::{NpmInstall, RunAs, ServiceSettings, Toolchain};
 
@@ -48,6 +48,22 @@ pub fn lint_files(services: &[ServiceSettings]) -> Vec<String> {
         }
     }
     files
+}
+
+/// What the checks of `services` still need that `known` lacks: the npm manifests and every
+/// service's requirement files, following `-r`/`-c` includes as `known` fills up. A caller reads
+/// them (a missing file stays out of `known`), remembers what it asked for, and asks again until
+/// nothing new comes back.
+pub fn lint_files_to_read(services: &[ServiceSettings], known: &ContextFiles) -> Vec<String> {
+    let mut wanted = lint_files(services);
+    for service in services {
+        // A service whose requirement paths leave the context gets its finding from `lint`.
+        wanted.extend(files_to_read(services, &service.name, known).unwrap_or_default());
+    }
+    wanted.retain(|path| !known.contains_key(path));
+    wanted.sort();
+    wanted.dedup();
+    wanted
 }
 
 /// Runs every check on `services`; `files` holds whatever of [`lint_files`] and the requirement

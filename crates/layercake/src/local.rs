@@ -1,7 +1,7 @@
 //! The offline commands: `plan`, `llb`, `targets`, `check`. They read the spec and the context
 //! from disk; everything else is the same pipeline the frontend runs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use buildkit_llb::Definition;
 use layercake_plan::{
     Base, ContextFiles, FileSource, LowerInputs, Mount, Plan, PlanOptions, Platform, StageOutput,
-    Step, files_to_read, lint, lint_files, lower, plan,
+    Step, lint, lint_files_to_read, lower, plan,
 };
 
 use crate::cli::{BuildArgs, CheckArgs, Command, LlbArgs, SpecArg};
@@ -140,14 +140,20 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, Failure> {
     let loaded = read_spec(&args.spec, &BTreeMap::new())?;
     let context = context_dir(&args.spec, args.context.as_ref());
     let mut files = ContextFiles::new();
-    let mut wanted = lint_files(&loaded.services);
-    for service in &loaded.services {
-        wanted.extend(files_to_read(&loaded.services, &service.name, &files)?);
-    }
-    // Files that do not exist stay out of the map: the checks report them.
-    for path in wanted {
-        if let Ok(contents) = std::fs::read_to_string(context.join(&path)) {
-            files.insert(path, contents);
+    let mut asked = BTreeSet::new();
+    loop {
+        let wanted: Vec<String> = lint_files_to_read(&loaded.services, &files)
+            .into_iter()
+            .filter(|path| asked.insert(path.clone()))
+            .collect();
+        if wanted.is_empty() {
+            break;
+        }
+        // Files that do not exist stay out of the map: the checks report them.
+        for path in wanted {
+            if let Ok(contents) = std::fs::read_to_string(context.join(&path)) {
+                files.insert(path, contents);
+            }
         }
     }
     let findings = lint(&loaded.services, &files);

@@ -1,12 +1,10 @@
 //! `docker buildx build --call …`: targets, outline, check (lint) and describe.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use base64::Engine as _;
 use buildkit_frontend::{BuildError, Client, FrontendResult, SourceRange, subrequests};
-use layercake_plan::{
-    Finding, Mount, PlanOptions, Severity, Step, files_to_read, lint, lint_files,
-};
+use layercake_plan::{Finding, Mount, PlanOptions, Severity, Step, lint, lint_files_to_read};
 use layercake_spec::Spec;
 use serde_json::json;
 
@@ -138,20 +136,11 @@ async fn outline(
     } else {
         Vec::new()
     };
-    // Cache ids come from the plan, which needs the requirement files.
-    let mut files = layercake_plan::ContextFiles::new();
-    loop {
-        let wanted = files_to_read(&loaded.services, &target, &files)
-            .map_err(|e| BuildError::new(e.to_string()))?;
-        if wanted.is_empty() {
-            break;
-        }
-        let found = reader.read_context_files(&wanted).await?;
-        if found.len() < wanted.len() {
-            break;
-        }
-        files.extend(found);
-    }
+    // Cache ids come from the plan, which needs the requirement files; without them the
+    // outline still lists args and secrets.
+    let files = super::read_plan_files(reader, &loaded, &target)
+        .await
+        .unwrap_or_default();
     let platform = super::plan_platform(&client.env().build_platform());
     let mut cache = Vec::new();
     if let Ok(plan) = layercake_plan::plan(
@@ -245,19 +234,18 @@ async fn check(
             return Ok(lint_result(&result, text, 1));
         }
     };
-    let mut paths = lint_files(&loaded.services);
     let mut known = layercake_plan::ContextFiles::new();
-    for service in &loaded.services {
-        paths.extend(files_to_read(&loaded.services, &service.name, &known).unwrap_or_default());
-    }
-    known.extend(reader.read_context_files(&paths).await?);
-    // Requirement files can include others; one more round reads those.
-    let mut more = Vec::new();
-    for service in &loaded.services {
-        more.extend(files_to_read(&loaded.services, &service.name, &known).unwrap_or_default());
-    }
-    if !more.is_empty() {
-        known.extend(reader.read_context_files(&more).await?);
+    let mut asked = BTreeSet::new();
+    loop {
+        let wanted: Vec<String> = lint_files_to_read(&loaded.services, &known)
+            .into_iter()
+            .filter(|path| asked.insert(path.clone()))
+            .collect();
+        if wanted.is_empty() {
+            break;
+        }
+        // Missing files stay out of `known`: the checks report them.
+        known.extend(reader.read_context_files(&wanted).await?);
     }
     let findings = lint(&loaded.services, &known);
     let mut warnings = Vec::new();
