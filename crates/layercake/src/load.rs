@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use layercake_plan::{PlanError, ServiceSettings, services_from_spec};
+use layercake_plan::{PlanError, Platform, ServiceSettings, services_from_spec};
 use layercake_spec::{Spec, SpecErrors};
 
 /// A parsed spec and its services with build args applied.
@@ -51,4 +51,14 @@ pub fn parse_build_args(flags: &[String]) -> Result<BTreeMap<String, String>, St
                 .ok_or_else(|| format!("--build-arg `{flag}` is not KEY=VALUE"))
         })
         .collect()
+}
+
+/// A platform as BuildKit spells it (parsed and normalised by `buildkit-frontend`: `arm64/v8` is
+/// `arm64`) in the plan's terms.
+pub fn plan_platform(platform: &buildkit_frontend::Platform) -> Platform {
+    Platform {
+        os: platform.os.clone(),
+        architecture: platform.architecture.clone(),
+        variant: Some(platform.variant.clone()).filter(|v| !v.is_empty()),
+    }
 }

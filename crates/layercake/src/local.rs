@@ -13,7 +13,7 @@ use layercake_plan::{
 };
 
 use crate::cli::{BuildArgs, CheckArgs, Command, LlbArgs, SpecArg};
-use crate::load::{LoadedSpec, choose_target, parse_build_args};
+use crate::load::{LoadedSpec, choose_target, parse_build_args, plan_platform};
 use crate::tools;
 use crate::tools::spec_file::{context_dir, read_plan_files, read_spec};
 
@@ -49,22 +49,9 @@ pub fn main(command: Command) -> ExitCode {
 }
 
 fn parse_platform(text: &str) -> Result<Platform, Failure> {
-    let parts: Vec<&str> = text.split('/').collect();
-    match parts.as_slice() {
-        [os, arch] | [os, arch, _] if !os.is_empty() && !arch.is_empty() => {
-            let variant = parts.get(2).map(|v| (*v).to_owned());
-            // BuildKit treats arm64/v8 as plain arm64.
-            let variant = variant.filter(|v| !(*arch == "arm64" && v == "v8"));
-            Ok(Platform {
-                os: (*os).to_owned(),
-                architecture: (*arch).to_owned(),
-                variant,
-            })
-        }
-        _ => Err(Failure(format!(
-            "--platform `{text}` is not os/arch[/variant]"
-        ))),
-    }
+    buildkit_frontend::Platform::parse(text)
+        .map(|platform| plan_platform(&platform))
+        .map_err(|e| Failure(format!("--platform `{text}`: {e}")))
 }
 
 fn build_plan(args: &BuildArgs) -> Result<(LoadedSpec, Plan), Failure> {

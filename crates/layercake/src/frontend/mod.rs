@@ -19,7 +19,7 @@ use layercake_plan::{
 use layercake_spec::SpecErrors;
 use tokio::task::JoinSet;
 
-use crate::load::{LoadedSpec, choose_target, load};
+use crate::load::{LoadedSpec, choose_target, load, plan_platform};
 use context::{ContextReader, SpecFile};
 
 /// The image's entrypoint.
@@ -39,14 +39,6 @@ pub(crate) fn spec_error(spec: &SpecFile, errors: &SpecErrors) -> BuildError {
         error = error.with_location(spec.location(line));
     }
     error
-}
-
-fn plan_platform(platform: &buildkit_frontend::Platform) -> Platform {
-    Platform {
-        os: platform.os.clone(),
-        architecture: platform.architecture.clone(),
-        variant: Some(platform.variant.clone()).filter(|v| !v.is_empty()),
-    }
 }
 
 fn frontend_platform(platform: &Platform) -> buildkit_frontend::Platform {
