@@ -145,24 +145,30 @@ fn llb_platform(platform: &Platform) -> llb::Platform {
 }
 
 impl Lowering<'_> {
-    fn context(&mut self) -> llb::Output {
-        if let Some(context) = &self.context {
-            return context.clone();
-        }
+    /// The client's build-context local, as every source of it is named and keyed.
+    fn context_local(&self) -> llb::Local {
         let name = if self.inputs.context_name.is_empty() {
             "context"
         } else {
             self.inputs.context_name.as_str()
         };
-        let mut local = llb::Local::new(name)
-            .shared_key_hint(name)
+        let local = llb::Local::new(name).shared_key_hint(name);
+        match &self.inputs.session_id {
+            Some(session) => local.session_id(session),
+            None => local,
+        }
+    }
+
+    fn context(&mut self) -> llb::Output {
+        if let Some(context) = &self.context {
+            return context.clone();
+        }
+        let mut local = self
+            .context_local()
             .follow_paths(self.follow_paths.iter().cloned())
             .custom_name("[context] load build context");
         if !self.inputs.context_excludes.is_empty() {
             local = local.exclude_patterns(self.inputs.context_excludes.iter().cloned());
-        }
-        if let Some(session) = &self.inputs.session_id {
-            local = local.session_id(session);
         }
         let output = local.build();
         self.context = Some(output.clone());
@@ -450,11 +456,6 @@ impl Lowering<'_> {
         root: llb::Output,
         path: &str,
     ) -> Result<llb::Output, LowerError> {
-        let name = if self.inputs.context_name.is_empty() {
-            "context"
-        } else {
-            self.inputs.context_name.as_str()
-        };
         let folder = path.trim_matches('/');
         // Copy excludes are relative to the copied folder; local excludes to the context root.
         let excludes = self.inputs.context_excludes.iter().cloned().chain(
@@ -462,8 +463,8 @@ impl Lowering<'_> {
                 .iter()
                 .map(|p| join_path(folder, p).trim_start_matches('/').to_owned()),
         );
-        let mut local = llb::Local::new(name)
-            .shared_key_hint(name)
+        let local = self
+            .context_local()
             .follow_paths([if folder.is_empty() {
                 ".".to_owned()
             } else {
@@ -475,9 +476,6 @@ impl Lowering<'_> {
                 if folder.is_empty() { "." } else { folder },
                 step.exclude.join(", ")
             ));
-        if let Some(session) = &self.inputs.session_id {
-            local = local.session_id(session);
-        }
         let copy = file_copy(local.build(), format!("/{folder}"), &step.dest, step)
             .dir_contents_only(step.contents_only);
         finish_file_op(
