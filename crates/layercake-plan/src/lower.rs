@@ -41,7 +41,9 @@ pub struct LowerInputs {
     pub network: Option<llb::NetMode>,
     /// `add-hosts`: (host, ip) entries in every step's /etc/hosts.
     pub extra_hosts: Vec<(String, String)>,
-    /// The engine has MergeOp (BuildKit 0.10+); without it, merges are lowered to copies.
+    /// The engine has MergeOp and DiffOp (both BuildKit 0.10+). Without them, merges are lowered
+    /// to copies, and a plan with [`StageOutput::Diff`] cannot be lowered (the planner avoids it:
+    /// `PlanOptions::merge_layers`).
     pub merge_op: bool,
     /// The engine lacks include/exclude patterns on copies (`file.copy.includeexcludepatterns`,
     /// BuildKit 0.9+): copies whose includes name plain files copy those files one by one.
@@ -64,6 +66,10 @@ pub enum LowerError {
     StageOrder(StageId),
     #[error("the health probe comes from the frontend image, and its reference is unknown")]
     NoFrontendImage,
+    #[error(
+        "stage `{0}` hands on a diff of its base, which needs BuildKit 0.10 or newer (DiffOp, MergeOp)"
+    )]
+    NoDiffOp(StageId),
     #[error(transparent)]
     Llb(#[from] llb::LlbError),
 }
@@ -212,6 +218,12 @@ impl Lowering<'_> {
                     .iter()
                     .map(|id| Ok(self.stage_result(id)?.output.clone()))
                     .collect::<Result<Vec<_>, LowerError>>()?;
+                // Later steps run with the first input's environment (the runtime base image's
+                // PATH when install layers are merged onto it), and the image config builds on it.
+                let config = match ids.first() {
+                    Some(first) => self.stage_result(first)?.config.clone(),
+                    None => ImageConfig::default(),
+                };
                 let name = format!(
                     "[{} {}] merge {} results",
                     stage.id.service,
@@ -240,10 +252,7 @@ impl Lowering<'_> {
                     }
                     op.build()?
                 };
-                LoweredStage {
-                    output,
-                    config: ImageConfig::default(),
-                }
+                LoweredStage { output, config }
             }
             Base::Image(reference) => {
                 let resolved = self
@@ -284,7 +293,7 @@ impl Lowering<'_> {
 
     fn stage(&mut self, stage: &Stage) -> Result<LoweredStage, LowerError> {
         let base = self.base(stage)?;
-        let mut root = base.output;
+        let mut root = base.output.clone();
         let mut result = None;
         let last = stage.steps.len().saturating_sub(1);
         for (index, step) in stage.steps.iter().enumerate() {
@@ -300,8 +309,26 @@ impl Lowering<'_> {
                 Step::WriteFile(write) => root = self.write(stage, write, root)?,
             }
         }
+        let output = match (&stage.output, result) {
+            (StageOutput::Diff, _) => {
+                if !self.inputs.merge_op {
+                    return Err(LowerError::NoDiffOp(stage.id.clone()));
+                }
+                let diff = llb::Diff::new(base.output, root).custom_name(format!(
+                    "[{} {}] changed files as a layer",
+                    stage.id.service, stage.id.stage
+                ));
+                if stage.ignore_cache {
+                    diff.ignore_cache().build()
+                } else {
+                    diff.build()
+                }
+            }
+            (_, Some(mount)) => mount,
+            (_, None) => root,
+        };
         Ok(LoweredStage {
-            output: result.unwrap_or(root),
+            output,
             config: base.config,
         })
     }

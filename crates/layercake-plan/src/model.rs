@@ -161,7 +161,7 @@ pub enum Base {
     /// The result of an earlier stage.
     Stage(StageId),
     /// The results of earlier stages laid over each other (BuildKit's MergeOp, or copies on
-    /// engines without it).
+    /// engines without it). The image configuration is the first stage's.
     Merge(Vec<StageId>),
 }
 
@@ -174,6 +174,9 @@ pub enum StageOutput {
     /// The writable mount at this path of the stage's last step. Dependency stages use it so their
     /// result holds only what they produce (the wheels, `node_modules`), not the tool image.
     Mount(String),
+    /// Only what the steps changed in the base (BuildKit's DiffOp): a layer that can be merged
+    /// onto the base with others made the same way. Needs an engine with MergeOp and DiffOp.
+    Diff,
 }
 
 /// A step: one LLB op, with a readable name.

@@ -53,9 +53,17 @@ impl NoCache {
             NoCache::All => true,
             NoCache::Only(names) => {
                 // The wheel steps of a pinned requirement set (`wheel-six`, `wheels-2`) answer to
-                // `wheels` like the single wheels step does.
-                let family = if id.stage.starts_with("wheel-") || id.stage.starts_with("wheels-") {
+                // `wheels` like the single wheels step does; its install layers and their base
+                // (`install-six`, `installs-2`, `resolve`, `system`) are what `runtime` was.
+                let stage = id.stage.as_str();
+                let family = if stage.starts_with("wheel-") || stage.starts_with("wheels-") {
                     "wheels"
+                } else if stage.starts_with("install-")
+                    || stage.starts_with("installs-")
+                    || stage == "resolve"
+                    || stage == "system"
+                {
+                    "runtime"
                 } else {
                     id.stage.as_str()
                 };
@@ -85,6 +93,11 @@ pub struct PlanOptions {
     pub source_date_epoch: Option<i64>,
     /// About how many pinned requirements share one wheel step (1: one step per requirement).
     pub wheel_group_size: usize,
+    /// The engine can diff and merge file systems (DiffOp and MergeOp, BuildKit 0.10+): pinned
+    /// requirements are then installed one layer per wheel group, laid onto the runtime image with
+    /// MergeOp, so a changed pin reinstalls and re-exports one small layer. Without it, one
+    /// `pip install` over all wheels.
+    pub merge_layers: bool,
 }
 
 impl PlanOptions {
@@ -98,6 +111,7 @@ impl PlanOptions {
             cache_namespace: String::new(),
             source_date_epoch: None,
             wheel_group_size: DEFAULT_WHEEL_GROUP_SIZE,
+            merge_layers: true,
         }
     }
 }
@@ -464,13 +478,13 @@ impl Planner<'_> {
     /// removed requirement changes one bucket's step and no other. Each bucket is one `pip wheel
     /// --no-deps` over its lines only. One requirement per bucket is the finest cache grain, but
     /// every step pays pip's start-up: `wheel_group_size` trades the two (see docs/benchmarks.md).
-    fn wheel_per_requirement(
+    fn wheel_per_requirement<'p>(
         &mut self,
         service: &ServiceSettings,
         py: &PythonSettings,
         builder: &Base,
-        pinned: &PinnedRequirements,
-    ) -> StageId {
+        pinned: &'p PinnedRequirements,
+    ) -> (StageId, Vec<WheelGroup<'p>>) {
         let name = service.name.as_str();
         let platform = self.options.platform.clone();
         let buckets = bucket_count(pinned.requirements.len(), self.options.wheel_group_size);
@@ -481,7 +495,8 @@ impl Planner<'_> {
         groups.retain(|group| !group.is_empty());
         let total = groups.len();
         let mut parts = Vec::with_capacity(total);
-        for (index, group) in groups.iter().enumerate() {
+        let mut built = Vec::with_capacity(total);
+        for (index, group) in groups.into_iter().enumerate() {
             let stage = match group.as_slice() {
                 [only] => format!("wheel-{}", normalize_name(&only.name)),
                 _ => format!("wheels-{}", index + 1),
@@ -520,7 +535,11 @@ impl Planner<'_> {
                 run.name = format!("[{name} {noun} {}/{total}] {shown}", index + 1);
             }
             self.stages.push(stage);
-            parts.push(id);
+            parts.push(id.clone());
+            built.push(WheelGroup {
+                wheels: id,
+                requirements: group,
+            });
         }
         let wheels = StageDraft::new(
             name,
@@ -529,7 +548,135 @@ impl Planner<'_> {
             &platform,
             Base::Merge(parts),
         );
-        self.finish(wheels, StageOutput::Root, false)
+        (self.finish(wheels, StageOutput::Root, false), built)
+    }
+
+    /// One layer per wheel group: `pip install --no-deps` of the group's wheels onto `system`,
+    /// taken as a diff, so a changed pin reinstalls and re-exports one small layer. The first
+    /// id returned is the `resolve` stage: it resolves every requirement from the merged wheels
+    /// alone (network off), the proof that the set is complete which the single `pip install`
+    /// gave. It runs beside the installs and adds nothing to the image.
+    fn install_layers(
+        &mut self,
+        service: &ServiceSettings,
+        system: &StageId,
+        wheels: &StageId,
+        groups: &[WheelGroup<'_>],
+        requirements: (&StageId, &[String], &str),
+    ) -> Vec<StageId> {
+        let name = service.name.as_str();
+        let platform = self.options.platform.clone();
+        let (requirements, requirement_args, shown) = requirements;
+        let mut layers = Vec::with_capacity(groups.len() + 1);
+
+        let mut resolve = StageDraft::new(
+            name,
+            "resolve",
+            "proves the wheel set is complete: every requirement resolves from the wheels alone",
+            &platform,
+            Base::Stage(system.clone()),
+        );
+        let mut args = strings(&[
+            "python3",
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--no-index",
+            "--no-cache-dir",
+            "--find-links",
+            WHEELS_DIR,
+        ]);
+        args.extend(requirement_args.iter().cloned());
+        resolve.run(
+            &format!("pip install --dry-run --no-index -r {shown}"),
+            args,
+            |step| {
+                Self::pip_install_step(step);
+                step.mounts.push(Mount::ReadOnly {
+                    target: WHEELS_DIR.into(),
+                    source: FileSource::Stage {
+                        stage: wheels.clone(),
+                        path: "/".into(),
+                    },
+                });
+                step.mounts.push(Mount::ReadOnly {
+                    target: REQUIREMENTS_MOUNT.into(),
+                    source: FileSource::Stage {
+                        stage: requirements.clone(),
+                        path: "/".into(),
+                    },
+                });
+            },
+        );
+        layers.push(self.finish(resolve, StageOutput::Diff, true));
+
+        let total = groups.len();
+        for (index, group) in groups.iter().enumerate() {
+            let stage = match group.requirements.as_slice() {
+                [only] => format!("install-{}", normalize_name(&only.name)),
+                _ => format!("installs-{}", index + 1),
+            };
+            let mut draft = StageDraft::new(
+                name,
+                &stage,
+                "the installed files of a few requirements, as a layer keyed by their wheels",
+                &platform,
+                Base::Stage(system.clone()),
+            );
+            // Installed by requirement line, not by wheel file, so pip records `name==version`
+            // (a file path would show in `pip freeze` as `name @ file:///wheels/…`).
+            let lines: Vec<&str> = group.requirements.iter().map(|r| r.line.as_str()).collect();
+            let mut args = strings(&[
+                "/bin/sh",
+                "-c",
+                "printf '%s\\n' \"$1\" > /tmp/requirements.txt && \
+                 exec python3 -m pip install --no-index --no-deps --no-cache-dir \
+                 --find-links /wheels -r /tmp/requirements.txt",
+                "pip-install",
+            ]);
+            args.push(lines.join("\n"));
+            let shown: Vec<&str> = group
+                .requirements
+                .iter()
+                .map(|r| r.shown.as_str())
+                .collect();
+            let shown = shown.join(" ");
+            draft.run(&shown, args, |step| {
+                Self::pip_install_step(step);
+                step.mounts.push(Mount::ReadOnly {
+                    target: WHEELS_DIR.into(),
+                    source: FileSource::Stage {
+                        stage: group.wheels.clone(),
+                        path: "/".into(),
+                    },
+                });
+            });
+            let mut stage = self.finish_unnumbered(draft, StageOutput::Diff, true);
+            if let Some(Step::Run(run)) = stage.steps.first_mut() {
+                run.name = format!("[{name} install {}/{total}] {shown}", index + 1);
+            }
+            layers.push(stage.id.clone());
+            self.stages.push(stage);
+        }
+        layers
+    }
+
+    /// What every `pip install` from the wheels shares: no network (the wheels are all there is),
+    /// no cache, and nothing written outside the installed files (the step may be a layer).
+    fn pip_install_step(step: &mut RunStep) {
+        step.env
+            .insert("PIP_DISABLE_PIP_VERSION_CHECK".into(), "1".into());
+        step.env
+            .insert("PIP_ROOT_USER_ACTION".into(), "ignore".into());
+        // pip's own modules stay uncompiled; the installed packages are still byte-compiled
+        // (pip compiles them explicitly).
+        step.env
+            .insert("PYTHONDONTWRITEBYTECODE".into(), "1".into());
+        step.network = Network::None;
+        step.mounts.push(Mount::Tmpfs {
+            target: "/tmp".into(),
+        });
     }
 
     fn python(
@@ -602,8 +749,12 @@ impl Planner<'_> {
         // 3. wheels: with every requirement pinned, one `pip wheel --no-deps` per requirement, each
         // keyed by its own line only, merged into one folder; otherwise one `pip wheel` over the
         // files. Either way the result holds only wheels.
-        let wheels = match pinned_requirements(&requirement_files, files) {
-            Some(pinned) => self.wheel_per_requirement(service, py, &builder, &pinned),
+        let pinned = pinned_requirements(&requirement_files, files);
+        let (wheels, groups) = match &pinned {
+            Some(pinned) => {
+                let (wheels, groups) = self.wheel_per_requirement(service, py, &builder, pinned);
+                (wheels, Some(groups))
+            }
             None => {
                 let mut wheels = StageDraft::new(
                     name,
@@ -631,7 +782,10 @@ impl Planner<'_> {
                         },
                     });
                 });
-                self.finish(wheels, StageOutput::Mount(WHEELS_DIR.into()), true)
+                (
+                    self.finish(wheels, StageOutput::Mount(WHEELS_DIR.into()), true),
+                    None,
+                )
             }
         };
 
@@ -649,58 +803,96 @@ impl Planner<'_> {
             asset_sources.push((asset, build, node.output.clone()));
         }
 
-        // 3. runtime: packages, user, install from the wheels (network off), code last.
-        let mut runtime = StageDraft::new(
-            name,
-            "runtime",
-            "the image: runtime packages, installed wheels, then the code",
-            &platform,
-            Base::Image(py.image.clone()),
-        );
-        if !py.runtime_packages.is_empty() {
-            self.apt_install(&mut runtime, &py.image, &py.runtime_packages);
-        }
-        Self::create_user(&mut runtime, &service.user);
-        let mut args = strings(&[
-            "python3",
-            "-m",
-            "pip",
-            "install",
-            "--no-index",
-            "--no-cache-dir",
-            "--find-links",
-            WHEELS_DIR,
-        ]);
-        args.extend(requirement_args.iter().cloned());
-        runtime.run(
-            &format!("pip install --no-index -r {shown}"),
-            args,
-            |step| {
-                step.env
-                    .insert("PIP_DISABLE_PIP_VERSION_CHECK".into(), "1".into());
-                step.env
-                    .insert("PIP_ROOT_USER_ACTION".into(), "ignore".into());
-                // The working directory stays `/`: one inside a mount would be created in the
-                // image as an empty folder. Requirement paths are absolute, and pip resolves
-                // `-r`/`-c` includes against the including file anyway.
-                // Installing from the wheels alone proves the wheel set is complete.
-                step.network = Network::None;
-                step.mounts.push(Mount::ReadOnly {
-                    target: WHEELS_DIR.into(),
-                    source: FileSource::Stage {
-                        stage: wheels,
-                        path: "/".into(),
+        // 4. runtime: packages, user, the installed wheels (network off), code last. With the
+        // wheels in groups and an engine that merges, each group is installed as its own layer
+        // onto `system` (the runtime image with its packages and user) and the layers are merged;
+        // otherwise one `pip install` over all wheels.
+        let mut runtime = match groups.filter(|_| self.options.merge_layers) {
+            Some(groups) => {
+                let mut system = StageDraft::new(
+                    name,
+                    "system",
+                    "the runtime image with its packages and user: the base of every install layer",
+                    &platform,
+                    Base::Image(py.image.clone()),
+                );
+                if !py.runtime_packages.is_empty() {
+                    self.apt_install(&mut system, &py.image, &py.runtime_packages);
+                }
+                Self::create_user(&mut system, &service.user);
+                let system = self.finish(system, StageOutput::Root, false);
+                let layers = self.install_layers(
+                    service,
+                    &system,
+                    &wheels,
+                    &groups,
+                    (&requirements, &requirement_args, &shown),
+                );
+                let mut parts = vec![system];
+                parts.extend(layers);
+                StageDraft::new(
+                    name,
+                    "runtime",
+                    "the image: the install layers merged onto the runtime image, then the code",
+                    &platform,
+                    Base::Merge(parts),
+                )
+            }
+            None => {
+                let mut runtime = StageDraft::new(
+                    name,
+                    "runtime",
+                    "the image: runtime packages, installed wheels, then the code",
+                    &platform,
+                    Base::Image(py.image.clone()),
+                );
+                if !py.runtime_packages.is_empty() {
+                    self.apt_install(&mut runtime, &py.image, &py.runtime_packages);
+                }
+                Self::create_user(&mut runtime, &service.user);
+                let mut args = strings(&[
+                    "python3",
+                    "-m",
+                    "pip",
+                    "install",
+                    "--no-index",
+                    "--no-cache-dir",
+                    "--find-links",
+                    WHEELS_DIR,
+                ]);
+                args.extend(requirement_args.iter().cloned());
+                runtime.run(
+                    &format!("pip install --no-index -r {shown}"),
+                    args,
+                    |step| {
+                        step.env
+                            .insert("PIP_DISABLE_PIP_VERSION_CHECK".into(), "1".into());
+                        step.env
+                            .insert("PIP_ROOT_USER_ACTION".into(), "ignore".into());
+                        // The working directory stays `/`: one inside a mount would be created
+                        // in the image as an empty folder. Requirement paths are absolute, and pip
+                        // resolves `-r`/`-c` includes against the including file anyway.
+                        // Installing from the wheels alone proves the wheel set is complete.
+                        step.network = Network::None;
+                        step.mounts.push(Mount::ReadOnly {
+                            target: WHEELS_DIR.into(),
+                            source: FileSource::Stage {
+                                stage: wheels,
+                                path: "/".into(),
+                            },
+                        });
+                        step.mounts.push(Mount::ReadOnly {
+                            target: REQUIREMENTS_MOUNT.into(),
+                            source: FileSource::Stage {
+                                stage: requirements,
+                                path: "/".into(),
+                            },
+                        });
                     },
-                });
-                step.mounts.push(Mount::ReadOnly {
-                    target: REQUIREMENTS_MOUNT.into(),
-                    source: FileSource::Stage {
-                        stage: requirements,
-                        path: "/".into(),
-                    },
-                });
-            },
-        );
+                );
+                runtime
+            }
+        };
         let copy = self.context_copy(
             service,
             &format!("copy {} to {}", display_dir(&service.path), service.workdir),
@@ -1151,6 +1343,12 @@ pub fn rfc3339_utc(epoch: i64) -> String {
         secs % 3600 / 60,
         secs % 60
     )
+}
+
+/// The requirements of one wheel step, and that step's stage.
+struct WheelGroup<'p> {
+    wheels: StageId,
+    requirements: Vec<&'p PinnedRequirement>,
 }
 
 /// A fully pinned requirement set: every requirement `name==version`.

@@ -82,6 +82,33 @@ fn wheel_execs(g: &Graph) -> Vec<String> {
         .collect()
 }
 
+fn exec_args(g: &Graph, digest: &str) -> Option<String> {
+    match &g.op(digest).op {
+        Some(pb::op::Op::Exec(exec)) => exec.meta.as_ref().map(|m| m.args.join(" ")),
+        _ => None,
+    }
+}
+
+/// Every exec that installs wheels into the image: one `pip install` over all of them, or (when
+/// the wheels are built in groups) one `pip install --no-deps` per group.
+fn install_execs(g: &Graph) -> Vec<String> {
+    g.ops
+        .keys()
+        .filter(|d| {
+            exec_args(g, d).is_some_and(|a| a.contains("pip install") && !a.contains("--dry-run"))
+        })
+        .cloned()
+        .collect()
+}
+
+/// The `resolve` exec that proves a grouped wheel set complete (`pip install --dry-run`).
+fn resolve_exec(g: &Graph) -> Option<String> {
+    g.ops
+        .keys()
+        .find(|d| exec_args(g, d).is_some_and(|a| a.contains("pip install --dry-run")))
+        .cloned()
+}
+
 /// The wheel builds never see the context except through the requirements copy, and the
 /// install step sees it only through that copy too.
 fn python_dependency_key(project: &str, requirement_files: &[&str]) {
@@ -97,7 +124,25 @@ fn python_dependency_key(project: &str, requirement_files: &[&str]) {
             g.name(wheel)
         );
     }
-    context_only_through(&g, &g.find("pip install"), &gate, requirement_files);
+    // The step that reads the requirement files at install time: the single `pip install`, or
+    // `resolve` beside the grouped installs (which read no requirement file at all).
+    let installs = install_execs(&g);
+    match resolve_exec(&g) {
+        Some(resolve) => {
+            context_only_through(&g, &resolve, &gate, requirement_files);
+            for install in &installs {
+                assert!(
+                    !g.reaches_context_avoiding(install, &avoid),
+                    "{project}: {} reaches the build context besides the requirements copy",
+                    g.name(install)
+                );
+            }
+        }
+        None => {
+            assert_eq!(installs.len(), 1, "{project}");
+            context_only_through(&g, &installs[0], &gate, requirement_files);
+        }
+    }
     assert_eq!(g.copies(&gate)[0].src, "/");
 }
 
@@ -250,31 +295,68 @@ fn assert_is_wheels_output(g: &Graph, digest: &str, index: i64) {
 
 #[test]
 fn pip_install_runs_offline_from_read_only_wheels() {
-    for project in ["example", "realistic", "nested-reqs", "ok-python-minimal"] {
+    for (project, grouped) in [
+        ("example", true),
+        ("realistic", true),
+        ("nested-reqs", false),
+        ("ok-python-minimal", true),
+    ] {
         let g = graph(project, "api");
-        let install = g.find("pip install");
-        assert_eq!(
-            g.exec(&install).network,
-            pb::NetMode::None as i32,
-            "{project}"
-        );
         let wheels = wheel_execs(&g);
-        let (feed, index) = wheels_feed(&g, &install);
-        if wheels.contains(&feed) {
-            assert_eq!(wheels.len(), 1, "{project}");
+        let installs = install_execs(&g);
+        let resolve = resolve_exec(&g);
+        for exec in installs.iter().chain(&resolve) {
+            assert_eq!(
+                g.exec(exec).network,
+                pb::NetMode::None as i32,
+                "{project}: {}",
+                g.name(exec)
+            );
+        }
+        if !grouped {
+            assert!(resolve.is_none(), "{project}");
+            assert_eq!((installs.len(), wheels.len()), (1, 1), "{project}");
+            let (feed, index) = wheels_feed(&g, &installs[0]);
+            assert_eq!(feed, wheels[0], "{project}");
             assert_is_wheels_output(&g, &feed, index);
-        } else {
-            // A merge of the per-requirement results: its inputs are exactly the wheel execs.
-            let op = g.op(&feed);
-            let mut inputs: Vec<String> = op.inputs.iter().map(|i| i.digest.clone()).collect();
-            inputs.sort();
-            inputs.dedup();
-            let mut want = wheels.clone();
-            want.sort();
-            assert_eq!(inputs, want, "{project}: {}", g.name(&feed));
-            for input in &op.inputs {
-                assert_is_wheels_output(&g, &input.digest, input.index);
-            }
+            continue;
+        }
+        // One install per wheel group, each reading exactly its own group's wheels.
+        assert!(!wheels.is_empty(), "{project}");
+        assert_eq!(installs.len(), wheels.len(), "{project}");
+        let mut fed: Vec<String> = Vec::new();
+        for install in &installs {
+            let (feed, index) = wheels_feed(&g, install);
+            assert!(wheels.contains(&feed), "{project}: {}", g.name(install));
+            assert_is_wheels_output(&g, &feed, index);
+            let args = exec_args(&g, install).unwrap_or_default();
+            assert!(args.contains("--no-index --no-deps"), "{project}: {args}");
+            fed.push(feed);
+        }
+        fed.sort();
+        fed.dedup();
+        assert_eq!(
+            fed.len(),
+            wheels.len(),
+            "{project}: a group is installed twice"
+        );
+        // `resolve` reads the merge of all of them: its inputs are exactly the wheel execs (a
+        // merge of one is that one).
+        let resolve = resolve.unwrap_or_else(|| panic!("{project}: no resolve step"));
+        let (feed, index) = wheels_feed(&g, &resolve);
+        if wheels == [feed.clone()] {
+            assert_is_wheels_output(&g, &feed, index);
+            continue;
+        }
+        let op = g.op(&feed);
+        let mut inputs: Vec<String> = op.inputs.iter().map(|i| i.digest.clone()).collect();
+        inputs.sort();
+        inputs.dedup();
+        let mut want = wheels.clone();
+        want.sort();
+        assert_eq!(inputs, want, "{project}: {}", g.name(&feed));
+        for input in &op.inputs {
+            assert_is_wheels_output(&g, &input.digest, input.index);
         }
     }
 }
@@ -299,10 +381,33 @@ fn the_code_copy_is_the_last_op_of_the_runtime() {
             (copies[0].src.as_str(), copies[0].dest.as_str()),
             (source, dest)
         );
-        // It comes straight from the context, right after the install.
+        // It comes straight from the context, right after the install: the single install, or
+        // the merge of the install layers (as diffs) onto the runtime base.
         let inputs = g.inputs(head);
         assert!(inputs.iter().any(|d| g.is_context(d)), "{project}");
-        assert!(inputs.contains(&g.find("pip install")), "{project}");
+        let installs = install_execs(&g);
+        if resolve_exec(&g).is_none() {
+            assert_eq!(installs.len(), 1, "{project}");
+            assert!(inputs.contains(&installs[0]), "{project}");
+        } else {
+            let merge = inputs
+                .iter()
+                .find(|d| matches!(g.op(d).op, Some(pb::op::Op::Merge(_))))
+                .unwrap_or_else(|| panic!("{project}: the code is not copied onto a merge"));
+            let diffed: BTreeSet<String> = g
+                .inputs(merge)
+                .iter()
+                .filter(|d| matches!(g.op(d).op, Some(pb::op::Op::Diff(_))))
+                .flat_map(|d| g.inputs(d))
+                .collect();
+            for install in &installs {
+                assert!(
+                    diffed.contains(install),
+                    "{project}: {} is not merged as a diff",
+                    g.name(install)
+                );
+            }
+        }
     }
 }
 
@@ -312,18 +417,24 @@ fn wheels_never_land_in_an_image_layer() {
         let g = graph(project, "api");
         let wheels = wheel_execs(&g);
         assert!(!wheels.is_empty());
-        let (feed, _) = wheels_feed(&g, &g.find("pip install"));
+        let installs = install_execs(&g);
+        let feeds: Vec<String> = installs
+            .iter()
+            .chain(&resolve_exec(&g))
+            .map(|exec| wheels_feed(&g, exec).0)
+            .collect();
         let chain = g.layer_chain();
         assert!(chain.len() >= 3, "{project}: {chain:?}");
-        assert!(
-            chain
-                .iter()
-                .any(|link| link.digest == g.find("pip install")),
-            "{project}: pip install is not a layer"
-        );
+        for install in &installs {
+            assert!(
+                chain.iter().any(|link| &link.digest == install),
+                "{project}: {} is not a layer",
+                g.name(install)
+            );
+        }
         for link in &chain {
             assert!(
-                !wheels.contains(&link.digest) && link.digest != feed,
+                !wheels.contains(&link.digest) && !feeds.contains(&link.digest),
                 "{project}: {} is a layer of the image",
                 link.name
             );
@@ -554,20 +665,30 @@ fn secrets_are_mounts_never_environment_values() {
 }
 
 /// Which ops are marked ignore-cache, by the stage their name says they belong to.
+/// The stage a user names for a stage or step: the wheel groups are `wheels`; the install
+/// layers, `resolve` and their base `system` are `runtime`, as the single-install stages were.
+fn stage_family(stage: &str) -> &str {
+    if stage.starts_with("wheel") {
+        "wheels"
+    } else if stage.starts_with("install") || stage == "resolve" || stage == "system" {
+        "runtime"
+    } else {
+        stage
+    }
+}
+
 fn ignored_stages(g: &Graph) -> BTreeSet<String> {
     g.ops
         .keys()
         .filter(|d| g.ignores_cache(d))
         .map(|d| {
             let name = g.name(d);
-            // `[api wheels 1/2] …` → `api/wheels`
+            // `[api wheels 1/2] …`, `[api installs-2] …` → `api/wheels`, `api/runtime`
             let inner = name.trim_start_matches('[');
             let mut words = inner.split_whitespace();
-            format!(
-                "{}/{}",
-                words.next().unwrap_or(""),
-                words.next().unwrap_or("")
-            )
+            let service = words.next().unwrap_or("");
+            let stage = words.next().unwrap_or("").trim_end_matches(']');
+            format!("{service}/{}", stage_family(stage))
         })
         .collect()
 }
@@ -582,6 +703,7 @@ fn stages_of(g: &Graph) -> BTreeMap<String, usize> {
             if let (Some(service), Some(stage)) = (words.next(), words.next())
                 && !service.contains(['/', ']'])
             {
+                let stage = stage_family(stage.trim_end_matches(']'));
                 *counts.entry(format!("{service}/{stage}")).or_insert(0) += 1;
             }
         }
@@ -633,6 +755,12 @@ fn no_cache_filters_mark_exactly_the_named_stages() {
         ignored_stages(&g),
         BTreeSet::from(["api/runtime".to_owned(), "web/build".to_owned()])
     );
+    // `runtime` covers every install layer of a grouped wheel set, and `resolve`.
+    let installs = install_execs(&g);
+    assert!(installs.len() > 1, "ok-full: {} installs", installs.len());
+    for exec in installs.iter().chain(&resolve_exec(&g)) {
+        assert!(g.ignores_cache(exec), "{} is cached", g.name(exec));
+    }
 
     // A service name covers all its stages, and only its own.
     let g = no_cache_graph("ok-full", "api", &["web"]);
@@ -668,10 +796,18 @@ fn dependency_stages_export_their_cache() {
             .cloned()
             .collect()
     };
+    // The wheel builds, and with grouped wheels their install layers and `resolve`: a fresh CI
+    // machine with a `mode=min` cache reinstalls nothing that did not change.
     for project in ["example", "nested-reqs"] {
         let g = graph(project, "api");
-        let wheels: BTreeSet<String> = wheel_execs(&g).into_iter().collect();
-        assert_eq!(exported(&g), wheels, "{project}");
+        let mut want: BTreeSet<String> = wheel_execs(&g).into_iter().collect();
+        want.extend(
+            install_execs(&g)
+                .into_iter()
+                .filter(|_| project == "example"),
+        );
+        want.extend(resolve_exec(&g));
+        assert_eq!(exported(&g), want, "{project}");
     }
     let g = graph("example", "web");
     assert_eq!(exported(&g), BTreeSet::from([g.find("npm ci")]));

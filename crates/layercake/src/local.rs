@@ -192,6 +192,7 @@ pub fn render_plan(plan: &Plan) -> String {
         let output = match &stage.output {
             StageOutput::Root => String::new(),
             StageOutput::Mount(path) => format!(", result: {path}"),
+            StageOutput::Diff => ", result: its changes as a layer".to_owned(),
         };
         let _ = writeln!(
             out,

@@ -39,7 +39,10 @@ fn definitions(spec: &Path, context: &Path, inputs: &LowerInputs) -> Vec<(String
             &services,
             &service.name,
             &files,
-            &PlanOptions::new(Platform::linux_amd64()),
+            &PlanOptions {
+                merge_layers: inputs.merge_op,
+                ..PlanOptions::new(Platform::linux_amd64())
+            },
         )
         .unwrap();
         let lowered = lower(&planned, inputs).unwrap();

@@ -173,6 +173,7 @@ pub fn cli_inputs() -> LowerInputs {
     LowerInputs {
         context_name: "context".into(),
         frontend_image: Some("layercake:dev".into()),
+        merge_op: true,
         ..LowerInputs::default()
     }
 }
@@ -314,13 +315,25 @@ impl Graph {
     }
 
     /// The ops whose output is a layer of the result, from the head down to the base image: for
-    /// an exec the mount whose output is taken, for a file op the action chain's base.
+    /// an exec the mount whose output is taken, for a file op the action chain's base. A merge
+    /// lists its inputs' layers last input first, so its first input (the base) ends the list; a
+    /// diff lists its upper side's ops down to (not including) its lower side.
     pub fn layer_chain(&self) -> Vec<ChainLink> {
         let mut chain = Vec::new();
-        let mut at = Some(self.head.clone());
-        while let Some((digest, index)) = at.take() {
+        // (edge, where a diff's upper side stops)
+        let mut stack: Vec<((String, i64), Option<String>)> = vec![(self.head.clone(), None)];
+        while let Some(((digest, index), stop)) = stack.pop() {
+            if stop.as_deref() == Some(digest.as_str()) {
+                continue;
+            }
             let op = self.op(&digest);
             let name = self.name(&digest).to_owned();
+            let edge = |i: i64| {
+                usize::try_from(i)
+                    .ok()
+                    .map(|i| (op.inputs[i].digest.clone(), op.inputs[i].index))
+            };
+            let mut paths = Vec::new();
             match &op.op {
                 Some(pb::op::Op::Exec(exec)) => {
                     let mount = exec
@@ -328,14 +341,10 @@ impl Graph {
                         .iter()
                         .find(|m| m.output == index)
                         .unwrap_or_else(|| panic!("{name}: no mount gives output {index}"));
-                    chain.push(ChainLink {
-                        digest: digest.clone(),
-                        name,
-                        paths: vec![mount.dest.clone()],
-                    });
-                    at = usize::try_from(mount.input)
-                        .ok()
-                        .map(|i| (op.inputs[i].digest.clone(), op.inputs[i].index));
+                    paths.push(mount.dest.clone());
+                    if let Some(next) = edge(mount.input) {
+                        stack.push((next, stop));
+                    }
                 }
                 Some(pb::op::Op::File(file)) => {
                     let inputs = op.inputs.len();
@@ -344,7 +353,6 @@ impl Graph {
                         .iter()
                         .find(|a| a.output == index)
                         .unwrap_or_else(|| panic!("{name}: no action gives output {index}"));
-                    let mut paths = Vec::new();
                     loop {
                         match &action.action {
                             Some(pb::file_action::Action::Copy(c)) => paths.push(c.dest.clone()),
@@ -354,25 +362,41 @@ impl Graph {
                         }
                         match usize::try_from(action.input) {
                             Ok(i) if i < inputs => {
-                                at = Some((op.inputs[i].digest.clone(), op.inputs[i].index));
+                                stack.push((
+                                    (op.inputs[i].digest.clone(), op.inputs[i].index),
+                                    stop,
+                                ));
                                 break;
                             }
                             Ok(i) => action = &file.actions[i - inputs],
                             Err(_) => break,
                         }
                     }
-                    chain.push(ChainLink {
-                        digest: digest.clone(),
-                        name,
-                        paths,
-                    });
                 }
-                _ => chain.push(ChainLink {
-                    digest: digest.clone(),
-                    name,
-                    paths: Vec::new(),
-                }),
+                Some(pb::op::Op::Merge(merge)) => {
+                    for input in &merge.inputs {
+                        if let Some(next) = edge(input.input) {
+                            stack.push((next, stop.clone()));
+                        }
+                    }
+                }
+                Some(pb::op::Op::Diff(diff)) => {
+                    let lower = diff
+                        .lower
+                        .as_ref()
+                        .and_then(|l| edge(l.input))
+                        .map(|(digest, _)| digest);
+                    if let Some(next) = diff.upper.as_ref().and_then(|u| edge(u.input)) {
+                        stack.push((next, lower));
+                    }
+                }
+                _ => {}
             }
+            chain.push(ChainLink {
+                digest: digest.clone(),
+                name,
+                paths,
+            });
         }
         chain
     }

@@ -108,6 +108,9 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
             ))
         })?,
     };
+    // BuildKit 0.10+ (both ops arrived together); the v0.8 engine of Docker 20.10 has neither.
+    let merge_layers = client.has_llb_cap(buildkit_frontend::caps::MERGE_OP)
+        && client.has_llb_cap(buildkit_frontend::caps::DIFF_OP);
     let plans = platforms
         .iter()
         .map(|platform| {
@@ -122,6 +125,7 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
                     .unwrap_or_default(),
                 source_date_epoch: epoch,
                 wheel_group_size,
+                merge_layers,
             };
             plan(&loaded.services, &target, &files, &options)
                 .map_err(|e| BuildError::new(e.to_string()))
@@ -154,7 +158,7 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
         },
         network,
         extra_hosts,
-        merge_op: client.has_llb_cap(buildkit_frontend::caps::MERGE_OP),
+        merge_op: merge_layers,
         // BuildKit < 0.9 (Docker 20.10) has no copy patterns; no caps at all means a test double.
         exact_copies: !client.caps().llb.is_empty()
             && !client.has_llb_cap(buildkit_llb::caps::FILE_COPY_INCLUDE_EXCLUDE_PATTERNS),

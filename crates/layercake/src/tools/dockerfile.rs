@@ -55,6 +55,8 @@ pub fn dockerfile_command(args: &DockerfileArgs) -> Result<ExitCode, ToolError> 
     };
     let options = PlanOptions {
         build_platform: build_platform.clone(),
+        // A Dockerfile cannot take a step's changes as a layer: one `pip install` over all wheels.
+        merge_layers: false,
         ..PlanOptions::new(platform)
     };
     let plan = plan(&loaded.services, &target, &files, &options)?;
@@ -179,8 +181,10 @@ impl Writer<'_> {
     fn stage(&mut self, stage: &Stage) {
         let name = self.name(&stage.id);
         // A mount result needs a working stage and a scratch stage holding just that folder.
+        // A diff (never planned here: `merge_layers` is off) falls back to the whole root file
+        // system, which merges to the same files.
         let work = match &stage.output {
-            StageOutput::Root => name.clone(),
+            StageOutput::Root | StageOutput::Diff => name.clone(),
             StageOutput::Mount(_) => format!("{name}-work"),
         };
         let platform =
