@@ -89,7 +89,7 @@ fn fresh_machine_rebuild_from_registry_cache(scenario: &Scenario<'_>) -> TestRes
 fn api_fresh_machine_with_registry_cache_executes_no_dependency_step() -> TestResult {
     fresh_machine_rebuild_from_registry_cache(&Scenario {
         target: "api",
-        dependencies: &[API_WHEELS, API_INSTALL],
+        dependencies: &[API_WHEELS, API_INSTALL, API_RESOLVE],
         rerun: &[API_CODE],
         edit: |project, marker| {
             project.append("backend/app/main.py", &format!("\nMARKER = \"{marker}\"\n"))?;

@@ -11,8 +11,12 @@ pub const HEALTHY_WITHIN: Duration = Duration::from_secs(120);
 /// Every wheel step: one `[api wheels 1/1]`, or several groups (`[api wheels 1/4]`,
 /// `[api wheel 2/4]` …) when the requirements are fully pinned.
 pub const API_WHEELS: &str = "[api wheel";
-pub const API_INSTALL: &str = "[api runtime 2/3] pip install";
-pub const API_CODE: &str = "[api runtime 3/3] copy backend/";
+/// Every install step: the example's requirements are pinned, so one `pip install --no-deps`
+/// per wheel group (`[api install 2/4] annotated-types==…`), each its own layer.
+pub const API_INSTALL: &str = "[api install";
+/// `pip install --dry-run` over all wheels: proves the set complete beside the installs.
+pub const API_RESOLVE: &str = "[api resolve 1/1]";
+pub const API_CODE: &str = "[api runtime 1/1] copy backend/";
 pub const WEB_NPM_CI: &str = "[web deps 1/1] npm ci";
 pub const WEB_BUILD: &str = "[web build 1/1] npm run build";
 pub const WEB_SERVE_COPY: &str = "[web serve 5/5] copy build output";
