@@ -497,13 +497,9 @@ impl Planner<'_> {
         let mut parts = Vec::with_capacity(total);
         let mut built = Vec::with_capacity(total);
         for (index, group) in groups.into_iter().enumerate() {
-            let stage = match group.as_slice() {
-                [only] => format!("wheel-{}", normalize_name(&only.name)),
-                _ => format!("wheels-{}", index + 1),
-            };
             let mut draft = StageDraft::new(
                 name,
-                &stage,
+                &group_stage_name(("wheel", "wheels"), &group, index),
                 "wheels of a few requirements, keyed by their lines only",
                 &platform,
                 builder.clone(),
@@ -522,18 +518,15 @@ impl Planner<'_> {
             args.push(contents.join("\n"));
             args.extend(py.pip_flags.iter().cloned());
             let cache = self.pip_cache(py);
-            let shown: Vec<&str> = group.iter().map(|r| r.shown.as_str()).collect();
-            let shown = shown.join(" ");
-            draft.run(&shown, args, |step| {
-                Self::pip_wheel_step(service, py, cache, step);
-            });
+            let noun = if group.len() == 1 { "wheel" } else { "wheels" };
+            let shown = shown_group(&group);
+            draft.run(
+                &format!("[{name} {noun} {}/{total}] {shown}", index + 1),
+                args,
+                |step| Self::pip_wheel_step(service, py, cache, step),
+            );
             let id = draft.id.clone();
-            let mut stage =
-                self.finish_unnumbered(draft, StageOutput::Mount(WHEELS_DIR.into()), true);
-            if let Some(Step::Run(run)) = stage.steps.first_mut() {
-                let noun = if group.len() == 1 { "wheel" } else { "wheels" };
-                run.name = format!("[{name} {noun} {}/{total}] {shown}", index + 1);
-            }
+            let stage = self.finish_unnumbered(draft, StageOutput::Mount(WHEELS_DIR.into()), true);
             self.stages.push(stage);
             parts.push(id.clone());
             built.push(WheelGroup {
@@ -613,13 +606,9 @@ impl Planner<'_> {
 
         let total = groups.len();
         for (index, group) in groups.iter().enumerate() {
-            let stage = match group.requirements.as_slice() {
-                [only] => format!("install-{}", normalize_name(&only.name)),
-                _ => format!("installs-{}", index + 1),
-            };
             let mut draft = StageDraft::new(
                 name,
-                &stage,
+                &group_stage_name(("install", "installs"), &group.requirements, index),
                 "the installed files of a few requirements, as a layer keyed by their wheels",
                 &platform,
                 Base::Stage(system.clone()),
@@ -636,13 +625,9 @@ impl Planner<'_> {
                 "pip-install",
             ]);
             args.push(lines.join("\n"));
-            let shown: Vec<&str> = group
-                .requirements
-                .iter()
-                .map(|r| r.shown.as_str())
-                .collect();
-            let shown = shown.join(" ");
-            draft.run(&shown, args, |step| {
+            let shown = shown_group(&group.requirements);
+            let label = format!("[{name} install {}/{total}] {shown}", index + 1);
+            draft.run(&label, args, |step| {
                 Self::pip_install_step(step);
                 step.mounts.push(Mount::ReadOnly {
                     target: WHEELS_DIR.into(),
@@ -652,14 +637,19 @@ impl Planner<'_> {
                     },
                 });
             });
-            let mut stage = self.finish_unnumbered(draft, StageOutput::Diff, true);
-            if let Some(Step::Run(run)) = stage.steps.first_mut() {
-                run.name = format!("[{name} install {}/{total}] {shown}", index + 1);
-            }
+            let stage = self.finish_unnumbered(draft, StageOutput::Diff, true);
             layers.push(stage.id.clone());
             self.stages.push(stage);
         }
         layers
+    }
+
+    /// The runtime image's own steps, before anything is installed: its apt packages, its user.
+    fn system_steps(&self, draft: &mut StageDraft, service: &ServiceSettings, py: &PythonSettings) {
+        if !py.runtime_packages.is_empty() {
+            self.apt_install(draft, &py.image, &py.runtime_packages);
+        }
+        Self::create_user(draft, &service.user);
     }
 
     /// What every `pip install` from the wheels shares: no network (the wheels are all there is),
@@ -816,10 +806,7 @@ impl Planner<'_> {
                     &platform,
                     Base::Image(py.image.clone()),
                 );
-                if !py.runtime_packages.is_empty() {
-                    self.apt_install(&mut system, &py.image, &py.runtime_packages);
-                }
-                Self::create_user(&mut system, &service.user);
+                self.system_steps(&mut system, service, py);
                 let system = self.finish(system, StageOutput::Root, false);
                 let layers = self.install_layers(
                     service,
@@ -846,10 +833,7 @@ impl Planner<'_> {
                     &platform,
                     Base::Image(py.image.clone()),
                 );
-                if !py.runtime_packages.is_empty() {
-                    self.apt_install(&mut runtime, &py.image, &py.runtime_packages);
-                }
-                Self::create_user(&mut runtime, &service.user);
+                self.system_steps(&mut runtime, service, py);
                 let mut args = strings(&[
                     "python3",
                     "-m",
@@ -1343,6 +1327,25 @@ pub fn rfc3339_utc(epoch: i64) -> String {
         secs % 3600 / 60,
         secs % 60
     )
+}
+
+/// A requirement group's stage: named for its only requirement (`wheel-six`) or its number
+/// (`wheels-2`), so a stage keeps its name while its group keeps its one requirement.
+fn group_stage_name(
+    (one, many): (&str, &str),
+    group: &[&PinnedRequirement],
+    index: usize,
+) -> String {
+    match group {
+        [only] => format!("{one}-{}", normalize_name(&only.name)),
+        _ => format!("{many}-{}", index + 1),
+    }
+}
+
+/// `six==1.16.0 idna==3.20`: a group as its step name shows it.
+fn shown_group(group: &[&PinnedRequirement]) -> String {
+    let shown: Vec<&str> = group.iter().map(|r| r.shown.as_str()).collect();
+    shown.join(" ")
 }
 
 /// The requirements of one wheel step, and that step's stage.
