@@ -288,6 +288,14 @@ impl StageDraft {
     }
 }
 
+/// No pip self-update check, no warning about running as root (the step is a build, not a host).
+fn quiet_pip(step: &mut RunStep) {
+    step.env
+        .insert("PIP_DISABLE_PIP_VERSION_CHECK".into(), "1".into());
+    step.env
+        .insert("PIP_ROOT_USER_ACTION".into(), "ignore".into());
+}
+
 fn sh(script: &str) -> Vec<String> {
     vec!["/bin/sh".into(), "-c".into(), script.to_owned()]
 }
@@ -458,10 +466,7 @@ impl Planner<'_> {
         step: &mut RunStep,
     ) {
         step.env = py.pip_env.clone();
-        step.env
-            .insert("PIP_DISABLE_PIP_VERSION_CHECK".into(), "1".into());
-        step.env
-            .insert("PIP_ROOT_USER_ACTION".into(), "ignore".into());
+        quiet_pip(step);
         step.env
             .insert("PIP_CACHE_DIR".into(), "/root/.cache/pip".into());
         step.mounts.push(Mount::Output {
@@ -655,10 +660,7 @@ impl Planner<'_> {
     /// What every `pip install` from the wheels shares: no network (the wheels are all there is),
     /// no cache, and nothing written outside the installed files (the step may be a layer).
     fn pip_install_step(step: &mut RunStep) {
-        step.env
-            .insert("PIP_DISABLE_PIP_VERSION_CHECK".into(), "1".into());
-        step.env
-            .insert("PIP_ROOT_USER_ACTION".into(), "ignore".into());
+        quiet_pip(step);
         // pip's own modules stay uncompiled; the installed packages are still byte-compiled
         // (pip compiles them explicitly).
         step.env
@@ -849,10 +851,7 @@ impl Planner<'_> {
                     &format!("pip install --no-index -r {shown}"),
                     args,
                     |step| {
-                        step.env
-                            .insert("PIP_DISABLE_PIP_VERSION_CHECK".into(), "1".into());
-                        step.env
-                            .insert("PIP_ROOT_USER_ACTION".into(), "ignore".into());
+                        quiet_pip(step);
                         // The working directory stays `/`: one inside a mount would be created
                         // in the image as an empty folder. Requirement paths are absolute, and pip
                         // resolves `-r`/`-c` includes against the including file anyway.
