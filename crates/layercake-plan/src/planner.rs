@@ -53,8 +53,9 @@ impl NoCache {
             NoCache::All => true,
             NoCache::Only(names) => {
                 // The wheel steps of a pinned requirement set (`wheel-six`, `wheels-2`) answer to
-                // `wheels` like the single wheels step does; its install layers and their base
-                // (`install-six`, `installs-2`, `resolve`, `system`) are what `runtime` was.
+                // `wheels` like the single wheels step does; its install layers, their base
+                // and the code layer (`install-six`, `installs-2`, `resolve`, `system`, `code`) are
+                // what `runtime` was.
                 let stage = id.stage.as_str();
                 let family = if stage.starts_with("wheel-") || stage.starts_with("wheels-") {
                     "wheels"
@@ -62,6 +63,7 @@ impl NoCache {
                     || stage.starts_with("installs-")
                     || stage == "resolve"
                     || stage == "system"
+                    || stage == "code"
                 {
                     "runtime"
                 } else {
@@ -795,6 +797,28 @@ impl Planner<'_> {
             asset_sources.push((asset, build, node.output.clone()));
         }
 
+        // The code, then the assets: the last layers of the image.
+        let mut code = vec![self.context_copy(
+            service,
+            &format!("copy {} to {}", display_dir(&service.path), service.workdir),
+            &service.workdir,
+        )];
+        for (asset, build, output) in asset_sources {
+            let dest = join_in_context(&service.workdir, &asset.to).unwrap_or_default();
+            code.push(CopyStep {
+                name: format!("copy {} build output to /{dest}", asset.from),
+                from: FileSource::Stage {
+                    stage: build,
+                    path: format!("/{output}"),
+                },
+                dest: format!("/{dest}"),
+                contents_only: true,
+                include: Vec::new(),
+                exclude: Vec::new(),
+                owner: None,
+            });
+        }
+
         // 4. runtime: packages, user, the installed wheels (network off), code last. With the
         // wheels in groups and an engine that merges, each group is installed as its own layer
         // onto `system` (the runtime image with its packages and user) and the layers are merged;
@@ -817,12 +841,27 @@ impl Planner<'_> {
                     &groups,
                     (&requirements, &requirement_args, &shown),
                 );
+                // The code is copied onto scratch and merged last (like `COPY --link`): the
+                // merge needs none of the layers below it, so layers restored from a registry
+                // cache are not downloaded and unpacked just to copy the code onto them.
+                let mut code_layer = StageDraft::new(
+                    name,
+                    "code",
+                    "the code (and assets) alone, as the image's last layer",
+                    &platform,
+                    Base::Scratch,
+                );
+                for copy in code {
+                    code_layer.copy(copy);
+                }
+                let code_layer = self.finish(code_layer, StageOutput::Root, false);
                 let mut parts = vec![system];
                 parts.extend(layers);
+                parts.push(code_layer);
                 StageDraft::new(
                     name,
                     "runtime",
-                    "the image: the install layers merged onto the runtime image, then the code",
+                    "the image: the install layers and the code merged onto the runtime image",
                     &platform,
                     Base::Merge(parts),
                 )
@@ -873,30 +912,12 @@ impl Planner<'_> {
                         });
                     },
                 );
+                for copy in code {
+                    runtime.copy(copy);
+                }
                 runtime
             }
         };
-        let copy = self.context_copy(
-            service,
-            &format!("copy {} to {}", display_dir(&service.path), service.workdir),
-            &service.workdir,
-        );
-        runtime.copy(copy);
-        for (asset, build, output) in asset_sources {
-            let dest = join_in_context(&service.workdir, &asset.to).unwrap_or_default();
-            runtime.copy(CopyStep {
-                name: format!("copy {} build output to /{dest}", asset.from),
-                from: FileSource::Stage {
-                    stage: build,
-                    path: format!("/{output}"),
-                },
-                dest: format!("/{dest}"),
-                contents_only: true,
-                include: Vec::new(),
-                exclude: Vec::new(),
-                owner: None,
-            });
-        }
         for command in &py.build_steps {
             runtime.run(&command.join(" "), command.clone(), |step| {
                 step.cwd = service.workdir.clone();

@@ -362,52 +362,74 @@ fn pip_install_runs_offline_from_read_only_wheels() {
 }
 
 #[test]
-fn the_code_copy_is_the_last_op_of_the_runtime() {
+fn the_code_is_the_last_layer_of_the_runtime() {
     for (project, source, dest) in [
         ("example", "/backend", "/app"),
         ("realistic", "/api", "/app"),
         ("ok-python-minimal", "/", "/app"),
+        ("nested-reqs", "/svc", "/app"),
     ] {
         let g = graph(project, "api");
         let (head, _) = &g.head;
-        assert!(
-            g.name(head).starts_with("[api runtime") && g.name(head).contains("copy"),
-            "{project}: last op is {}",
-            g.name(head)
-        );
-        let copies = g.copies(head);
-        assert_eq!(copies.len(), 1);
-        assert_eq!(
-            (copies[0].src.as_str(), copies[0].dest.as_str()),
-            (source, dest)
-        );
-        // It comes straight from the context, right after the install: the single install, or
-        // the merge of the install layers (as diffs) onto the runtime base.
-        let inputs = g.inputs(head);
-        assert!(inputs.iter().any(|d| g.is_context(d)), "{project}");
         let installs = install_execs(&g);
-        if resolve_exec(&g).is_none() {
+        // The code copy comes straight from the context.
+        let assert_code_copy = |copy: &str| {
+            let copies = g.copies(copy);
+            assert_eq!(copies.len(), 1, "{project}");
+            assert_eq!(
+                (copies[0].src.as_str(), copies[0].dest.as_str()),
+                (source, dest),
+                "{project}"
+            );
+            assert!(g.inputs(copy).iter().any(|d| g.is_context(d)), "{project}");
+        };
+        let Some(resolve) = resolve_exec(&g) else {
+            // One install: the code is copied onto it.
+            assert!(
+                g.name(head).starts_with("[api runtime"),
+                "{project}: {}",
+                g.name(head)
+            );
+            assert_code_copy(head);
             assert_eq!(installs.len(), 1, "{project}");
-            assert!(inputs.contains(&installs[0]), "{project}");
-        } else {
-            let merge = inputs
-                .iter()
-                .find(|d| matches!(g.op(d).op, Some(pb::op::Op::Merge(_))))
-                .unwrap_or_else(|| panic!("{project}: the code is not copied onto a merge"));
-            let diffed: BTreeSet<String> = g
-                .inputs(merge)
-                .iter()
-                .filter(|d| matches!(g.op(d).op, Some(pb::op::Op::Diff(_))))
-                .flat_map(|d| g.inputs(d))
-                .collect();
-            for install in &installs {
-                assert!(
-                    diffed.contains(install),
-                    "{project}: {} is not merged as a diff",
-                    g.name(install)
-                );
-            }
+            assert!(g.inputs(head).contains(&installs[0]), "{project}");
+            continue;
+        };
+        // Install layers: the image is a merge of the runtime base, one diff per install (and
+        // `resolve`), and last the code, copied onto scratch so that it needs no layer below it.
+        let Some(pb::op::Op::Merge(merge)) = &g.op(head).op else {
+            panic!("{project}: the image is not a merge but {}", g.name(head));
+        };
+        let inputs = g.inputs(head);
+        assert_eq!(merge.inputs.len(), inputs.len(), "{project}");
+        let (code, below) = inputs
+            .split_last()
+            .unwrap_or_else(|| panic!("{project}: empty merge"));
+        assert!(
+            g.name(code).starts_with("[api code"),
+            "{project}: {}",
+            g.name(code)
+        );
+        assert_code_copy(code);
+        assert_eq!(
+            g.inputs(code).len(),
+            1,
+            "{project}: the code copy has a base"
+        );
+        let mut diffed: BTreeSet<String> = BTreeSet::new();
+        for input in &below[1..] {
+            assert!(
+                matches!(g.op(input).op, Some(pb::op::Op::Diff(_))),
+                "{project}: {} is merged whole",
+                g.name(input)
+            );
+            diffed.extend(g.inputs(input));
         }
+        let mut want: BTreeSet<String> = installs.iter().cloned().collect();
+        want.insert(resolve);
+        // Each diff's lower side is the runtime base, the merge's first input.
+        want.insert(below[0].clone());
+        assert_eq!(diffed, want, "{project}");
     }
 }
 
@@ -666,11 +688,12 @@ fn secrets_are_mounts_never_environment_values() {
 
 /// Which ops are marked ignore-cache, by the stage their name says they belong to.
 /// The stage a user names for a stage or step: the wheel groups are `wheels`; the install
-/// layers, `resolve` and their base `system` are `runtime`, as the single-install stages were.
+/// layers, `resolve`, their base `system` and the `code` layer are `runtime`, as the
+/// single-install stage was.
 fn stage_family(stage: &str) -> &str {
     if stage.starts_with("wheel") {
         "wheels"
-    } else if stage.starts_with("install") || stage == "resolve" || stage == "system" {
+    } else if stage.starts_with("install") || ["resolve", "system", "code"].contains(&stage) {
         "runtime"
     } else {
         stage

@@ -16,7 +16,7 @@ pub const API_WHEELS: &str = "[api wheel";
 pub const API_INSTALL: &str = "[api install";
 /// `pip install --dry-run` over all wheels: proves the set complete beside the installs.
 pub const API_RESOLVE: &str = "[api resolve 1/1]";
-pub const API_CODE: &str = "[api runtime 1/1] copy backend/";
+pub const API_CODE: &str = "[api code 1/1] copy backend/";
 pub const WEB_NPM_CI: &str = "[web deps 1/1] npm ci";
 pub const WEB_BUILD: &str = "[web build 1/1] npm run build";
 pub const WEB_SERVE_COPY: &str = "[web serve 5/5] copy build output";
