@@ -148,7 +148,7 @@ pub fn plan(
         context: ContextInput {
             follow_paths: builder.follow_paths.into_iter().collect(),
         },
-        stages: builder.stages,
+        stages: crate::secret_digest::add_secret_digests(builder.stages, services),
         output,
         image,
     })
@@ -299,6 +299,7 @@ impl Planner<'_> {
             steps: draft.steps,
             output,
             export_cache,
+            secret_derived: false,
         }
     }
 
