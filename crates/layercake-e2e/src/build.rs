@@ -127,6 +127,19 @@ impl<'e> Build<'e> {
         let metadata_file = self.engine.scratch_dir("meta")?.join("metadata.json");
         args.push(String::from("--metadata-file"));
         args.push(metadata_file.to_string_lossy().into_owned());
+        // `LAYERCAKE_FRONTEND` (scripts/e2e.sh checks it exists) replaces the image a spec's
+        // `# syntax=` line names; a spec without that line, or a test that sets BUILDKIT_SYNTAX
+        // itself, is left as it is.
+        let has_syntax_line = std::fs::read_to_string(self.dir.join(&self.spec))
+            .is_ok_and(|text| text.starts_with("# syntax="));
+        if let Some(frontend) = frontend_override()
+            && has_syntax_line
+            && !self.args.iter().any(|a| a.starts_with("BUILDKIT_SYNTAX="))
+        {
+            args.push(String::from("--build-arg"));
+            args.push(format!("BUILDKIT_SYNTAX={frontend}"));
+            eprintln!("e2e: frontend image {frontend} (LAYERCAKE_FRONTEND)");
+        }
         args.extend(self.args.iter().cloned());
         args.push(String::from("."));
         eprintln!("e2e: {}", self.describe());
@@ -153,6 +166,13 @@ impl<'e> Build<'e> {
         );
         Ok(report)
     }
+}
+
+/// The frontend image `LAYERCAKE_FRONTEND` names, if set and not empty.
+pub fn frontend_override() -> Option<String> {
+    std::env::var("LAYERCAKE_FRONTEND")
+        .ok()
+        .filter(|image| !image.trim().is_empty())
 }
 
 /// The installed buildx knows `--call` (0.14 and later). Older ones have the experimental

@@ -26,7 +26,9 @@
 //!   [`find_marker`] to grep layers (gzip or plain tar) for a string.
 //!
 //! Every call shells out to the `docker`, `curl`, `tar` and `gzip` on the host; the tests
-//! assume the rig (`scripts/rig.sh`) and the `layercake:dev` frontend image exist.
+//! assume the rig (`scripts/rig.sh`) and the `layercake:dev` frontend image exist. With
+//! `LAYERCAKE_FRONTEND=<image>`, specs that have a `# syntax=` line are built by that image
+//! instead (passed as the `BUILDKIT_SYNTAX` build arg, which wins over the line).
 
 mod build;
 mod command;
@@ -38,7 +40,7 @@ mod registry;
 mod report;
 mod scan;
 
-pub use build::{Build, buildx_has_call};
+pub use build::{Build, buildx_has_call, frontend_override};
 pub use engine::{Container, Engine};
 pub use error::HarnessError;
 pub use http::{HttpResponse, http_get};

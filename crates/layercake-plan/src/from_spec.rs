@@ -132,6 +132,7 @@ fn service(s: &spec::Service) -> ServiceSettings {
                     spec::SecretTarget::File(path) => SecretExpose::File(path.value.clone()),
                 },
                 required: secret.required,
+                rebuild_on_change: secret.rebuild_on_change,
             })
             .collect(),
         ssh: s.ssh,

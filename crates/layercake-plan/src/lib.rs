@@ -21,6 +21,7 @@ mod model;
 mod nginx;
 mod planner;
 mod requirements;
+mod secret_digest;
 mod settings;
 
 pub use error::PlanError;
@@ -37,6 +38,7 @@ pub use planner::{
     join_in_context, plan, rfc3339_utc,
 };
 pub use requirements::{RequirementLine, parse_requirements, referenced_files};
+pub use secret_digest::{DIGEST_MOUNT_DIR, digest_salt, secret_digest};
 pub use settings::{
     AssetCopy, HealthProbe, HealthSettings, NginxSettings, NodeSettings, NpmInstall,
     PythonSettings, RunAs, SecretExpose, SecretUse, ServiceSettings, Toolchain,

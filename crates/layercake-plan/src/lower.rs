@@ -411,6 +411,11 @@ impl Lowering<'_> {
         if stage.export_cache && last {
             exec = exec.export_cache(true);
         }
+        if stage.secret_derived {
+            // Asks BuildKit to keep a secret's digest out of exported caches. BuildKit 0.13 honours
+            // it with `mode=min` only: `mode=max` still exports the layer (docs/security.md).
+            exec = exec.export_cache(false);
+        }
         Ok(exec.build()?)
     }
 

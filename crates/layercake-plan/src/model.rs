@@ -148,6 +148,11 @@ pub struct Stage {
     pub ignore_cache: bool,
     /// Exported to the cache even with `mode=min`: dependency stages are what CI must keep.
     pub export_cache: bool,
+    /// The result is derived from a secret's value (a salted digest of it): the stage runs in
+    /// every build and its op is marked `export_cache: false` (BuildKit 0.13 still exports it
+    /// with `mode=max`; see docs/security.md).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub secret_derived: bool,
 }
 
 /// Where a stage starts.

@@ -164,7 +164,7 @@ pub fn plan(
         context: ContextInput {
             follow_paths: builder.follow_paths.into_iter().collect(),
         },
-        stages: builder.stages,
+        stages: crate::secret_digest::add_secret_digests(builder.stages, services),
         output,
         image,
     })
@@ -323,6 +323,7 @@ impl Planner<'_> {
             steps: draft.steps,
             output,
             export_cache,
+            secret_derived: false,
         }
     }
 

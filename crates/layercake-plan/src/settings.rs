@@ -137,6 +137,9 @@ pub struct SecretUse {
     pub id: String,
     pub expose: SecretExpose,
     pub required: bool,
+    /// The steps that read it re-run when its value changes: they get a salted digest of it as
+    /// an input (see `planner::secret_digests`).
+    pub rebuild_on_change: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -835,3 +835,134 @@ fn dependency_stages_export_their_cache() {
     let g = graph("example", "web");
     assert_eq!(exported(&g), BTreeSet::from([g.find("npm ci")]));
 }
+
+/// The read-only digest mounts of an exec: (dest, selector, the op feeding it, its output index).
+fn digest_mounts(g: &Graph, digest: &str) -> BTreeMap<String, (String, String, i64)> {
+    let op = g.op(digest);
+    g.exec(digest)
+        .mounts
+        .iter()
+        .filter(|m| m.dest.starts_with(layercake_plan::DIGEST_MOUNT_DIR))
+        .map(|m| {
+            assert!(m.readonly, "{}: {} is writable", g.name(digest), m.dest);
+            assert_eq!(m.output, -1, "{}: {}", g.name(digest), m.dest);
+            let input = &op.inputs[usize::try_from(m.input).unwrap()];
+            (
+                m.dest.clone(),
+                (m.selector.clone(), input.digest.clone(), input.index),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn rebuild_on_change_secrets_key_the_dependency_steps_by_a_digest_file() {
+    let g = graph("ok-secret-rebuild", "api");
+    let pip_index = g.find("[api secret-pip_index 1/1]");
+    let netrc = g.find("[api secret-netrc 1/1]");
+
+    // The digest steps: secret as a file (never env), no network, re-run every build, never
+    // exported; the one writable mount is the result the dependency steps read.
+    for (digest, id, optional) in [(&pip_index, "pip_index", false), (&netrc, "netrc", true)] {
+        let exec = g.exec(digest);
+        let name = g.name(digest);
+        assert!(exec.secretenv.is_empty(), "{name}");
+        let secrets: Vec<(&str, bool)> = exec
+            .mounts
+            .iter()
+            .filter_map(|m| m.secret_opt.as_ref().map(|o| (o.id.as_str(), o.optional)))
+            .collect();
+        assert_eq!(secrets, vec![(id, optional)], "{name}");
+        assert_eq!(exec.network, pb::NetMode::None as i32, "{name}");
+        assert!(g.ignores_cache(digest), "{name}");
+        assert_eq!(
+            g.metadata[digest.as_str()].export_cache,
+            Some(pb::ExportCache { value: false }),
+            "{name}"
+        );
+        let args = exec.meta.as_ref().unwrap().args.join(" ");
+        assert!(
+            args.contains(&layercake_plan::digest_salt("api", id)),
+            "{name}: {args}"
+        );
+    }
+    let digest_output = |digest: &str| {
+        let exec = g.exec(digest);
+        let mount = exec.mounts.iter().find(|m| m.dest == "/digest").unwrap();
+        (digest.to_owned(), mount.output)
+    };
+
+    // Every wheel bucket reads both opted-in digests, read-only, selecting the one file; `cert`
+    // (not opted in) has none.
+    let wheels = wheel_execs(&g);
+    assert!(!wheels.is_empty());
+    for wheel in &wheels {
+        let mounts = digest_mounts(&g, wheel);
+        let want = BTreeMap::from([
+            (
+                format!("{}/netrc.sha256", layercake_plan::DIGEST_MOUNT_DIR),
+                (
+                    "/secret.sha256".to_owned(),
+                    digest_output(&netrc).0,
+                    digest_output(&netrc).1,
+                ),
+            ),
+            (
+                format!("{}/pip_index.sha256", layercake_plan::DIGEST_MOUNT_DIR),
+                (
+                    "/secret.sha256".to_owned(),
+                    digest_output(&pip_index).0,
+                    digest_output(&pip_index).1,
+                ),
+            ),
+        ]);
+        assert_eq!(mounts, want, "{}", g.name(wheel));
+    }
+
+    // Only the digest steps and the dependency steps see a secret; nothing else reads a digest.
+    for digest in g.ops.keys() {
+        if let Some(pb::op::Op::Exec(exec)) = &g.op(digest).op {
+            let reads_secret = exec.mounts.iter().any(|m| m.secret_opt.is_some());
+            let is_digest = *digest == pip_index || *digest == netrc;
+            assert_eq!(
+                reads_secret,
+                is_digest || wheels.contains(digest),
+                "{}",
+                g.name(digest)
+            );
+            if !wheels.contains(digest) {
+                assert!(digest_mounts(&g, digest).is_empty(), "{}", g.name(digest));
+            }
+        }
+    }
+
+    // The unpinned `pip wheel` and `npm ci` read theirs too.
+    let loose = graph("ok-secret-rebuild", "loose");
+    let loose_wheels = wheel_execs(&loose);
+    let [pip_wheel] = loose_wheels.as_slice() else {
+        panic!("one pip wheel step")
+    };
+    assert_eq!(
+        digest_mounts(&loose, pip_wheel)
+            .into_keys()
+            .collect::<Vec<_>>(),
+        vec![format!(
+            "{}/pip_index.sha256",
+            layercake_plan::DIGEST_MOUNT_DIR
+        )]
+    );
+    let web = graph("ok-secret-rebuild", "web");
+    let npm_ci = web.find("[web deps 1/1] npm ci");
+    let digest = web.find("[web secret-npm_token 1/1]");
+    assert_eq!(
+        digest_mounts(&web, &npm_ci)
+            .into_values()
+            .map(|(_, from, _)| from)
+            .collect::<Vec<_>>(),
+        vec![digest]
+    );
+
+    // Without the option there is no digest stage at all.
+    let plain = graph("ok-full", "api");
+    assert!(plain.ops.keys().all(|d| !plain.name(d).contains("secret-")));
+}

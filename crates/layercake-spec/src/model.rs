@@ -273,6 +273,9 @@ pub struct Secret {
     pub target: SecretTarget,
     /// Fail the build when the secret is not given (default true).
     pub required: bool,
+    /// Re-run the dependency steps when the secret's value changes (default false): a salted
+    /// digest of it, never the value, becomes an input of those steps.
+    pub rebuild_on_change: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

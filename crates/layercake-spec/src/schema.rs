@@ -122,7 +122,8 @@ pub fn json_schema() -> Value {
             "id": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+$" },
             "env": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" },
             "target": absolute,
-            "required": { "type": "boolean" }
+            "required": { "type": "boolean" },
+            "rebuild_on_change": { "type": "boolean" }
         },
         "not": { "required": ["env", "target"] }
     });

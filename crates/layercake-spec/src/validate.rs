@@ -75,7 +75,7 @@ pub(crate) mod keys {
         "start_period",
         "retries",
     ];
-    pub const SECRET: &[&str] = &["id", "env", "target", "required"];
+    pub const SECRET: &[&str] = &["id", "env", "target", "required", "rebuild_on_change"];
 }
 
 /// Parses and validates a spec. `file_name` is only used in messages; nothing is read.
@@ -1572,10 +1572,15 @@ impl Checker<'_> {
                 .get("required")
                 .and_then(|n| self.bool(n, "required", &ctx))
                 .unwrap_or(true);
+            let rebuild_on_change = fields
+                .get("rebuild_on_change")
+                .and_then(|n| self.bool(n, "rebuild_on_change", &ctx))
+                .unwrap_or(false);
             out.push(Secret {
                 id,
                 target,
                 required,
+                rebuild_on_change,
             });
         }
         out

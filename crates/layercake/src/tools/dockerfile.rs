@@ -194,6 +194,12 @@ impl Writer<'_> {
                 ""
             };
         let _ = writeln!(self.out, "\n# {}: {}", stage.id, stage.purpose);
+        if stage.ignore_cache {
+            let _ = writeln!(
+                self.out,
+                "# layercake runs this stage in every build: --no-cache-filter {work}"
+            );
+        }
         match &stage.base {
             Base::Scratch => {
                 let _ = writeln!(self.out, "FROM {platform}scratch AS {work}");
