@@ -138,7 +138,7 @@ pub struct SecretUse {
     pub expose: SecretExpose,
     pub required: bool,
     /// The steps that read it re-run when its value changes: they get a salted digest of it as
-    /// an input (see `planner::secret_digests`).
+    /// an input (see `secret_digest::add_secret_digests`).
     pub rebuild_on_change: bool,
 }
 
