@@ -563,11 +563,10 @@ impl Planner<'_> {
         system: &StageId,
         wheels: &StageId,
         groups: &[WheelGroup<'_>],
-        requirements: (&StageId, &[String], &str),
+        shown: &str,
     ) -> Vec<StageId> {
         let name = service.name.as_str();
         let platform = self.options.platform.clone();
-        let (requirements, requirement_args, shown) = requirements;
         let mut layers = Vec::with_capacity(groups.len() + 1);
 
         let mut resolve = StageDraft::new(
@@ -577,20 +576,18 @@ impl Planner<'_> {
             &platform,
             Base::Stage(system.clone()),
         );
-        let mut args = strings(&[
-            "python3",
-            "-m",
-            "pip",
-            "install",
-            "--dry-run",
-            "--no-index",
-            "--no-cache-dir",
-            "--find-links",
-            WHEELS_DIR,
-        ]);
-        args.extend(requirement_args.iter().cloned());
+        // Over the pinned lines (hashes dropped, as for the installs), not the files: a wheel
+        // built from an sdist would fail the files' `--hash` check.
+        let all: Vec<&PinnedRequirement> = groups
+            .iter()
+            .flat_map(|group| group.requirements.iter().copied())
+            .collect();
+        let args = pip_install_lines(&["--dry-run"], &all);
         resolve.run(
-            &format!("pip install --dry-run --no-index -r {shown}"),
+            &format!(
+                "pip install --dry-run --no-index: the {} pinned requirements of {shown}",
+                all.len()
+            ),
             args,
             |step| {
                 Self::pip_install_step(step);
@@ -598,13 +595,6 @@ impl Planner<'_> {
                     target: WHEELS_DIR.into(),
                     source: FileSource::Stage {
                         stage: wheels.clone(),
-                        path: "/".into(),
-                    },
-                });
-                step.mounts.push(Mount::ReadOnly {
-                    target: REQUIREMENTS_MOUNT.into(),
-                    source: FileSource::Stage {
-                        stage: requirements.clone(),
                         path: "/".into(),
                     },
                 });
@@ -623,16 +613,7 @@ impl Planner<'_> {
             );
             // Installed by requirement line, not by wheel file, so pip records `name==version`
             // (a file path would show in `pip freeze` as `name @ file:///wheels/…`).
-            let lines: Vec<&str> = group.requirements.iter().map(|r| r.line.as_str()).collect();
-            let mut args = strings(&[
-                "/bin/sh",
-                "-c",
-                "printf '%s\\n' \"$1\" > /tmp/requirements.txt && \
-                 exec python3 -m pip install --no-index --no-deps --no-cache-dir \
-                 --find-links /wheels -r /tmp/requirements.txt",
-                "pip-install",
-            ]);
-            args.push(lines.join("\n"));
+            let args = pip_install_lines(&["--no-deps"], &group.requirements);
             let shown = shown_group(&group.requirements);
             let label = format!("[{name} install {}/{total}] {shown}", index + 1);
             draft.run(&label, args, |step| {
@@ -674,6 +655,39 @@ impl Planner<'_> {
         });
     }
 
+    /// The `requirements` stage: exactly the requirement files, at their context paths; the key
+    /// of the steps that read the files (the unpinned `pip wheel`, the single `pip install`).
+    /// Made once, by the first step that needs it: with pinned requirements and install layers
+    /// no step does, as every step gets its own lines.
+    fn requirements_stage(&mut self, service: &ServiceSettings, files: &[String]) -> StageId {
+        let id = StageId::new(&service.name, "requirements");
+        if self.stages.iter().any(|stage| stage.id == id) {
+            return id;
+        }
+        let mut requirements = StageDraft::new(
+            &service.name,
+            "requirements",
+            "the requirement files, nothing else: the key of the steps that read them",
+            &self.options.platform.clone(),
+            Base::Scratch,
+        );
+        for path in files {
+            self.follow_paths.insert(path.clone());
+        }
+        requirements.copy(CopyStep {
+            name: format!("copy {}", files.join(" ")),
+            from: FileSource::Context {
+                path: String::new(),
+            },
+            dest: "/".into(),
+            contents_only: true,
+            include: files.to_vec(),
+            exclude: Vec::new(),
+            owner: None,
+        });
+        self.finish(requirements, StageOutput::Root, false)
+    }
+
     fn python(
         &mut self,
         services: &[ServiceSettings],
@@ -702,29 +716,12 @@ impl Planner<'_> {
         let shown: Vec<&str> = py.requirements.iter().map(String::as_str).collect();
         let shown = shown.join(" -r ");
 
-        // 1. requirements: exactly the requirement files, at their context paths.
-        let mut requirements = StageDraft::new(
-            name,
-            "requirements",
-            "the requirement files, nothing else: the key of every dependency step",
-            &platform,
-            Base::Scratch,
-        );
-        for path in &requirement_files {
-            self.follow_paths.insert(path.clone());
+        // 1. requirements: the requirement files, for the steps that read them (made here, first,
+        // unless every step gets its own pinned lines).
+        let pinned = pinned_requirements(&requirement_files, files);
+        if pinned.is_none() || !self.options.merge_layers {
+            self.requirements_stage(service, &requirement_files);
         }
-        requirements.copy(CopyStep {
-            name: format!("copy {}", requirement_files.join(" ")),
-            from: FileSource::Context {
-                path: String::new(),
-            },
-            dest: "/".into(),
-            contents_only: true,
-            include: requirement_files.clone(),
-            exclude: Vec::new(),
-            owner: None,
-        });
-        let requirements = self.finish(requirements, StageOutput::Root, false);
 
         // 2. builder: the wheels' base image, with build packages when the spec lists any.
         let builder = if py.build_packages.is_empty() {
@@ -744,13 +741,13 @@ impl Planner<'_> {
         // 3. wheels: with every requirement pinned, one `pip wheel --no-deps` per requirement, each
         // keyed by its own line only, merged into one folder; otherwise one `pip wheel` over the
         // files. Either way the result holds only wheels.
-        let pinned = pinned_requirements(&requirement_files, files);
         let (wheels, groups) = match &pinned {
             Some(pinned) => {
                 let (wheels, groups) = self.wheel_per_requirement(service, py, &builder, pinned);
                 (wheels, Some(groups))
             }
             None => {
+                let requirements = self.requirements_stage(service, &requirement_files);
                 let mut wheels = StageDraft::new(
                     name,
                     "wheels",
@@ -772,7 +769,7 @@ impl Planner<'_> {
                     step.mounts.push(Mount::ReadOnly {
                         target: REQUIREMENTS_MOUNT.into(),
                         source: FileSource::Stage {
-                            stage: requirements.clone(),
+                            stage: requirements,
                             path: "/".into(),
                         },
                     });
@@ -835,13 +832,7 @@ impl Planner<'_> {
                 );
                 self.system_steps(&mut system, service, py);
                 let system = self.finish(system, StageOutput::Root, false);
-                let layers = self.install_layers(
-                    service,
-                    &system,
-                    &wheels,
-                    &groups,
-                    (&requirements, &requirement_args, &shown),
-                );
+                let layers = self.install_layers(service, &system, &wheels, &groups, &shown);
                 // The code is copied onto scratch and merged last (like `COPY --link`): the
                 // merge needs none of the layers below it, so layers restored from a registry
                 // cache are not downloaded and unpacked just to copy the code onto them.
@@ -868,6 +859,7 @@ impl Planner<'_> {
                 )
             }
             None => {
+                let requirements = self.requirements_stage(service, &requirement_files);
                 let mut runtime = StageDraft::new(
                     name,
                     "runtime",
@@ -1363,6 +1355,25 @@ fn group_stage_name(
     }
 }
 
+/// `pip install` from the wheels alone of exactly these requirement lines (without hashes),
+/// written to a requirements file on the step's tmpfs so markers keep working.
+fn pip_install_lines(options: &[&str], requirements: &[&PinnedRequirement]) -> Vec<String> {
+    let lines: Vec<&str> = requirements.iter().map(|r| r.unhashed.as_str()).collect();
+    let script = format!(
+        "printf '%s\\n' \"$1\" > /tmp/requirements.txt && \
+         exec python3 -m pip install {} --no-index --no-cache-dir --find-links {WHEELS_DIR} \
+         -r /tmp/requirements.txt",
+        options.join(" ")
+    );
+    vec![
+        "/bin/sh".into(),
+        "-c".into(),
+        script,
+        "pip-install".into(),
+        lines.join("\n"),
+    ]
+}
+
 /// `six==1.16.0 idna==3.20`: a group as its step name shows it.
 fn shown_group(group: &[&PinnedRequirement]) -> String {
     let shown: Vec<&str> = group.iter().map(|r| r.shown.as_str()).collect();
@@ -1386,6 +1397,10 @@ struct PinnedRequirement {
     name: String,
     /// The logical line as written (extras, markers and `--hash` options included).
     line: String,
+    /// The line without its `--hash` options: what installs from the built wheels. The hashes
+    /// were checked when the wheel step downloaded the distribution; a wheel built from an sdist
+    /// would not match them.
+    unhashed: String,
     /// `name==version`, for step names.
     shown: String,
 }
@@ -1420,6 +1435,7 @@ fn pinned_requirements(paths: &[String], files: &ContextFiles) -> Option<PinnedR
                     requirements.push(PinnedRequirement {
                         shown: format!("{name}=={version}"),
                         name,
+                        unhashed: text.split(" --hash").next().unwrap_or("").trim().to_owned(),
                         line: text,
                     });
                 }

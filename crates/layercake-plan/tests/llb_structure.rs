@@ -112,10 +112,48 @@ fn resolve_exec(g: &Graph) -> Option<String> {
 /// The wheel builds never see the context except through the requirements copy, and the
 /// install step sees it only through that copy too.
 fn python_dependency_key(project: &str, requirement_files: &[&str]) {
-    let g = graph(project, "api");
-    let gate = g.find("[api requirements");
+    python_dependency_key_with(
+        project,
+        requirement_files,
+        &PlanOptions::new(Platform::linux_amd64()),
+    );
+    // Engines without DiffOp/MergeOp: one install over the files, also for pinned requirements.
+    let old_engine = PlanOptions {
+        merge_layers: false,
+        ..PlanOptions::new(Platform::linux_amd64())
+    };
+    python_dependency_key_with(project, requirement_files, &old_engine);
+}
+
+fn python_dependency_key_with(project: &str, requirement_files: &[&str], options: &PlanOptions) {
+    let g = graph_with(project, "api", options);
     let wheels = wheel_execs(&g);
     assert!(!wheels.is_empty(), "{project}: no pip wheel step");
+    let installs = install_execs(&g);
+    if let Some(resolve) = resolve_exec(&g) {
+        // Pinned, with install layers: every wheel step, install and `resolve` gets its own
+        // pinned lines as arguments; none reads the build context, not even the requirement files.
+        for exec in wheels.iter().chain(&installs).chain([&resolve]) {
+            assert!(
+                !g.reaches_context_avoiding(exec, &BTreeSet::new()),
+                "{project}: {} reads the build context",
+                g.name(exec)
+            );
+        }
+        let copies: Vec<&String> = g
+            .ops
+            .keys()
+            .filter(|d| g.name(d).starts_with("[api requirements"))
+            .collect();
+        assert!(
+            copies.is_empty(),
+            "{project}: a requirements copy nothing reads"
+        );
+        return;
+    }
+    // Otherwise the wheel step and the single `pip install` read the requirement files, and only
+    // them, through the requirements copy.
+    let gate = g.find("[api requirements");
     let avoid = BTreeSet::from([gate.clone()]);
     for wheel in &wheels {
         assert!(
@@ -124,25 +162,8 @@ fn python_dependency_key(project: &str, requirement_files: &[&str]) {
             g.name(wheel)
         );
     }
-    // The step that reads the requirement files at install time: the single `pip install`, or
-    // `resolve` beside the grouped installs (which read no requirement file at all).
-    let installs = install_execs(&g);
-    match resolve_exec(&g) {
-        Some(resolve) => {
-            context_only_through(&g, &resolve, &gate, requirement_files);
-            for install in &installs {
-                assert!(
-                    !g.reaches_context_avoiding(install, &avoid),
-                    "{project}: {} reaches the build context besides the requirements copy",
-                    g.name(install)
-                );
-            }
-        }
-        None => {
-            assert_eq!(installs.len(), 1, "{project}");
-            context_only_through(&g, &installs[0], &gate, requirement_files);
-        }
-    }
+    assert_eq!(installs.len(), 1, "{project}");
+    context_only_through(&g, &installs[0], &gate, requirement_files);
     assert_eq!(g.copies(&gate)[0].src, "/");
 }
 
@@ -330,7 +351,10 @@ fn pip_install_runs_offline_from_read_only_wheels() {
             assert!(wheels.contains(&feed), "{project}: {}", g.name(install));
             assert_is_wheels_output(&g, &feed, index);
             let args = exec_args(&g, install).unwrap_or_default();
-            assert!(args.contains("--no-index --no-deps"), "{project}: {args}");
+            assert!(
+                args.contains("--no-deps") && args.contains("--no-index"),
+                "{project}: {args}"
+            );
             fed.push(feed);
         }
         fed.sort();

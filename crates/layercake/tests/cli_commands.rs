@@ -63,7 +63,14 @@ fn plan_prints_the_stages() {
         stdout.starts_with("service api for linux/amd64\n"),
         "{stdout}"
     );
-    for stage in ["stage api/requirements", "stage api/runtime", "pip install"] {
+    for stage in [
+        "stage api/wheels-1",
+        "stage api/install-annotated-types",
+        "stage api/resolve",
+        "stage api/code",
+        "stage api/runtime",
+        "pip install --dry-run",
+    ] {
         assert!(stdout.contains(stage), "missing `{stage}`:\n{stdout}");
     }
     let out = layercake(&[

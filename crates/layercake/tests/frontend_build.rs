@@ -7,6 +7,7 @@ mod support;
 
 use std::collections::BTreeSet;
 
+use buildkit_frontend::caps;
 use buildkit_frontend::testing::{FAKE_IMAGE_PATH, fake_digest};
 use buildkit_proto::{gateway, pb};
 use support::{
@@ -74,6 +75,37 @@ fn assert_env_has_base_path(graph: &Graph) {
             meta.env
         );
     }
+}
+
+/// Without DiffOp (BuildKit < 0.10) the runtime installs every wheel in one `pip install`, which
+/// reads the requirement files through a copy of exactly those files.
+#[test]
+fn without_diffop_one_install_reads_the_requirements_copy() {
+    let mut fake = example_fake();
+    fake.llb_caps.retain(|(id, _)| id != caps::DIFF_OP);
+    run(&fake, &["target=api"]);
+    let solves = build_solves(&fake);
+    assert_eq!(solves.len(), 1, "{:?}", fake.recorded().returns);
+    let graph = Graph::new(solves[0].definition.as_ref().unwrap());
+    let requirements = Some(vec!["backend/requirements.txt".to_string()]);
+    for (op, exec) in graph.execs_mentioning("pip wheel") {
+        let views = graph.context_views(op);
+        assert!(
+            views.iter().all(|v| v == &requirements),
+            "{:?} sees more of the context than the requirements: {views:?}",
+            exec.meta.as_ref().unwrap().args
+        );
+    }
+    assert!(
+        graph.execs_mentioning("--dry-run").is_empty(),
+        "no resolve step"
+    );
+    let (install, _) = graph.exec_running(&["pip", "install"]);
+    assert_eq!(
+        graph.context_views(install),
+        BTreeSet::from([requirements]),
+        "pip install reads the requirements copy, and nothing else of the context"
+    );
 }
 
 #[test]
@@ -150,39 +182,32 @@ fn api_single_platform_build() {
         ]
     );
 
-    // The LLB: the wheels steps see nothing of the context but the requirements file.
+    // The LLB: the requirements are pinned and the engine has DiffOp, so every wheel step,
+    // install layer and `resolve` gets its own pinned lines as arguments and sees nothing of the
+    // build context, not even the requirements file.
     let graph = Graph::new(solve.definition.as_ref().unwrap());
     let wheels = graph.execs_mentioning("pip wheel");
+    let installs = graph.execs_mentioning("pip install");
     assert!(!wheels.is_empty(), "a pip wheel step");
-    for (op, exec) in &wheels {
-        // Nothing at all (requirements passed as arguments) is fine too.
+    assert!(installs.len() > 1, "install layers and resolve");
+    assert!(
+        installs.iter().any(|(_, exec)| exec
+            .meta
+            .as_ref()
+            .unwrap()
+            .args
+            .join(" ")
+            .contains("--dry-run")),
+        "a resolve step"
+    );
+    for (op, exec) in wheels.iter().chain(&installs) {
         let views = graph.context_views(op);
         assert!(
-            views
-                .iter()
-                .all(|v| v.as_deref() == Some(&["backend/requirements.txt".to_string()][..])),
-            "{:?} sees more of the context than the requirements: {views:?}",
+            views.is_empty(),
+            "{:?} sees the context: {views:?}",
             exec.meta.as_ref().unwrap().args
         );
     }
-    // The requirements stage: a copy of exactly that file from the context.
-    let requirement_copies: Vec<_> = graph
-        .ops
-        .values()
-        .filter(|op| matches!(&op.op, Some(pb::op::Op::File(_))))
-        .filter(|op| {
-            graph.context_views(op)
-                == BTreeSet::from([Some(vec!["backend/requirements.txt".to_string()])])
-        })
-        .collect();
-    assert!(!requirement_copies.is_empty(), "a requirements copy");
-    let (install, _) = graph.exec_running(&["pip", "install"]);
-    assert!(
-        graph
-            .context_views(install)
-            .contains(&Some(vec!["backend/requirements.txt".to_string()])),
-        "pip install reads the requirements stage"
-    );
 
     let references = assert_images_pinned(&graph, &[]);
     assert!(
