@@ -255,6 +255,14 @@ def frontend_table(res: Results) -> list[str]:
         lines.append(
             f"| {spec} | {who} | {fmt_s(m('seconds'))} | {resolve} | {fmt_s(m('to_first_solve'))} | {fmt_s(m('to_export'))} | {fmt_s(m('export'))} |"
         )
+    floor = res.med("container_seconds", section="frontend", project="container-floor", scenario="container_start")
+    if floor is not None:
+        lines += [
+            "",
+            f"A container start on this engine (a `RUN [\"/layercake\", \"--version\"]` step from the frontend image, "
+            f"which starts a container and exits at once; median): **{fmt_s(floor)}**. A gateway frontend runs in such a "
+            "container, so this is the floor under \"frontend start → first Solve\".",
+        ]
     return lines
 
 
@@ -341,6 +349,7 @@ def write_csv(rows: list[dict], out: Path) -> None:
         "wheel_seconds_executed",
         "install_seconds",
         "install_steps_executed",
+        "container_seconds",
         "resolve_frontend",
         "to_first_solve",
         "to_export",

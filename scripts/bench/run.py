@@ -725,7 +725,46 @@ def frontend_timings(log: buildlog.BuildLog, variant: str) -> dict:
     }
 
 
+def container_floor_project() -> Path:
+    """A Dockerfile whose one step starts a container from the frontend image and exits: what any
+    container start costs on this engine, the floor under "frontend start → first Solve"."""
+    root = WORK / "container-floor"
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "Dockerfile").write_text(
+        f"FROM {FRONTEND}\n"
+        "# A new REP each time: the step runs in every build.\n"
+        "ARG REP\n"
+        'RUN ["/layercake", "--version"]\n'
+    )
+    return root
+
+
 def section_frontend() -> None:
+    floor = container_floor_project()
+    for rep in range(1, max(REPS, 5) + 1):
+        try:
+            seconds, log = build(
+                f"frontend-container-floor-r{rep}",
+                floor / "Dockerfile",
+                floor,
+                "lcb-frontend-container-floor:bench",
+                args={"REP": f"{RUN_ID}-{rep}"},
+            )
+        except BuildFailed as error:
+            say(f"FAILED: {error}")
+            record(section="frontend", project="container-floor", service="-", variant="dockerfile", scenario="error", error=str(error)[:2000])
+            break
+        step = log.first(r"^\[\d+/\d+\] RUN")
+        record(
+            section="frontend",
+            project="container-floor",
+            service="-",
+            variant="dockerfile",
+            scenario="container_start",
+            rep=rep,
+            seconds=seconds,
+            container_seconds=step.seconds if step else None,
+        )
     example = SERVICES[0]
     example.reset()
     many = many_services_project()
