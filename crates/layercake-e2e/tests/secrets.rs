@@ -6,24 +6,33 @@
 mod common;
 
 use common::*;
-use layercake_e2e::{Engine, find_marker, registry_blobs};
+use layercake_e2e::{Engine, Project, find_marker, registry_blobs};
 
-#[test]
-#[ignore = "needs the real engine: make e2e"]
-fn a_secret_stays_out_of_layers_config_and_registry_cache_and_is_required() -> TestResult {
-    let engine = Engine::new("secrets")?;
+/// The example project with `secret` (a flow mapping) as the api's one secret, and a marker in
+/// the api's code that must reach the image: it proves the scans do find what is there.
+fn example_with_secret(
+    engine: &Engine,
+    secret: &str,
+) -> Result<(Project, String), Box<dyn std::error::Error>> {
     let project = engine.project("example")?;
     project.replace(
         "layercake.yaml",
         "    port: 8000\n",
-        "    port: 8000\n    secrets: [{id: pip_token, env: PIP_TOKEN}]\n",
+        &format!("    port: 8000\n    secrets: [{secret}]\n"),
     )?;
-    // A marker that must reach the image: proves the scans below do find what is there.
     let code_marker = marker("code");
     project.append(
         "backend/app/main.py",
         &format!("\nCODE_MARKER = \"{code_marker}\"\n"),
     )?;
+    Ok((project, code_marker))
+}
+
+#[test]
+#[ignore = "needs the real engine: make e2e"]
+fn a_secret_stays_out_of_layers_config_and_registry_cache_and_is_required() -> TestResult {
+    let engine = Engine::new("secrets")?;
+    let (project, code_marker) = example_with_secret(&engine, "{id: pip_token, env: PIP_TOKEN}")?;
     let secret = marker("secret");
     let image = engine.image_name("api");
     let cache = format!("{}:buildcache", engine.registry_repo("cache"));
@@ -120,16 +129,9 @@ fn wheels_cached(report: &layercake_e2e::BuildReport) -> Result<bool, Box<dyn st
 fn a_rebuild_on_change_secret_reruns_the_dependency_step_only_when_its_value_changes() -> TestResult
 {
     let engine = Engine::new("secret-rebuild")?;
-    let project = engine.project("example")?;
-    project.replace(
-        "layercake.yaml",
-        "    port: 8000\n",
-        "    port: 8000\n    secrets: [{id: pip_token, env: PIP_TOKEN, rebuild_on_change: true}]\n",
-    )?;
-    let code_marker = marker("code");
-    project.append(
-        "backend/app/main.py",
-        &format!("\nCODE_MARKER = \"{code_marker}\"\n"),
+    let (project, code_marker) = example_with_secret(
+        &engine,
+        "{id: pip_token, env: PIP_TOKEN, rebuild_on_change: true}",
     )?;
     // Fresh values: the LLB is the same as in any earlier run of this test on this engine, so
     // the first build runs the wheel steps only because the value is new, not because of a prune.
