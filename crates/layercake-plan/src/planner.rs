@@ -2,7 +2,11 @@
 //!
 //! Python: `requirements` (only the requirement files) → `wheels` (`pip wheel` into a mount of its
 //! own, so the stage's result is just the wheels) → `runtime` (installs from a read-only mount of
-//! the wheels with the network off, then copies the code last).
+//! the wheels with the network off, then copies the code last). With every requirement pinned,
+//! the wheels are built in hash groups (`wheel-six`, `wheels-2`), each keyed by its own lines, and,
+//! on engines with DiffOp and MergeOp, installed as one layer per group (`install-six`,
+//! `installs-2`) onto `system` (the runtime image, its packages, its user). `resolve` proves the
+//! set complete, and `runtime` merges them with the `code` layer.
 //! npm: `manifests` (only package.json, the lockfile, .npmrc) → `deps` (`npm ci`) → `sources`
 //! (the code laid over `node_modules`) → `build` (`npm run build`, on the build platform: its output
 //! does not depend on the target) → `serve` (nginx, non-root) or `dist` (just the files).
