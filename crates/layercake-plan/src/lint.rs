@@ -103,6 +103,20 @@ pub fn lint(services: &[ServiceSettings], files: &ContextFiles) -> Vec<Finding> 
                         None,
                     );
                 }
+                for item in stray_pip_flag_items(&py.pip_flags) {
+                    add(
+                        "PipFlagNotAnOption",
+                        Severity::Warning,
+                        format!(
+                            "`pip_flags` item `{item}` is neither an option nor the value of the \
+                             option before it, so pip reads it as one more requirement of every \
+                             wheel step. In a YAML flow list a comma starts a new item: quote a \
+                             flag that holds commas, e.g. `\"--no-binary=markupsafe,pyyaml\"`"
+                        ),
+                        None,
+                        None,
+                    );
+                }
                 for file in &py.requirements {
                     let Some(path) = join_in_context(&service.path, file) else {
                         continue;
@@ -194,6 +208,25 @@ pub fn lint(services: &[ServiceSettings], files: &ContextFiles) -> Vec<Finding> 
     findings
 }
 
+/// `pip_flags` items that are neither an option (`-x`, `--x`, `--x=v`) nor the value of the option
+/// before them (`--index-url`, `URL` as two items): a comma split `[--no-binary=a,b]` leaves `b`.
+fn stray_pip_flag_items(flags: &[String]) -> Vec<&str> {
+    let mut stray = Vec::new();
+    let mut value_may_follow = false;
+    for flag in flags {
+        if flag.starts_with('-') {
+            // `--index-url URL` takes its value as the next item; `--index-url=URL` does not.
+            value_may_follow = !flag.contains('=');
+        } else {
+            if !value_may_follow {
+                stray.push(flag.as_str());
+            }
+            value_may_follow = false;
+        }
+    }
+    stray
+}
+
 const DEPENDENCY_KINDS: [&str; 3] = ["dependencies", "devDependencies", "optionalDependencies"];
 
 /// Differences between package.json's dependencies and what the lockfile recorded for the root
@@ -244,6 +277,27 @@ fn lockfile_drift(manifest: &str, lockfile: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stray_pip_flag_items_are_the_ones_no_option_takes() {
+        let flags = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        // `[--no-binary=markupsafe,pyyaml]` in YAML flow syntax: two items.
+        let split = flags(&["--no-binary=markupsafe", "pyyaml"]);
+        assert_eq!(stray_pip_flag_items(&split), ["pyyaml"]);
+        assert_eq!(stray_pip_flag_items(&flags(&["pyyaml"])), ["pyyaml"]);
+        let fine = flags(&[
+            "--prefer-binary",
+            "--extra-index-url",
+            "https://pypi.example/simple",
+            "-f",
+            "/wheels",
+            "--no-binary=markupsafe,pyyaml",
+        ]);
+        assert!(stray_pip_flag_items(&fine).is_empty());
+        // A value is taken once: the item after it is stray again.
+        let twice = flags(&["--index-url", "https://a/simple", "https://b/simple"]);
+        assert_eq!(stray_pip_flag_items(&twice), ["https://b/simple"]);
+    }
 
     #[test]
     fn drift_finds_added_changed_and_removed_dependencies() {

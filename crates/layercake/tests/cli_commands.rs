@@ -304,6 +304,28 @@ fn check_fails_on_an_unpinned_requirement() {
 }
 
 #[test]
+fn check_warns_on_a_pip_flag_split_by_a_flow_list_comma() {
+    let dir = scratch("check-pip-flags");
+    write(
+        &dir,
+        "layercake.yaml",
+        "# syntax=layercake:dev\nservices:\n  api:\n    python:\n      version: \"3.11\"\n      \
+         pip_flags: [--no-binary=markupsafe,pyyaml]\n    port: 8000\n    \
+         healthcheck: { http: /health }\n",
+    );
+    write(
+        &dir,
+        "requirements.txt",
+        "markupsafe==3.0.2\npyyaml==6.0.2\n",
+    );
+    let out = layercake(&["check", &dir.join("layercake.yaml").to_string_lossy()]);
+    assert_eq!(code(&out), 1, "{}", text(&out.stdout));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("PipFlagNotAnOption"), "{stdout}");
+    assert!(stdout.contains("`pyyaml`"), "{stdout}");
+}
+
+#[test]
 fn check_fails_on_lockfile_drift() {
     let dir = scratch("check-drift");
     write(
