@@ -560,7 +560,7 @@ impl Planner<'_> {
     /// taken as a diff, so a changed pin reinstalls and re-exports one small layer. The first
     /// id returned is the `resolve` stage: it resolves every requirement from the merged wheels
     /// alone (network off), the proof that the set is complete which the single `pip install`
-    /// gave. It runs beside the installs and adds nothing to the image.
+    /// gave. It runs beside the installs and adds only an empty layer to the image.
     fn install_layers(
         &mut self,
         service: &ServiceSettings,
@@ -742,9 +742,9 @@ impl Planner<'_> {
             Base::Stage(self.finish(builder, StageOutput::Root, false))
         };
 
-        // 3. wheels: with every requirement pinned, one `pip wheel --no-deps` per requirement, each
-        // keyed by its own line only, merged into one folder; otherwise one `pip wheel` over the
-        // files. Either way the result holds only wheels.
+        // 3. wheels: with every requirement pinned, one `pip wheel --no-deps` per group of a few
+        // requirements, each keyed by its own lines only, merged into one folder; otherwise one
+        // `pip wheel` over the files. Either way the result holds only wheels.
         let (wheels, groups) = match &pinned {
             Some(pinned) => {
                 let (wheels, groups) = self.wheel_per_requirement(service, py, &builder, pinned);
