@@ -2,7 +2,8 @@
 //! rebuilds one wheel step and reinstalls one install layer — on the same machine, and on a fresh
 //! machine with registry cache only.
 //!
-//! testdata/realistic/api pins 29 requirements (8 with compiled wheels). "Executed" means the
+//! testdata/realistic/api pins 29 requirements (8 with compiled wheels); the tests add a 30th
+//! (`six`, which nothing else needs, so the set stays complete). "Executed" means the
 //! step's process printed something (pip always does); a step restored from the registry cache may
 //! print no CACHED line, so CACHED lines are not what is counted.
 
@@ -17,6 +18,19 @@ const WHEEL_STEPS: &str = "[api wheel";
 const INSTALL_STEPS: &str = "[api install";
 const OLD_PIN: &str = "idna==3.20";
 const NEW_PIN: &str = "idna==3.10";
+
+/// The realistic api with 30 pinned requirements.
+fn thirty_pins(project: &Project) -> TestResult {
+    let path = "api/requirements.txt";
+    let text = project.read(path)? + "six==1.16.0\n";
+    let pins = text
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#') && line.contains("=="))
+        .count();
+    assert_eq!(pins, 30, "the fixture no longer pins 29 requirements");
+    project.write(path, &text)?;
+    Ok(())
+}
 
 fn bump_pin(project: &Project) -> TestResult {
     let path = "api/requirements.txt";
@@ -77,6 +91,7 @@ fn assert_only_the_bumped_step_ran(report: &BuildReport, prefix: &str) {
 fn one_changed_pin_rebuilds_one_wheel_step() -> TestResult {
     let engine = Engine::new("one_pin_same_machine")?;
     let project = engine.project("realistic")?;
+    thirty_pins(&project)?;
     let image = engine.image_name("api");
     // Another test may have built the bumped bucket already; start from an empty cache.
     engine.prune()?;
@@ -105,6 +120,7 @@ fn one_changed_pin_rebuilds_one_wheel_step() -> TestResult {
 fn one_changed_pin_on_a_fresh_machine_rebuilds_one_wheel_step() -> TestResult {
     let engine = Engine::new("one_pin_fresh_machine")?;
     let project = engine.project("realistic")?;
+    thirty_pins(&project)?;
     let image = engine.image_name("api");
     let cache = format!("{}:buildcache", engine.registry_repo("wheels"));
 
