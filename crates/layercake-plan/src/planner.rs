@@ -51,28 +51,13 @@ pub enum NoCache {
 }
 
 impl NoCache {
-    fn covers(&self, id: &StageId) -> bool {
+    /// Whether the stage `id` skips the cache; `family` is the name it also answers to (the
+    /// stage a user knows it as: the wheel groups are `wheels`, the install layers `runtime`).
+    fn covers(&self, id: &StageId, family: &str) -> bool {
         match self {
             NoCache::Nothing => false,
             NoCache::All => true,
             NoCache::Only(names) => {
-                // The wheel steps of a pinned requirement set (`wheel-six`, `wheels-2`) answer to
-                // `wheels` like the single wheels step does; its install layers, their base
-                // and the code layer (`install-six`, `installs-2`, `resolve`, `system`, `code`) are
-                // what `runtime` was.
-                let stage = id.stage.as_str();
-                let family = if stage.starts_with("wheel-") || stage.starts_with("wheels-") {
-                    "wheels"
-                } else if stage.starts_with("install-")
-                    || stage.starts_with("installs-")
-                    || stage == "resolve"
-                    || stage == "system"
-                    || stage == "code"
-                {
-                    "runtime"
-                } else {
-                    id.stage.as_str()
-                };
                 names.contains(&id.service)
                     || names.contains(&id.stage)
                     || names.contains(family)
@@ -248,6 +233,8 @@ struct Planner<'o> {
 /// Steps of one stage, numbered when the stage is finished: `[api wheels 2/3] pip wheel …`.
 struct StageDraft {
     id: StageId,
+    /// What `--no-cache-filter` also calls the stage (its own name unless set).
+    family: Option<&'static str>,
     purpose: String,
     platform: Platform,
     base: Base,
@@ -258,11 +245,19 @@ impl StageDraft {
     fn new(service: &str, stage: &str, purpose: &str, platform: &Platform, base: Base) -> Self {
         StageDraft {
             id: StageId::new(service, stage),
+            family: None,
             purpose: purpose.to_owned(),
             platform: platform.clone(),
             base,
             steps: Vec::new(),
         }
+    }
+
+    /// The stage also answers to `family` in `--no-cache-filter`: a wheel group to `wheels`, the
+    /// install layers and their base and code to `runtime`, as the single-step stages they split.
+    fn answering_to(mut self, family: &'static str) -> Self {
+        self.family = Some(family);
+        self
     }
 
     /// Adds a run step as root in `/`; `shape` sets the rest.
@@ -319,7 +314,10 @@ impl Planner<'_> {
         export_cache: bool,
     ) -> Stage {
         Stage {
-            ignore_cache: self.options.no_cache.covers(&draft.id),
+            ignore_cache: self
+                .options
+                .no_cache
+                .covers(&draft.id, draft.family.unwrap_or(draft.id.stage.as_str())),
             id: draft.id,
             purpose: draft.purpose,
             platform: draft.platform,
@@ -515,7 +513,8 @@ impl Planner<'_> {
                 "wheels of a few requirements, keyed by their lines only",
                 &platform,
                 builder.clone(),
-            );
+            )
+            .answering_to("wheels");
             // The step sees only its own lines (plus the files' global options), written to a
             // file so `--hash` options and markers keep working.
             let mut contents: Vec<&str> = pinned.options.iter().map(String::as_str).collect();
@@ -579,7 +578,8 @@ impl Planner<'_> {
             "proves the wheel set is complete: every requirement resolves from the wheels alone",
             &platform,
             Base::Stage(system.clone()),
-        );
+        )
+        .answering_to("runtime");
         // Over the pinned lines (hashes dropped, as for the installs), not the files: a wheel
         // built from an sdist would fail the files' `--hash` check.
         let all: Vec<&PinnedRequirement> = groups
@@ -614,7 +614,8 @@ impl Planner<'_> {
                 "the installed files of a few requirements, as a layer keyed by their wheels",
                 &platform,
                 Base::Stage(system.clone()),
-            );
+            )
+            .answering_to("runtime");
             // Installed by requirement line, not by wheel file, so pip records `name==version`
             // (a file path would show in `pip freeze` as `name @ file:///wheels/…`).
             let args = pip_install_lines(&["--no-deps"], &group.requirements);
@@ -833,7 +834,8 @@ impl Planner<'_> {
                     "the runtime image with its packages and user: the base of every install layer",
                     &platform,
                     Base::Image(py.image.clone()),
-                );
+                )
+                .answering_to("runtime");
                 self.system_steps(&mut system, service, py);
                 let system = self.finish(system, StageOutput::Root, false);
                 let layers = self.install_layers(service, &system, &wheels, &groups, &shown);
@@ -846,7 +848,8 @@ impl Planner<'_> {
                     "the code (and assets) alone, as the image's last layer",
                     &platform,
                     Base::Scratch,
-                );
+                )
+                .answering_to("runtime");
                 for copy in code {
                     code_layer.copy(copy);
                 }
