@@ -147,13 +147,7 @@ impl Engine {
         options: &[&str],
         command: &[&str],
     ) -> Result<Container, HarnessError> {
-        let name = self.unique("ctr");
-        self.containers.borrow_mut().push(name.clone());
-        let mut args = vec!["run", "-d", "--name", &name];
-        args.extend_from_slice(options);
-        args.push(image);
-        args.extend_from_slice(command);
-        docker(&args)?;
+        let (name, _) = self.docker_run("ctr", "-d", image, options, command)?;
         Ok(Container { name })
     }
 
@@ -164,13 +158,28 @@ impl Engine {
         options: &[&str],
         command: &[&str],
     ) -> Result<String, HarnessError> {
-        let name = self.unique("once");
+        let (_, stdout) = self.docker_run("once", "--rm", image, options, command)?;
+        Ok(stdout)
+    }
+
+    /// `docker run MODE --name <unique> OPTIONS… IMAGE COMMAND…` with the container recorded for
+    /// clean-up; its name and stdout.
+    fn docker_run(
+        &self,
+        prefix: &str,
+        mode: &str,
+        image: &str,
+        options: &[&str],
+        command: &[&str],
+    ) -> Result<(String, String), HarnessError> {
+        let name = self.unique(prefix);
         self.containers.borrow_mut().push(name.clone());
-        let mut args = vec!["run", "--rm", "--name", &name];
+        let mut args = vec!["run", mode, "--name", &name];
         args.extend_from_slice(options);
         args.push(image);
         args.extend_from_slice(command);
-        docker(&args)
+        let stdout = docker(&args)?;
+        Ok((name, stdout))
     }
 
     /// Polls the container's health until `healthy`; fails early if it stops or turns
