@@ -619,45 +619,48 @@ def section_groups() -> None:
 # ---------------------------------------------------------------- section 3: sizes
 
 
+def size_of_build(build, label: str, tag: str, project: str, service: str, variant: str) -> None:
+    """Builds `tag` with `build(label, tag)` and records the image's size."""
+    try:
+        build(label, tag)
+    except BuildFailed as error:
+        say(f"FAILED: {error}")
+        return
+    uncompressed, compressed = image_bytes(tag)
+    record(
+        section="sizes",
+        project=project,
+        service=service,
+        variant=variant,
+        scenario="image",
+        uncompressed=uncompressed,
+        compressed=compressed,
+    )
+    say(f"{project}/{service} {variant}: image {uncompressed / 1e6:.1f} MB uncompressed, {compressed / 1e6:.1f} MB compressed")
+
+
 def section_sizes() -> None:
     for svc in SERVICES:
         svc.reset()
         for variant in ("layercake", "dockerfile"):
-            tag = f"lcb-{svc.project}-{svc.service}-{variant}:bench"
-            try:
-                svc.variant_build(variant, f"size-{svc.project}-{svc.service}-{variant}", tag)
-            except BuildFailed as error:
-                say(f"FAILED: {error}")
-                continue
-            uncompressed, compressed = image_bytes(tag)
-            record(
-                section="sizes",
-                project=svc.project,
-                service=svc.service,
-                variant=variant,
-                scenario="image",
-                uncompressed=uncompressed,
-                compressed=compressed,
+            size_of_build(
+                lambda label, tag, svc=svc, variant=variant: svc.variant_build(variant, label, tag),
+                f"size-{svc.project}-{svc.service}-{variant}",
+                f"lcb-{svc.project}-{svc.service}-{variant}:bench",
+                svc.project,
+                svc.service,
+                variant,
             )
-            say(f"{svc.name} {variant}: image {uncompressed / 1e6:.1f} MB uncompressed, {compressed / 1e6:.1f} MB compressed")
     for project in GROUP_PROJECTS:
         project.reset()
-        for variant in ("g4", "dockerfile"):
-            tag = f"lcb-groups-{project.name}-{variant}:bench"
-            try:
-                project.build(variant, f"size-{project.name}-{variant}", tag)
-            except BuildFailed as error:
-                say(f"FAILED: {error}")
-                continue
-            uncompressed, compressed = image_bytes(tag)
-            record(
-                section="sizes",
-                project=project.name,
-                service=project.service,
-                variant=variant,
-                scenario="image",
-                uncompressed=uncompressed,
-                compressed=compressed,
+        for variant in ("g4", "dockerfile"):  # g4: the frontend's default group size
+            size_of_build(
+                lambda label, tag, project=project, variant=variant: project.build(variant, label, tag),
+                f"size-{project.name}-{variant}",
+                f"lcb-groups-{project.name}-{variant}:bench",
+                project.name,
+                project.service,
+                variant,
             )
     uncompressed, compressed = image_bytes(FRONTEND)
     record(
