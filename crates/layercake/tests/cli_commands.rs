@@ -262,40 +262,32 @@ fn usage_errors_exit_2() {
     }
 }
 
-#[test]
-fn check_passes_a_clean_project() {
-    let dir = scratch("check-clean");
+/// `layercake check` on a one-service python project: `python_keys` are extra lines of the
+/// `python:` mapping (indented six spaces), `requirements` the requirements.txt.
+fn check_python_project(name: &str, python_keys: &str, requirements: &str) -> Output {
+    let dir = scratch(name);
     write(
         &dir,
         "layercake.yaml",
-        "# syntax=layercake:dev\nservices:\n  api:\n    python:\n      version: \"3.11\"\n    \
-         port: 8000\n    healthcheck: { http: /health }\n",
+        &format!(
+            "# syntax=layercake:dev\nservices:\n  api:\n    python:\n      version: \"3.11\"\n\
+             {python_keys}    port: 8000\n    healthcheck: {{ http: /health }}\n"
+        ),
     );
-    write(
-        &dir,
-        "requirements.txt",
-        "fastapi==0.115.12\nuvicorn==0.34.2\n",
-    );
-    let out = layercake(&["check", &dir.join("layercake.yaml").to_string_lossy()]);
+    write(&dir, "requirements.txt", requirements);
+    layercake(&["check", &dir.join("layercake.yaml").to_string_lossy()])
+}
+
+#[test]
+fn check_passes_a_clean_project() {
+    let out = check_python_project("check-clean", "", "fastapi==0.115.12\nuvicorn==0.34.2\n");
     assert_eq!(code(&out), 0, "{}{}", text(&out.stdout), text(&out.stderr));
     assert!(text(&out.stdout).contains("no problems found"));
 }
 
 #[test]
 fn check_fails_on_an_unpinned_requirement() {
-    let dir = scratch("check-unpinned");
-    write(
-        &dir,
-        "layercake.yaml",
-        "# syntax=layercake:dev\nservices:\n  api:\n    python:\n      version: \"3.11\"\n    \
-         port: 8000\n    healthcheck: { http: /health }\n",
-    );
-    write(
-        &dir,
-        "requirements.txt",
-        "fastapi==0.115.12\nuvicorn>=0.30\n",
-    );
-    let out = layercake(&["check", &dir.join("layercake.yaml").to_string_lossy()]);
+    let out = check_python_project("check-unpinned", "", "fastapi==0.115.12\nuvicorn>=0.30\n");
     assert_eq!(code(&out), 1, "{}", text(&out.stdout));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("UnpinnedRequirements"), "{stdout}");
@@ -305,20 +297,11 @@ fn check_fails_on_an_unpinned_requirement() {
 
 #[test]
 fn check_warns_on_a_pip_flag_split_by_a_flow_list_comma() {
-    let dir = scratch("check-pip-flags");
-    write(
-        &dir,
-        "layercake.yaml",
-        "# syntax=layercake:dev\nservices:\n  api:\n    python:\n      version: \"3.11\"\n      \
-         pip_flags: [--no-binary=markupsafe,pyyaml]\n    port: 8000\n    \
-         healthcheck: { http: /health }\n",
-    );
-    write(
-        &dir,
-        "requirements.txt",
+    let out = check_python_project(
+        "check-pip-flags",
+        "      pip_flags: [--no-binary=markupsafe,pyyaml]\n",
         "markupsafe==3.0.2\npyyaml==6.0.2\n",
     );
-    let out = layercake(&["check", &dir.join("layercake.yaml").to_string_lossy()]);
     assert_eq!(code(&out), 1, "{}", text(&out.stdout));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("PipFlagNotAnOption"), "{stdout}");
