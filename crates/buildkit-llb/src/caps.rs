@@ -75,6 +75,8 @@ pub const EXEC_MOUNT_TMPFS_SIZE: &str = "exec.mount.tmpfs.size";
 pub const EXEC_MOUNT_SECRET: &str = "exec.mount.secret";
 /// `exec.mount.ssh`
 pub const EXEC_MOUNT_SSH: &str = "exec.mount.ssh";
+/// `exec.mount.cache.content` (BuildKit 0.13+: a mount's [`crate::ContentCache`] mode)
+pub const EXEC_MOUNT_CONTENT_CACHE: &str = "exec.mount.cache.content";
 /// `exec.secretenv`
 pub const EXEC_SECRET_ENV: &str = "exec.secretenv";
 /// `exec.validexitcode`

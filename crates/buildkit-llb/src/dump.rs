@@ -221,6 +221,18 @@ fn mount_json(mount: &pb::Mount) -> Value {
     object.insert("type".into(), json!(kind));
     put_true(&mut object, "readonly", mount.readonly);
     put_str(&mut object, "selector", &mount.selector);
+    match pb::MountContentCache::try_from(mount.content_cache) {
+        Ok(pb::MountContentCache::Default) => {}
+        Ok(pb::MountContentCache::On) => {
+            object.insert("content_cache".into(), json!("on"));
+        }
+        Ok(pb::MountContentCache::Off) => {
+            object.insert("content_cache".into(), json!("off"));
+        }
+        Err(_) => {
+            object.insert("content_cache".into(), json!(mount.content_cache));
+        }
+    }
     if let Some(cache) = &mount.cache_opt {
         let sharing = match pb::CacheSharingOpt::try_from(cache.sharing) {
             Ok(pb::CacheSharingOpt::Shared) => "shared".to_owned(),

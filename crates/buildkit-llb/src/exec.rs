@@ -42,6 +42,22 @@ pub enum CacheSharing {
     Locked,
 }
 
+/// Whether BuildKit may key an op by the content of a mount's input (`Mount.contentCache`).
+///
+/// By default it hashes every file of an input mounted whole or read-only. That lets an op stay
+/// cached when its input was rebuilt with the same content, and costs a walk of the input's files
+/// on every cache check.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ContentCache {
+    /// BuildKit decides (content-keyed where that is safe, except for the root mount).
+    #[default]
+    Default,
+    /// Always key by content (only allowed where BuildKit's default would).
+    On,
+    /// Key by the input's definition only: no walk of its files.
+    Off,
+}
+
 #[derive(Clone, Debug)]
 enum MountKind {
     Layer {
@@ -63,6 +79,7 @@ enum MountKind {
 pub struct Mount {
     dest: String,
     selector: String,
+    content_cache: ContentCache,
     kind: MountKind,
 }
 
@@ -73,6 +90,7 @@ impl Mount {
         Self {
             dest: dest.into(),
             selector: String::new(),
+            content_cache: ContentCache::Default,
             kind: MountKind::Layer {
                 source,
                 readonly: false,
@@ -86,6 +104,7 @@ impl Mount {
         Self {
             dest: dest.into(),
             selector: String::new(),
+            content_cache: ContentCache::Default,
             kind: MountKind::Layer {
                 source,
                 readonly: true,
@@ -98,6 +117,7 @@ impl Mount {
         Self {
             dest: dest.into(),
             selector: String::new(),
+            content_cache: ContentCache::Default,
             kind: MountKind::Cache {
                 id: id.into(),
                 sharing: CacheSharing::Shared,
@@ -111,6 +131,7 @@ impl Mount {
         Self {
             dest: dest.into(),
             selector: String::new(),
+            content_cache: ContentCache::Default,
             kind: MountKind::Tmpfs { size: 0 },
         }
     }
@@ -118,6 +139,13 @@ impl Mount {
     /// Mounts only this path of the source (`Mount.selector`), for layer and cache mounts.
     pub fn selector(mut self, path: impl Into<String>) -> Self {
         self.selector = path.into();
+        self
+    }
+
+    /// Whether the op may be keyed by this mount's content ([`ContentCache`]); needs
+    /// [`caps::EXEC_MOUNT_CONTENT_CACHE`] unless left at the default.
+    pub fn content_cache(mut self, mode: ContentCache) -> Self {
+        self.content_cache = mode;
         self
     }
 
@@ -552,8 +580,16 @@ impl Exec {
                 dest: mount.dest.clone(),
                 output,
                 readonly: matches!(mount.kind, MountKind::Layer { readonly: true, .. }),
+                content_cache: match mount.content_cache {
+                    ContentCache::Default => pb::MountContentCache::Default,
+                    ContentCache::On => pb::MountContentCache::On,
+                    ContentCache::Off => pb::MountContentCache::Off,
+                } as i32,
                 ..Default::default()
             };
+            if mount.content_cache != ContentCache::Default {
+                op_caps.insert(caps::EXEC_MOUNT_CONTENT_CACHE);
+            }
             match &mount.kind {
                 MountKind::Layer { .. } => {
                     if input >= 0 {

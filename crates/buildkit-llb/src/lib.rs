@@ -71,7 +71,9 @@ pub use caps::Caps;
 pub use definition::Definition;
 pub use digest::Digest;
 pub use error::LlbError;
-pub use exec::{CacheSharing, Exec, ExecState, Mount, NetMode, Secret, SecurityMode, SshMount};
+pub use exec::{
+    CacheSharing, ContentCache, Exec, ExecState, Mount, NetMode, Secret, SecurityMode, SshMount,
+};
 pub use file::{FileCopy, FileOp, Mkdir, Mkfile, Owner, Rm, UserRef};
 pub use merge::{Diff, Merge};
 pub use options::{CUSTOM_NAME_KEY, OpOptions};

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 
 use buildkit_llb::pb;
 use buildkit_llb::{
-    CacheSharing, Definition, Diff, Differ, Exec, FileCopy, FileOp, Git, Http, Image, LlbError,
-    Local, Merge, Mkdir, Mkfile, Mount, NetMode, Output, Owner, Platform, ResolveMode, Rm, Secret,
-    SecurityMode, SshMount, UserRef,
+    CacheSharing, ContentCache, Definition, Diff, Differ, Exec, FileCopy, FileOp, Git, Http, Image,
+    LlbError, Local, Merge, Mkdir, Mkfile, Mount, NetMode, Output, Owner, Platform, ResolveMode,
+    Rm, Secret, SecurityMode, SshMount, UserRef,
 };
 use prost::Message as _;
 
@@ -521,6 +521,34 @@ fn exec_network_security_and_cache_base() {
             .root(),
     );
     assert_eq!(crate::exec(&host).network, pb::NetMode::Host as i32);
+}
+
+#[test]
+fn exec_mount_content_cache_mode_and_cap() {
+    let tree = Image::new("node:18").build();
+    let keyed_by_definition = Exec::new(["npm", "run", "build"])
+        .mount(Mount::layer(tree.clone(), "/app").content_cache(ContentCache::Off))
+        .build()
+        .unwrap();
+    let op = decode(&keyed_by_definition.root());
+    let app = exec(&op).mounts.iter().find(|m| m.dest == "/app").unwrap();
+    assert_eq!(app.content_cache, pb::MountContentCache::Off as i32);
+    let caps = op_caps(&keyed_by_definition.root());
+    assert!(caps.contains(&"exec.mount.cache.content".to_string()));
+
+    // Left at the default, the field stays unset and old engines see no new capability.
+    let plain = Exec::new(["npm", "run", "build"])
+        .mount(Mount::layer(tree, "/app"))
+        .build()
+        .unwrap();
+    let op = decode(&plain.root());
+    assert!(
+        exec(&op)
+            .mounts
+            .iter()
+            .all(|m| m.content_cache == pb::MountContentCache::Default as i32)
+    );
+    assert!(!op_caps(&plain.root()).contains(&"exec.mount.cache.content".to_string()));
 }
 
 #[test]

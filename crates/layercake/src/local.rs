@@ -87,6 +87,7 @@ fn llb_command(args: &LlbArgs) -> Result<ExitCode, Failure> {
         context_name: "context".into(),
         frontend_image: Some(args.frontend_image.clone()),
         merge_op: true,
+        mount_content_cache: true,
         ..LowerInputs::default()
     };
     let lowered = lower(&plan, &inputs)?;

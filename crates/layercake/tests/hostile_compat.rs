@@ -57,6 +57,7 @@ fn inputs(old_engine: bool) -> LowerInputs {
         frontend_image: Some("layercake:dev".into()),
         merge_op: !old_engine,
         exact_copies: old_engine,
+        mount_content_cache: !old_engine,
         ..LowerInputs::default()
     }
 }

@@ -174,6 +174,7 @@ pub fn cli_inputs() -> LowerInputs {
         context_name: "context".into(),
         frontend_image: Some("layercake:dev".into()),
         merge_op: true,
+        mount_content_cache: true,
         ..LowerInputs::default()
     }
 }

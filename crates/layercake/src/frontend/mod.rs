@@ -162,6 +162,7 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
         // BuildKit < 0.9 (Docker 20.10) has no copy patterns; no caps at all means a test double.
         exact_copies: !client.caps().llb.is_empty()
             && !client.has_llb_cap(buildkit_llb::caps::FILE_COPY_INCLUDE_EXCLUDE_PATTERNS),
+        mount_content_cache: client.has_llb_cap(buildkit_llb::caps::EXEC_MOUNT_CONTENT_CACHE),
     };
     inputs.context_excludes.sort();
 
