@@ -728,6 +728,35 @@ def frontend_timings(log: buildlog.BuildLog, variant: str) -> dict:
     }
 
 
+# The rig's dockerd log (scripts/lib/engine.sh): BuildKit writes a frontend's stderr there.
+DOCKERD_LOG = Path(os.environ.get("BENCH_DOCKERD_LOG", "/var/log/layercake-dockerd.log"))
+TIMINGS_ARG = {"LAYERCAKE_FRONTEND_TIMINGS": "1"}
+
+
+def log_offset() -> int:
+    try:
+        return DOCKERD_LOG.stat().st_size
+    except OSError:
+        return 0
+
+
+def process_timings(offset: int) -> dict:
+    """The frontend process's own times by its own clock (seconds), from the line it writes with
+    `LAYERCAKE_FRONTEND_TIMINGS=1`: from its start (after the container start) to its first Solve
+    and to its result."""
+    try:
+        with DOCKERD_LOG.open("rb") as log:
+            log.seek(offset)
+            text = log.read().decode("utf-8", "replace")
+    except OSError:
+        return {}
+    found = re.findall(r"layercake frontend timings: .*?start_to_first_solve_ms=([\d.]+) start_to_result_ms=([\d.]+)", text)
+    if not found:
+        return {}
+    first_solve, result = found[-1]
+    return {"process_to_first_solve": float(first_solve) / 1000, "process_to_result": float(result) / 1000}
+
+
 def container_floor_project() -> Path:
     """A Dockerfile whose one step starts a container from the frontend image and exits: what any
     container start costs on this engine, the floor under "frontend start → first Solve"."""
@@ -772,20 +801,20 @@ def section_frontend() -> None:
     example.reset()
     many = many_services_project()
     cases = [
-        ("example-api", "layercake", lambda label, tag: example.variant_build("layercake", label, tag)),
+        ("example-api", "layercake", lambda label, tag: example.variant_build("layercake", label, tag, args=TIMINGS_ARG)),
         ("example-api", "dockerfile", lambda label, tag: example.variant_build("dockerfile", label, tag)),
         (
             "many-20-api-01",
             "layercake",
             lambda label, tag: build(
-                label, many / "layercake.yaml", many, tag, target="api-01", args={"BUILDKIT_SYNTAX": FRONTEND}
+                label, many / "layercake.yaml", many, tag, target="api-01", args={"BUILDKIT_SYNTAX": FRONTEND, **TIMINGS_ARG}
             ),
         ),
         (
             "many-20-web-10",
             "layercake",
             lambda label, tag: build(
-                label, many / "layercake.yaml", many, tag, target="web-10", args={"BUILDKIT_SYNTAX": FRONTEND}
+                label, many / "layercake.yaml", many, tag, target="web-10", args={"BUILDKIT_SYNTAX": FRONTEND, **TIMINGS_ARG}
             ),
         ),
     ]
@@ -794,6 +823,7 @@ def section_frontend() -> None:
         try:
             do(f"frontend-{case}-{variant}-warm", tag)  # everything cached from here on
             for rep in range(1, max(REPS, 5) + 1):
+                offset = log_offset()
                 seconds, log = do(f"frontend-{case}-{variant}-r{rep}", tag)
                 record(
                     section="frontend",
@@ -804,6 +834,7 @@ def section_frontend() -> None:
                     rep=rep,
                     seconds=seconds,
                     **frontend_timings(log, variant),
+                    **(process_timings(offset) if variant == "layercake" else {}),
                 )
         except BuildFailed as error:
             say(f"FAILED: {error}")

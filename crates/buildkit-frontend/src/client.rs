@@ -1,8 +1,8 @@
 //! The LLBBridge client a frontend uses to talk to BuildKit.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use buildkit_proto::gateway::llb_bridge_client::LlbBridgeClient;
 use buildkit_proto::{fsutil, gateway, pb, types};
@@ -91,6 +91,8 @@ pub struct Client {
     bridge: LlbBridgeClient<Channel>,
     env: Arc<BuildEnv>,
     caps: Arc<Caps>,
+    /// When the first `Solve` went out, shared by every clone (to measure a frontend's start).
+    first_solve: Arc<OnceLock<Instant>>,
 }
 
 /// Timeout of the first Ping, as BuildKit's Go client uses.
@@ -106,7 +108,13 @@ impl Client {
             bridge,
             env: Arc::new(env),
             caps: Arc::new(Caps::default()),
+            first_solve: Arc::new(OnceLock::new()),
         }
+    }
+
+    /// When this client (or a clone) sent its first `Solve`, if it has.
+    pub fn first_solve_sent(&self) -> Option<Instant> {
+        self.first_solve.get().copied()
     }
 
     pub fn env(&self) -> &BuildEnv {
@@ -289,6 +297,7 @@ impl Client {
         &self,
         request: gateway::SolveRequest,
     ) -> Result<gateway::SolveResponse, ClientError> {
+        self.first_solve.get_or_init(Instant::now);
         Ok(self
             .bridge()
             .solve(request)

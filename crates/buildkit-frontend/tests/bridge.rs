@@ -72,8 +72,15 @@ async fn solve_passes_cache_imports() {
         ]),
     );
     let imports = client.opts().cache_imports().unwrap();
+    assert!(client.first_solve_sent().is_none());
+    let before = std::time::Instant::now();
     let solved = client.solve(definition(), &imports, true).await.unwrap();
     assert_eq!(solved.id, "ref-1");
+    // Clones share the instant; a later Solve does not move it.
+    let first = client.clone().first_solve_sent().unwrap();
+    assert!(first >= before);
+    client.solve(definition(), &imports, true).await.unwrap();
+    assert_eq!(client.first_solve_sent(), Some(first));
 
     let recorded = fake.recorded.lock().unwrap();
     let request = &recorded.solves[0];

@@ -7,6 +7,7 @@ mod subrequest;
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use buildkit_frontend::{
     BuildError, Client, FrontendResult, ImageResults, NoCache, PlatformImage, ResolveMode,
@@ -24,7 +25,34 @@ use context::{ContextReader, SpecFile};
 
 /// The image's entrypoint.
 pub fn main() -> ExitCode {
-    buildkit_frontend::run(build)
+    let started = Instant::now();
+    buildkit_frontend::run(move |client| async move {
+        let result = build(client.clone()).await;
+        report_timings(&client, started);
+        result
+    })
+}
+
+/// With `--build-arg LAYERCAKE_FRONTEND_TIMINGS=1`: one line on stderr, which BuildKit writes to
+/// its daemon log, with the frontend process's own time from its start to its first Solve and to
+/// its result, by its own clock. BuildKit's progress cannot tell this apart from the container
+/// start before it; `make bench` reads the line (docs/benchmarks.md).
+fn report_timings(client: &Client, started: Instant) {
+    if !matches!(
+        client.opts().build_arg("LAYERCAKE_FRONTEND_TIMINGS"),
+        Some("1" | "true")
+    ) {
+        return;
+    }
+    let ms = |elapsed: Duration| format!("{:.1}", elapsed.as_secs_f64() * 1000.0);
+    let first_solve = client
+        .first_solve_sent()
+        .map_or_else(|| "-".to_owned(), |at| ms(at.duration_since(started)));
+    eprintln!(
+        "layercake frontend timings: session={} start_to_first_solve_ms={first_solve} start_to_result_ms={}",
+        client.env().session_id,
+        ms(started.elapsed())
+    );
 }
 
 /// Turns spec errors into one BuildKit error pointing at the first one's line.
@@ -142,12 +170,17 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
         }
     }
     let frontend_image = context::frontend_image(opts.get("source"), &build_args);
-    let images = resolve_images(&client, wanted, resolve_mode).await?;
+    // The context's `.dockerignore` (when no plan file read brought it along) travels while the
+    // images resolve: both are round trips to the client or the registry.
+    let (images, context_excludes) = tokio::try_join!(
+        resolve_images(&client, wanted, resolve_mode),
+        reader.dockerignore(&spec_file)
+    )?;
     check_frontend_platforms(&client, frontend_image.as_deref(), &plans).await?;
 
     let mut inputs = LowerInputs {
         context_name: opts.context_key().to_owned(),
-        context_excludes: reader.dockerignore(&spec_file).await?,
+        context_excludes,
         session_id: Some(client.env().session_id.clone()).filter(|s| !s.is_empty()),
         images,
         frontend_image,
