@@ -724,7 +724,7 @@ impl Planner<'_> {
         // 1. requirements: the requirement files, for the steps that read them (made here, first,
         // unless every step gets its own pinned lines).
         let pinned = pinned_requirements(&requirement_files, files);
-        if pinned.is_none() || !self.options.merge_layers {
+        if pinned.is_none() {
             self.requirements_stage(service, &requirement_files);
         }
 
@@ -866,7 +866,6 @@ impl Planner<'_> {
                 )
             }
             None => {
-                let requirements = self.requirements_stage(service, &requirement_files);
                 let mut runtime = StageDraft::new(
                     name,
                     "runtime",
@@ -875,43 +874,65 @@ impl Planner<'_> {
                     Base::Image(py.image.clone()),
                 );
                 self.system_steps(&mut runtime, service, py);
-                let mut args = strings(&[
-                    "python3",
-                    "-m",
-                    "pip",
-                    "install",
-                    "--no-index",
-                    "--no-cache-dir",
-                    "--find-links",
-                    WHEELS_DIR,
-                ]);
-                args.extend(requirement_args.iter().cloned());
-                runtime.run(
-                    &format!("pip install --no-index -r {shown}"),
-                    args,
-                    |step| {
-                        quiet_pip(step);
-                        // The working directory stays `/`: one inside a mount would be created
-                        // in the image as an empty folder. Requirement paths are absolute, and pip
-                        // resolves `-r`/`-c` includes against the including file anyway.
-                        // Installing from the wheels alone proves the wheel set is complete.
-                        step.network = Network::None;
-                        step.mounts.push(Mount::ReadOnly {
-                            target: WHEELS_DIR.into(),
-                            source: FileSource::Stage {
-                                stage: wheels,
-                                path: "/".into(),
-                            },
-                        });
-                        step.mounts.push(Mount::ReadOnly {
-                            target: REQUIREMENTS_MOUNT.into(),
-                            source: FileSource::Stage {
-                                stage: requirements,
-                                path: "/".into(),
-                            },
-                        });
+                let wheels_mount = Mount::ReadOnly {
+                    target: WHEELS_DIR.into(),
+                    source: FileSource::Stage {
+                        stage: wheels,
+                        path: "/".into(),
                     },
-                );
+                };
+                if let Some(pinned) = &pinned {
+                    // Old engines and `layercake dockerfile`: one install of the pinned lines
+                    // without their hashes, as the install layers take them (a wheel built from
+                    // an sdist never matches the sdist's hash). With dependencies, from the
+                    // wheels alone: it proves the wheel set is complete.
+                    let all: Vec<&PinnedRequirement> = pinned.requirements.iter().collect();
+                    runtime.run(
+                        &format!(
+                            "pip install --no-index: the {} pinned requirements of {shown}",
+                            all.len()
+                        ),
+                        pip_install_lines(&[], &all),
+                        |step| {
+                            Self::pip_install_step(step);
+                            step.mounts.push(wheels_mount);
+                        },
+                    );
+                } else {
+                    let requirements = self.requirements_stage(service, &requirement_files);
+                    let mut args = strings(&[
+                        "python3",
+                        "-m",
+                        "pip",
+                        "install",
+                        "--no-index",
+                        "--no-cache-dir",
+                        "--find-links",
+                        WHEELS_DIR,
+                    ]);
+                    args.extend(requirement_args.iter().cloned());
+                    runtime.run(
+                        &format!("pip install --no-index -r {shown}"),
+                        args,
+                        |step| {
+                            quiet_pip(step);
+                            // The working directory stays `/`: one inside a mount would be
+                            // created in the image as an empty folder. Requirement paths are
+                            // absolute, and pip resolves `-r`/`-c` includes against the
+                            // including file anyway. Installing from the wheels alone proves the
+                            // wheel set is complete.
+                            step.network = Network::None;
+                            step.mounts.push(wheels_mount);
+                            step.mounts.push(Mount::ReadOnly {
+                                target: REQUIREMENTS_MOUNT.into(),
+                                source: FileSource::Stage {
+                                    stage: requirements,
+                                    path: "/".into(),
+                                },
+                            });
+                        },
+                    );
+                }
                 for copy in code {
                     runtime.copy(copy);
                 }
@@ -1366,11 +1387,11 @@ fn group_stage_name(
 /// written to a requirements file on the step's tmpfs so markers keep working.
 fn pip_install_lines(options: &[&str], requirements: &[&PinnedRequirement]) -> Vec<String> {
     let lines: Vec<&str> = requirements.iter().map(|r| r.unhashed.as_str()).collect();
+    let options: String = options.iter().map(|option| format!(" {option}")).collect();
     let script = format!(
         "printf '%s\\n' \"$1\" > /tmp/requirements.txt && \
-         exec python3 -m pip install {} --no-index --no-cache-dir --find-links {WHEELS_DIR} \
-         -r /tmp/requirements.txt",
-        options.join(" ")
+         exec python3 -m pip install{options} --no-index --no-cache-dir --find-links {WHEELS_DIR} \
+         -r /tmp/requirements.txt"
     );
     vec![
         "/bin/sh".into(),

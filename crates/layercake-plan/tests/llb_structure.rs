@@ -117,7 +117,7 @@ fn python_dependency_key(project: &str, requirement_files: &[&str]) {
         requirement_files,
         &PlanOptions::new(Platform::linux_amd64()),
     );
-    // Engines without DiffOp/MergeOp: one install over the files, also for pinned requirements.
+    // Engines without DiffOp/MergeOp: one install, of the pinned lines when every line is pinned.
     let old_engine = PlanOptions {
         merge_layers: false,
         ..PlanOptions::new(Platform::linux_amd64())
@@ -130,10 +130,19 @@ fn python_dependency_key_with(project: &str, requirement_files: &[&str], options
     let wheels = wheel_execs(&g);
     assert!(!wheels.is_empty(), "{project}: no pip wheel step");
     let installs = install_execs(&g);
-    if let Some(resolve) = resolve_exec(&g) {
-        // Pinned, with install layers: every wheel step, install and `resolve` gets its own
-        // pinned lines as arguments; none reads the build context, not even the requirement files.
-        for exec in wheels.iter().chain(&installs).chain([&resolve]) {
+    let resolve = resolve_exec(&g);
+    // The pinned lines go to pip through a file the step writes itself.
+    let takes_lines = |exec: &String| {
+        g.exec(exec)
+            .meta
+            .as_ref()
+            .is_some_and(|m| m.args.join(" ").contains("> /tmp/requirements.txt"))
+    };
+    if resolve.is_some() || (installs.len() == 1 && takes_lines(&installs[0])) {
+        // Pinned, with install layers or (old engines) one install: every wheel step, install
+        // and `resolve` gets its own pinned lines as arguments; none reads the build context,
+        // not even the requirement files.
+        for exec in wheels.iter().chain(&installs).chain(resolve.iter()) {
             assert!(
                 !g.reaches_context_avoiding(exec, &BTreeSet::new()),
                 "{project}: {} reads the build context",
@@ -179,6 +188,35 @@ fn pip_wheel_sees_only_the_requirement_files() {
             "shared/constraints.txt",
         ],
     );
+}
+
+#[test]
+fn hashed_pins_reach_pip_wheel_and_no_install_on_any_engine() {
+    for merge_layers in [true, false] {
+        let options = PlanOptions {
+            merge_layers,
+            ..PlanOptions::new(Platform::linux_amd64())
+        };
+        let g = graph_with("hashed-pins", "api", &options);
+        let wheels = wheel_execs(&g);
+        assert!(!wheels.is_empty());
+        for wheel in &wheels {
+            let args = exec_args(&g, wheel).unwrap_or_default();
+            assert!(args.contains("--hash=sha256:"), "{args}");
+        }
+        // Two pins make one group: one install either way, and `resolve` with install layers.
+        let installs = install_execs(&g);
+        assert_eq!(installs.len(), 1);
+        assert_eq!(resolve_exec(&g).is_some(), merge_layers);
+        for exec in installs.iter().chain(resolve_exec(&g).iter()) {
+            let args = exec_args(&g, exec).unwrap_or_default();
+            assert!(!args.contains("--hash"), "{args}");
+            assert!(
+                args.contains("==1.16.0") || args.contains("==0.6.2"),
+                "{args}"
+            );
+        }
+    }
 }
 
 #[test]

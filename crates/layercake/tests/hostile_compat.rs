@@ -98,9 +98,11 @@ fn old_engine_copies_name_each_dependency_file_and_filter_the_sources() {
         definition.to_json_string()
     };
     let api = dump("api");
-    // The requirements copy names the file (bracketed: a one-match wildcard).
-    assert!(api.contains("backend/requirements.tx[t]"), "{api}");
+    // Pinned requirements: every step gets its own lines, so no step reads the file.
+    assert!(!api.contains("requirements.tx[t]"), "{api}");
+    assert!(api.contains("idna==3.20"), "{api}");
     let web = dump("web");
+    // The manifests copy names each file (bracketed: a one-match wildcard).
     for file in ["package.jso[n]", "package-lock.jso[n]", ".npmr[c]"] {
         assert!(web.contains(file), "{file} not copied: {web}");
     }

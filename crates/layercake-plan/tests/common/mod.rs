@@ -105,6 +105,11 @@ pub fn projects() -> Vec<Project> {
         });
     }
     out.push(nested_reqs());
+    out.push(Project {
+        name: "hashed-pins".into(),
+        spec: fixtures().join("hashed-pins/layercake.yaml"),
+        context: fixtures().join("hashed-pins"),
+    });
     out
 }
 
