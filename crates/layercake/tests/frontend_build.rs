@@ -125,6 +125,44 @@ fn without_diffop_one_install_of_the_pinned_lines() {
     );
 }
 
+/// `LAYERCAKE_FRONTEND_TIMINGS=1` writes one line of the process's own times to stderr (BuildKit's
+/// daemon log), never to stdout, the gRPC channel; without it the frontend writes nothing.
+#[test]
+fn timings_line_goes_to_stderr_only_when_asked() {
+    let fake = example_fake();
+    let quiet = run(&fake, &["target=api"]);
+    assert!(
+        !quiet.stderr.contains("timings"),
+        "unasked: {}",
+        quiet.stderr
+    );
+
+    let fake = example_fake();
+    let timed = run(
+        &fake,
+        &["target=api", "build-arg:LAYERCAKE_FRONTEND_TIMINGS=1"],
+    );
+    let line = timed
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("layercake frontend timings: "))
+        .unwrap_or_else(|| panic!("no timings line in: {}", timed.stderr));
+    let value = |key: &str| -> f64 {
+        let field = line
+            .split_whitespace()
+            .find_map(|f| f.strip_prefix(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("no {key} in `{line}`"));
+        field.parse().unwrap_or_else(|_| panic!("{key}={field}"))
+    };
+    // Both are measured from the process start; the first Solve comes before the result.
+    let first_solve = value("start_to_first_solve_ms");
+    let to_result = value("start_to_result_ms");
+    assert!(first_solve >= 0.0 && first_solve <= to_result, "{line}");
+    assert!(line.contains(&format!("session={SESSION}")), "{line}");
+    // The build itself is the same: one Return, with a result.
+    result(&fake);
+}
+
 #[test]
 fn api_single_platform_build() {
     let fake = example_fake();
