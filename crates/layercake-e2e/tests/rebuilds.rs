@@ -97,6 +97,24 @@ fn web_code_change_reuses_npm_ci() -> TestResult {
         bundle.contains(&marker),
         "the new code is not in the served bundle"
     );
+
+    // Nothing changed: every numbered step is CACHED and runs nothing. `npm run build` mounts
+    // the sources keyed by their definition (contentCache off), which must still hit.
+    let again = build(&engine, &project, "web", &image)?;
+    let numbered: Vec<_> = again.steps().filter(|s| s.is_numbered()).collect();
+    assert!(
+        numbered.len() >= 4,
+        "too few steps to judge:\n{}",
+        again.summary()
+    );
+    for step in numbered {
+        assert!(
+            step.cached() && !step.ran(),
+            "{} ran in a no-op rebuild:\n{}",
+            step.name(),
+            again.summary()
+        );
+    }
     Ok(())
 }
 
