@@ -284,6 +284,28 @@ def overlap_note(res: Results) -> str:
     )
 
 
+# Other work during a timed build (outside the engine and the bench), in cores on average, above
+# which the build counts as disturbed: a quarter of one of the 2 CPUs.
+OTHER_CORES_LIMIT = 0.25
+
+
+def disturbed(row: dict) -> bool:
+    other = row.get("other_cpu_seconds", 0.0)
+    return other > 0.2 and other > OTHER_CORES_LIMIT * row["seconds"]
+
+
+def other_load_note(res: Results) -> str:
+    timed = [r for r in res.rows if "seconds" in r and "other_cpu_seconds" in r]
+    if not timed:
+        return "not recorded by these runs (`other_cpu_seconds`, from the next `make bench` on)"
+    hit = [r for r in timed if disturbed(r)]
+    return (
+        f"{len(hit)} of {len(timed)} timed builds shared the CPUs with other work (outside the engine "
+        f"and the bench) of more than {OTHER_CORES_LIMIT} of a core on average; see "
+        "`other_cpu_seconds` in results.jsonl"
+    )
+
+
 def chart(ratios: dict, groups: dict, out: Path) -> bool:
     try:
         import matplotlib
@@ -355,6 +377,7 @@ def write_csv(rows: list[dict], out: Path) -> None:
         "install_seconds",
         "install_steps_executed",
         "container_seconds",
+        "other_cpu_seconds",
         "resolve_frontend",
         "to_first_solve",
         "to_export",
@@ -441,6 +464,7 @@ def main() -> None:
             f"{len(res.select(scenario='retried'))} scenario chains measured again after a failed build |"
         ),
         f"| other clients on the engine | {overlap_note(res)} |",
+        f"| other load on the CPUs | {other_load_note(res)} |",
         "| runs | " + ", ".join(f"{section}: `{run}`" for section, run in sorted(latest.items())) + " |",
         "",
         "Network: pip and npm download from PyPI and the npm registry through this machine's egress proxy,",

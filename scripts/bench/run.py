@@ -50,6 +50,8 @@ def record(**fields) -> None:
     fields.setdefault("run", RUN_ID)
     if "seconds" in fields:
         fields.setdefault("foreign_clients", list(LAST_FOREIGN))
+        if LAST_OTHER_CPU:
+            fields.setdefault("other_cpu_seconds", LAST_OTHER_CPU[0])
     with RESULTS.open("a") as out:
         out.write(json.dumps(fields, sort_keys=True) + "\n")
 
@@ -139,11 +141,58 @@ class ForeignWatch:
         self._thread.join()
 
 
+# The engine's own processes: their CPU (and their reaped children's: runc, the build steps) is
+# the builds' work; so is the bench's own tree (buildx, docker). Everything else is other load.
+ENGINE_COMMANDS = ("dockerd", "containerd", "containerd-shim", "containerd-shim-runc-v2", "runc")
+
+
+def cpu_split() -> tuple[float, float]:
+    """(seconds of CPU busy on the whole machine since boot, seconds spent by the engine's and the
+    bench's process trees, reaped children included)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    # user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+    values = [int(v) for v in fields[:8]]
+    busy = sum(values) - values[3] - values[4]
+    parent: dict[int, int] = {}
+    spent: dict[int, int] = {}
+    command: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        head, rest = stat.rsplit(")", 1)
+        command[pid] = head.split("(", 1)[1]
+        after = rest.split()
+        # After the command: state ppid … utime(12) stime(13) cutime(14) cstime(15), 0-based here.
+        parent[pid] = int(after[1])
+        spent[pid] = sum(int(v) for v in after[11:15])
+    roots = {pid for pid, name in command.items() if name in ENGINE_COMMANDS} | {os.getpid()}
+
+    def counted(pid: int) -> bool:
+        for _ in range(64):
+            if pid in roots:
+                return True
+            if pid not in parent or pid <= 1:
+                return False
+            pid = parent[pid]
+        return False
+
+    ours = sum(ticks_ for pid, ticks_ in spent.items() if counted(pid))
+    return busy / ticks, ours / ticks
+
+
 # Every image tag the bench built: removed when the run ends.
 TAGS: set[str] = set()
 
 # Foreign clients seen during the last build() call (recorded with its scenario).
 LAST_FOREIGN: list[str] = []
+# CPU seconds the last build() call saw spent outside the engine and the bench (other load).
+LAST_OTHER_CPU: list[float] = []
 
 
 def build(
@@ -172,10 +221,15 @@ def build(
     logdir.mkdir(parents=True, exist_ok=True)
     logfile = logdir / f"{label}.json"
     with ForeignWatch() as watch:
+        busy_before, ours_before = cpu_split()
         start = time.monotonic()
         proc = subprocess.run(cmd, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
         seconds = time.monotonic() - start
+        busy_after, ours_after = cpu_split()
     LAST_FOREIGN[:] = sorted(watch.seen)
+    # A process that was alive at the first sample and reaped by an engine process since counts
+    # twice on our side, so this errs low; other work that competes shows up all the same.
+    LAST_OTHER_CPU[:] = [round(max(0.0, (busy_after - busy_before) - (ours_after - ours_before)), 2)]
     logfile.write_text(proc.stderr)
     if proc.returncode != 0:
         errors = [line for line in proc.stderr.splitlines() if line.startswith("ERROR")] or ["(no ERROR line)"]
