@@ -168,7 +168,8 @@ def cpu_split() -> tuple[float, float]:
         head, rest = stat.rsplit(")", 1)
         command[pid] = head.split("(", 1)[1]
         after = rest.split()
-        # After the command: state ppid … utime(12) stime(13) cutime(14) cstime(15), 0-based here.
+        # After the command: state (field 3 of proc(5)) is index 0, ppid (4) index 1, and utime,
+        # stime, cutime, cstime (14–17) indexes 11–14.
         parent[pid] = int(after[1])
         spent[pid] = sum(int(v) for v in after[11:15])
     roots = {pid for pid, name in command.items() if name in ENGINE_COMMANDS} | {os.getpid()}
