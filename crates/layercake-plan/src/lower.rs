@@ -377,18 +377,14 @@ impl Lowering<'_> {
                     exec.mount(mount)
                 }
                 Mount::Output { target, from } => {
-                    let mount = match from {
-                        Some(id) => {
-                            let mount =
-                                llb::Mount::layer(self.stage_result(id)?.output.clone(), target);
-                            if self.inputs.mount_content_cache {
-                                mount.content_cache(llb::ContentCache::Off)
-                            } else {
-                                mount
-                            }
-                        }
-                        None => llb::Mount::layer(llb::Output::scratch(), target),
+                    let start = match from {
+                        Some(id) => self.stage_result(id)?.output.clone(),
+                        None => llb::Output::scratch(),
                     };
+                    let mut mount = llb::Mount::layer(start, target);
+                    if from.is_some() && self.inputs.mount_content_cache {
+                        mount = mount.content_cache(llb::ContentCache::Off);
+                    }
                     exec.mount(mount)
                 }
                 Mount::Cache {

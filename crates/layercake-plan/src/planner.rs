@@ -712,12 +712,6 @@ impl Planner<'_> {
                 path: path.clone(),
             });
         }
-        let requirement_args: Vec<String> = py
-            .requirements
-            .iter()
-            .filter_map(|file| join_in_context(&service.path, file))
-            .flat_map(|path| ["-r".to_owned(), format!("{REQUIREMENTS_MOUNT}/{path}")])
-            .collect();
         let shown: Vec<&str> = py.requirements.iter().map(String::as_str).collect();
         let shown = shown.join(" -r ");
 
@@ -762,7 +756,7 @@ impl Planner<'_> {
                 );
                 let mut args =
                     strings(&["python3", "-m", "pip", "wheel", "--wheel-dir", WHEELS_DIR]);
-                args.extend(requirement_args.iter().cloned());
+                args.extend(requirement_file_args(service, py));
                 args.extend(py.pip_flags.iter().cloned());
                 let cwd = format!("{REQUIREMENTS_MOUNT}/{}", service.path)
                     .trim_end_matches('/')
@@ -910,7 +904,7 @@ impl Planner<'_> {
                         "--find-links",
                         WHEELS_DIR,
                     ]);
-                    args.extend(requirement_args.iter().cloned());
+                    args.extend(requirement_file_args(service, py));
                     runtime.run(
                         &format!("pip install --no-index -r {shown}"),
                         args,
@@ -1400,6 +1394,16 @@ fn pip_install_lines(options: &[&str], requirements: &[&PinnedRequirement]) -> V
         "pip-install".into(),
         lines.join("\n"),
     ]
+}
+
+/// `-r /src/<path>` for each requirement file, as the steps that read the files (unpinned
+/// requirements) see them through the `requirements` mount.
+fn requirement_file_args(service: &ServiceSettings, py: &PythonSettings) -> Vec<String> {
+    py.requirements
+        .iter()
+        .filter_map(|file| join_in_context(&service.path, file))
+        .flat_map(|path| ["-r".to_owned(), format!("{REQUIREMENTS_MOUNT}/{path}")])
+        .collect()
 }
 
 /// `six==1.16.0 idna==3.20`: a group as its step name shows it.
