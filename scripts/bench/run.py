@@ -86,36 +86,53 @@ class BuildFailed(Exception):
     pass
 
 
-def foreign_engine_clients() -> set[str]:
-    """Other clients' builds and prunes running now (not children of this bench): on a shared engine
-    they compete for the CPUs, and a prune can remove results between a step and the cache export."""
-    mine = os.getpid()
-    found = set()
+def process_table() -> dict[int, tuple[int, str, int]]:
+    """Every process now: pid → (parent pid, command, CPU ticks of its own and of its reaped
+    children: utime + stime + cutime + cstime)."""
+    table = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-            words = [a.decode(errors="replace") for a in argv if a]
-            if not any(w.endswith("buildx") or w == "buildx" for w in words[:3]):
-                continue
-            if not any(w in ("build", "bake", "prune") for w in words[1:4]):
-                continue
-            # Walk up the parents: ours if this process descends from the bench.
-            pid, ours = entry.name, False
-            for _ in range(32):
-                stat = Path(f"/proc/{pid}/stat").read_text()
-                ppid = stat.rsplit(")", 1)[1].split()[1]
-                if int(ppid) == mine:
-                    ours = True
-                    break
-                if ppid in ("0", "1"):
-                    break
-                pid = ppid
-            if not ours:
-                found.add(" ".join(words[:6])[:120])
-        except (OSError, ValueError, IndexError):
+            stat = (entry / "stat").read_text()
+        except OSError:
             continue
+        head, rest = stat.rsplit(")", 1)
+        after = rest.split()
+        # After the command: state (field 3 of proc(5)) is index 0, ppid (4) index 1, and utime,
+        # stime, cutime, cstime (14–17) indexes 11–14.
+        table[int(entry.name)] = (int(after[1]), head.split("(", 1)[1], sum(int(v) for v in after[11:15]))
+    return table
+
+
+def descends_from(pid: int, roots: set[int], table: dict[int, tuple[int, str, int]]) -> bool:
+    """`pid` is one of `roots` or below one of them."""
+    for _ in range(64):
+        if pid in roots:
+            return True
+        if pid not in table or pid <= 1:
+            return False
+        pid = table[pid][0]
+    return False
+
+
+def foreign_engine_clients() -> set[str]:
+    """Other clients' builds and prunes running now (not children of this bench): on a shared engine
+    they compete for the CPUs, and a prune can remove results between a step and the cache export."""
+    table = process_table()
+    found = set()
+    for pid in table:
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        words = [a.decode(errors="replace") for a in argv if a]
+        if not any(w.endswith("buildx") or w == "buildx" for w in words[:3]):
+            continue
+        if not any(w in ("build", "bake", "prune") for w in words[1:4]):
+            continue
+        if not descends_from(pid, {os.getpid()}, table):
+            found.add(" ".join(words[:6])[:120])
     return found
 
 
@@ -154,36 +171,9 @@ def cpu_split() -> tuple[float, float]:
     # user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
     values = [int(v) for v in fields[:8]]
     busy = sum(values) - values[3] - values[4]
-    parent: dict[int, int] = {}
-    spent: dict[int, int] = {}
-    command: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        pid = int(entry.name)
-        head, rest = stat.rsplit(")", 1)
-        command[pid] = head.split("(", 1)[1]
-        after = rest.split()
-        # After the command: state (field 3 of proc(5)) is index 0, ppid (4) index 1, and utime,
-        # stime, cutime, cstime (14–17) indexes 11–14.
-        parent[pid] = int(after[1])
-        spent[pid] = sum(int(v) for v in after[11:15])
-    roots = {pid for pid, name in command.items() if name in ENGINE_COMMANDS} | {os.getpid()}
-
-    def counted(pid: int) -> bool:
-        for _ in range(64):
-            if pid in roots:
-                return True
-            if pid not in parent or pid <= 1:
-                return False
-            pid = parent[pid]
-        return False
-
-    ours = sum(ticks_ for pid, ticks_ in spent.items() if counted(pid))
+    table = process_table()
+    roots = {pid for pid, (_, name, _) in table.items() if name in ENGINE_COMMANDS} | {os.getpid()}
+    ours = sum(spent for pid, (_, _, spent) in table.items() if descends_from(pid, roots, table))
     return busy / ticks, ours / ticks
 
 
