@@ -88,7 +88,8 @@ pub struct CheckArgs {
 
 #[derive(Debug, Args)]
 pub struct ProbeArgs {
-    /// The URL to GET, http:// only (the probe runs next to the server).
+    /// The URL to GET: http:// to an IP address or localhost (the probe runs next to the server
+    /// and resolves no names).
     pub url: String,
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 5)]

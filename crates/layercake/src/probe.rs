@@ -4,7 +4,7 @@
 //! TLS and redirects we must not follow, and megabytes to every image.
 
 use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -24,7 +24,8 @@ pub fn main(args: &ProbeArgs) -> ExitCode {
     }
 }
 
-/// `http://host[:port][/path]` → (host, port, path).
+/// `http://host[:port][/path]` → (host, port, path). The host is an IP literal (`[…]` for
+/// IPv6) or `localhost`.
 fn split_url(url: &str) -> Result<(String, u16, String), String> {
     let rest = url
         .strip_prefix("http://")
@@ -33,11 +34,17 @@ fn split_url(url: &str) -> Result<(String, u16, String), String> {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((host, port)) => (
-            host,
-            port.parse::<u16>()
-                .map_err(|_| format!("bad port `{port}`"))?,
+    // `[::1]:8080`: the port follows the bracket, not the last colon inside it.
+    let port_colon = match authority.rfind(']') {
+        Some(bracket) => authority[bracket..].find(':').map(|i| bracket + i),
+        None => authority.rfind(':'),
+    };
+    let (host, port) = match port_colon {
+        Some(i) => (
+            &authority[..i],
+            authority[i + 1..]
+                .parse::<u16>()
+                .map_err(|_| format!("bad port `{}`", &authority[i + 1..]))?,
         ),
         None => (authority, 80),
     };
@@ -47,14 +54,30 @@ fn split_url(url: &str) -> Result<(String, u16, String), String> {
     Ok((host.to_owned(), port, path.to_owned()))
 }
 
+/// The addresses to try for `host`. The probe checks a server in its own container, so it takes
+/// IP literals and `localhost` and resolves nothing: name resolution would link glibc's resolver
+/// and NSS into the static binary (about a tenth of its size) and read files the image may lack.
+fn addresses(host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
+    let ips: Vec<IpAddr> = if host.eq_ignore_ascii_case("localhost") {
+        vec![Ipv4Addr::LOCALHOST.into(), Ipv6Addr::LOCALHOST.into()]
+    } else {
+        let literal = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        vec![literal.parse::<IpAddr>().map_err(|_| {
+            format!("`{host}` is not an IP address or localhost: the probe checks a server in its own container")
+        })?]
+    };
+    Ok(ips
+        .into_iter()
+        .map(|ip| SocketAddr::new(ip, port))
+        .collect())
+}
+
 fn probe(url: &str, timeout: Duration) -> Result<u16, String> {
     let (host, port, path) = split_url(url)?;
-    let address = (host.as_str(), port)
-        .to_socket_addrs()
-        .map_err(|e| e.to_string())?
-        .next()
-        .ok_or_else(|| format!("`{host}` has no address"))?;
-    let mut stream = TcpStream::connect_timeout(&address, timeout).map_err(|e| e.to_string())?;
+    let mut stream = connect(&addresses(&host, port)?, timeout)?;
     stream
         .set_read_timeout(Some(timeout))
         .and_then(|()| stream.set_write_timeout(Some(timeout)))
@@ -79,6 +102,18 @@ fn probe(url: &str, timeout: Duration) -> Result<u16, String> {
         filled += n;
     }
     parse_status(&head[..filled])
+}
+
+/// The first of `addresses` that accepts a connection (`localhost` may listen on one family only).
+fn connect(addresses: &[SocketAddr], timeout: Duration) -> Result<TcpStream, String> {
+    let mut last = String::from("no address");
+    for address in addresses {
+        match TcpStream::connect_timeout(address, timeout) {
+            Ok(stream) => return Ok(stream),
+            Err(error) => last = format!("{address}: {error}"),
+        }
+    }
+    Err(last)
 }
 
 /// `HTTP/1.1 204 No Content` → 204.
@@ -108,7 +143,24 @@ mod tests {
             split_url("http://localhost").unwrap(),
             ("localhost".into(), 80, "/".into())
         );
+        assert_eq!(
+            split_url("http://[::1]:8080").unwrap(),
+            ("[::1]".into(), 8080, "/".into())
+        );
         assert!(split_url("https://x/").is_err());
+        assert!(split_url("http://[::1]:x/").is_err());
+    }
+
+    #[test]
+    fn hosts_are_ip_literals_or_localhost_never_resolved() {
+        let v4: SocketAddr = "127.0.0.1:80".parse().unwrap();
+        let v6: SocketAddr = "[::1]:80".parse().unwrap();
+        assert_eq!(addresses("localhost", 80).unwrap(), vec![v4, v6]);
+        assert_eq!(addresses("LocalHost", 80).unwrap(), vec![v4, v6]);
+        assert_eq!(addresses("127.0.0.1", 80).unwrap(), vec![v4]);
+        assert_eq!(addresses("[::1]", 80).unwrap(), vec![v6]);
+        let error = addresses("example.com", 80).unwrap_err();
+        assert!(error.contains("not an IP address or localhost"), "{error}");
     }
 
     fn serve_once(answer: &'static str) -> u16 {
@@ -134,6 +186,15 @@ mod tests {
         assert_eq!(
             probe(&format!("http://127.0.0.1:{bad}/x"), Duration::from_secs(2)),
             Ok(503)
+        );
+    }
+
+    #[test]
+    fn localhost_reaches_a_server_on_either_family() {
+        let ok = serve_once("HTTP/1.0 200 OK\r\n\r\n");
+        assert_eq!(
+            probe(&format!("http://localhost:{ok}/"), Duration::from_secs(2)),
+            Ok(200)
         );
     }
 
