@@ -811,7 +811,7 @@ def container_floor_project() -> Path:
         f"FROM {FRONTEND}\n"
         "# A new REP each time: the step runs in every build.\n"
         "ARG REP\n"
-        'RUN ["/layercake", "--version"]\n'
+        'RUN ["/usr/local/bin/layercake", "--version"]\n'
     )
     return root
 

@@ -87,7 +87,7 @@ fn web_code_change_reuses_npm_ci() -> TestResult {
         "npm run build did not run:\n{}",
         report.summary()
     );
-    assert!(report.step(WEB_SERVE_COPY)?.ran(), "{}", report.summary());
+    assert!(report.step(WEB_HTML_COPY)?.ran(), "{}", report.summary());
     let bundle = engine.run_once(
         &image,
         &[],

@@ -105,7 +105,7 @@ fn web_fresh_machine_with_registry_cache_executes_no_dependency_step() -> TestRe
     fresh_machine_rebuild_from_registry_cache(&Scenario {
         target: "web",
         dependencies: &[WEB_NPM_CI],
-        rerun: &[WEB_BUILD, WEB_SERVE_COPY],
+        rerun: &[WEB_BUILD, WEB_HTML_COPY],
         edit: |project, marker| {
             project.append(
                 "frontend/src/main.js",

@@ -10,6 +10,7 @@ use crate::model::{
     Base, CacheSharing, CopyStep, FileSource, Mount, Network, Plan, Platform, RunStep, Stage,
     StageId, StageOutput, Step, WriteFileStep,
 };
+use crate::planner::PROBE_PATH;
 
 /// The PATH of an image whose configuration says nothing (BuildKit's own default).
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -55,6 +56,11 @@ pub struct LowerInputs {
     /// build's `/app` (node_modules and the code) that is about 0.25 s per build, and it never
     /// finds a match the key did not, since the stage's key already follows its content.
     pub mount_content_cache: bool,
+    /// The frontend image is one layer holding only the binary at [`PROBE_PATH`] (as both of
+    /// its recipes build it) on every platform the plan uses it for. [`Base::Frontend`] is then
+    /// the image itself, whose layer keeps the blob it was pulled with. Otherwise the binary is
+    /// copied out of it onto scratch, so nothing else of that image reaches the result.
+    pub frontend_is_probe_layer: bool,
 }
 
 /// The LLB of a plan and the image configuration that goes with it.
@@ -212,12 +218,35 @@ impl Lowering<'_> {
             .ok_or_else(|| LowerError::StageOrder(id.clone()))
     }
 
-    fn base(&self, stage: &Stage) -> Result<LoweredStage, LowerError> {
+    fn base(&mut self, stage: &Stage) -> Result<LoweredStage, LowerError> {
         Ok(match &stage.base {
             Base::Scratch => LoweredStage {
                 output: llb::Output::scratch(),
                 config: ImageConfig::default(),
             },
+            Base::Frontend => {
+                let image = self.frontend(&stage.platform)?;
+                let output = if self.inputs.frontend_is_probe_layer {
+                    image
+                } else {
+                    let copy = llb::FileCopy::new(image, PROBE_PATH, PROBE_PATH)
+                        .create_dest_path(true)
+                        .follow_symlinks(true);
+                    finish_file_op(
+                        stage,
+                        llb::FileOp::new(llb::Output::scratch())
+                            .copy(copy)
+                            .custom_name(format!(
+                                "[{} {}] copy health probe",
+                                stage.id.service, stage.id.stage
+                            )),
+                    )?
+                };
+                LoweredStage {
+                    output,
+                    config: ImageConfig::default(),
+                }
+            }
             Base::Stage(id) => self.stage_result(id)?.clone(),
             Base::Merge(ids) => {
                 let outputs = ids

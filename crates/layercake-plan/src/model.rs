@@ -79,23 +79,25 @@ impl Plan {
         images
     }
 
-    /// The platforms for which the plan copies files out of the frontend's own image.
+    /// The platforms for which the plan uses the frontend's own image (merges it or copies out
+    /// of it).
     pub fn frontend_platforms(&self) -> Vec<Platform> {
         let mut platforms: Vec<Platform> = Vec::new();
         for stage in &self.stages {
-            let uses = stage.steps.iter().any(|step| match step {
-                Step::Copy(copy) => matches!(copy.from, FileSource::Frontend { .. }),
-                Step::Run(run) => run.mounts.iter().any(|m| {
-                    matches!(
-                        m,
-                        Mount::ReadOnly {
-                            source: FileSource::Frontend { .. },
-                            ..
-                        }
-                    )
-                }),
-                Step::WriteFile(_) => false,
-            });
+            let uses = stage.base == Base::Frontend
+                || stage.steps.iter().any(|step| match step {
+                    Step::Copy(copy) => matches!(copy.from, FileSource::Frontend { .. }),
+                    Step::Run(run) => run.mounts.iter().any(|m| {
+                        matches!(
+                            m,
+                            Mount::ReadOnly {
+                                source: FileSource::Frontend { .. },
+                                ..
+                            }
+                        )
+                    }),
+                    Step::WriteFile(_) => false,
+                });
             if uses && !platforms.contains(&stage.platform) {
                 platforms.push(stage.platform.clone());
             }
@@ -168,6 +170,9 @@ pub enum Base {
     /// The results of earlier stages laid over each other (BuildKit's MergeOp, or copies on
     /// engines without it). The image configuration is the first stage's.
     Merge(Vec<StageId>),
+    /// The frontend's own image for the stage's platform: one layer, the static binary at
+    /// `PROBE_PATH`. Merged as it is, its layer keeps the blob the frontend image was pulled with.
+    Frontend,
 }
 
 /// Which file system a stage hands on.

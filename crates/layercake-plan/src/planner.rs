@@ -29,7 +29,8 @@ use crate::settings::{
     SecretExpose, ServiceSettings, Toolchain,
 };
 
-/// Where the frontend's own binary (the HTTP health probe) is copied in images without Python.
+/// Where the frontend's own binary (the HTTP health probe) is, in the frontend image and in the
+/// images without Python that merge (or copy) it from there.
 pub const PROBE_PATH: &str = "/usr/local/bin/layercake";
 /// Pinned requirements per wheel step unless the build says otherwise (see `bucket_count`).
 pub const DEFAULT_WHEEL_GROUP_SIZE: usize = 4;
@@ -1165,23 +1166,11 @@ impl Planner<'_> {
             ),
         }
         let health = service.healthcheck.clone().or_else(default_http_health);
-        if matches!(
+        let probe = matches!(
             health.as_ref().map(|h| &h.probe),
             Some(HealthProbe::Http { .. })
-        ) {
-            serve.copy(CopyStep {
-                name: "copy health probe".into(),
-                from: FileSource::Frontend {
-                    path: "/layercake".into(),
-                },
-                dest: PROBE_PATH.into(),
-                contents_only: false,
-                include: Vec::new(),
-                exclude: Vec::new(),
-                owner: None,
-            });
-        }
-        serve.copy(CopyStep {
+        );
+        let output = CopyStep {
             name: "copy build output".into(),
             from: built,
             dest: nginx::HTML_ROOT.into(),
@@ -1189,8 +1178,62 @@ impl Planner<'_> {
             include: Vec::new(),
             exclude: Vec::new(),
             owner: None,
-        });
-        let serve = self.finish(serve, StageOutput::Root, false);
+        };
+        let serve = if self.options.merge_layers {
+            // The probe and the built files are layers of their own, merged onto nginx (like
+            // `COPY --link`). The probe layer is the frontend image's own layer, blob and all:
+            // no build compresses or pushes it again, and a registry that has the frontend
+            // image has it. The built files merge last without the layers below them, so a
+            // fresh machine does not download nginx's layers from the cache to copy onto them.
+            let serve = self.finish(serve, StageOutput::Root, false);
+            let mut parts = vec![serve];
+            if probe {
+                let probe = StageDraft::new(
+                    &service.name,
+                    "probe",
+                    "the frontend image itself: its one layer holds the health probe",
+                    &self.options.platform,
+                    Base::Frontend,
+                )
+                .answering_to("serve");
+                parts.push(self.finish(probe, StageOutput::Root, false));
+            }
+            let mut html = StageDraft::new(
+                &service.name,
+                "html",
+                "the built files alone, as the image's last layer",
+                &self.options.platform,
+                Base::Scratch,
+            )
+            .answering_to("serve");
+            html.copy(output);
+            parts.push(self.finish(html, StageOutput::Root, false));
+            let image = StageDraft::new(
+                &service.name,
+                "image",
+                "the image: the probe and the built files merged onto nginx",
+                &self.options.platform,
+                Base::Merge(parts),
+            )
+            .answering_to("serve");
+            self.finish(image, StageOutput::Root, false)
+        } else {
+            if probe {
+                serve.copy(CopyStep {
+                    name: "copy health probe".into(),
+                    from: FileSource::Frontend {
+                        path: PROBE_PATH.into(),
+                    },
+                    dest: PROBE_PATH.into(),
+                    contents_only: false,
+                    include: Vec::new(),
+                    exclude: Vec::new(),
+                    owner: None,
+                });
+            }
+            serve.copy(output);
+            self.finish(serve, StageOutput::Root, false)
+        };
         let health = health
             .as_ref()
             .map(|h| healthcheck(h, Some(port), HttpProber::Probe))

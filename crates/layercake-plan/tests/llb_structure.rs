@@ -1028,3 +1028,105 @@ fn rebuild_on_change_secrets_key_the_dependency_steps_by_a_digest_file() {
     let plain = graph("ok-full", "api");
     assert!(plain.ops.keys().all(|d| !plain.name(d).contains("secret-")));
 }
+
+fn source_identifier(g: &Graph, digest: &str) -> Option<String> {
+    match &g.op(digest).op {
+        Some(pb::op::Op::Source(source)) => Some(source.identifier.clone()),
+        _ => None,
+    }
+}
+
+fn web_graph(project: &str, options: &PlanOptions, inputs: &layercake_plan::LowerInputs) -> Graph {
+    let plan = common::project(project).plan("web", options);
+    let lowered = layercake_plan::lower(&plan, inputs).unwrap_or_else(|e| panic!("lower: {e}"));
+    Graph::new(&buildkit_llb::Definition::new(&lowered.output))
+}
+
+/// The one copy of `digest`: (source path, destination, the op it copies from, whether it copies
+/// onto scratch).
+fn only_copy(g: &Graph, digest: &str) -> (String, String, String, bool) {
+    let op = g.op(digest);
+    let actions = &g.file(digest).actions;
+    assert_eq!(actions.len(), 1, "{}", g.name(digest));
+    let Some(pb::file_action::Action::Copy(copy)) = &actions[0].action else {
+        panic!("{} is not a copy", g.name(digest));
+    };
+    let from = usize::try_from(actions[0].secondary_input)
+        .unwrap_or_else(|_| panic!("{}: no source input", g.name(digest)));
+    (
+        copy.src.clone(),
+        copy.dest.clone(),
+        op.inputs[from].digest.clone(),
+        actions[0].input == -1,
+    )
+}
+
+#[test]
+fn nginx_images_merge_the_frontend_image_as_their_probe_layer() {
+    const PROBE: &str = "/usr/local/bin/layercake";
+    const FRONTEND: &str = "docker-image://docker.io/library/layercake:dev";
+    let amd64 = PlanOptions::new(Platform::linux_amd64());
+    for project in ["example", "realistic", "ok-node-minimal"] {
+        // The frontend image is the one-layer probe image: the image merges it as it is, between
+        // nginx (with its user and config) and the built files, which are copied onto scratch.
+        let g = web_graph(project, &amd64, &common::cli_inputs());
+        let (head, _) = &g.head;
+        assert!(
+            matches!(g.op(head).op, Some(pb::op::Op::Merge(_))),
+            "{project}: {}",
+            g.name(head)
+        );
+        let parts = g.inputs(head);
+        assert_eq!(parts.len(), 3, "{project}");
+        assert!(g.name(&parts[0]).starts_with("[web serve"), "{project}");
+        assert_eq!(
+            source_identifier(&g, &parts[1]).as_deref(),
+            Some(FRONTEND),
+            "{project}"
+        );
+        let (_, dest, _, onto_scratch) = only_copy(&g, &parts[2]);
+        assert_eq!(
+            (dest.as_str(), onto_scratch),
+            ("/usr/share/nginx/html", true),
+            "{project}"
+        );
+
+        // Any other frontend image: only the binary is copied out of it, onto scratch.
+        let inputs = layercake_plan::LowerInputs {
+            frontend_is_probe_layer: false,
+            ..common::cli_inputs()
+        };
+        let g = web_graph(project, &amd64, &inputs);
+        let parts = g.inputs(&g.head.0);
+        assert_eq!(parts.len(), 3, "{project}");
+        let (src, dest, from, onto_scratch) = only_copy(&g, &parts[1]);
+        assert_eq!(
+            (src.as_str(), dest.as_str(), onto_scratch),
+            (PROBE, PROBE, true),
+            "{project}"
+        );
+        assert_eq!(source_identifier(&g, &from).as_deref(), Some(FRONTEND));
+
+        // Engines without MergeOp: the binary is copied onto nginx, the built files last.
+        let no_merge = PlanOptions {
+            merge_layers: false,
+            ..amd64.clone()
+        };
+        let inputs = layercake_plan::LowerInputs {
+            merge_op: false,
+            ..common::cli_inputs()
+        };
+        let g = web_graph(project, &no_merge, &inputs);
+        let (head, _) = &g.head;
+        let (_, dest, _, onto_scratch) = only_copy(&g, head);
+        assert_eq!(
+            (dest.as_str(), onto_scratch),
+            ("/usr/share/nginx/html", false),
+            "{project}"
+        );
+        let below = g.op(head).inputs[0].digest.clone();
+        let (src, dest, from, _) = only_copy(&g, &below);
+        assert_eq!((src.as_str(), dest.as_str()), (PROBE, PROBE), "{project}");
+        assert_eq!(source_identifier(&g, &from).as_deref(), Some(FRONTEND));
+    }
+}

@@ -88,6 +88,8 @@ fn llb_command(args: &LlbArgs) -> Result<ExitCode, Failure> {
         frontend_image: Some(args.frontend_image.clone()),
         merge_op: true,
         mount_content_cache: true,
+        // As the frontend sees an image built by its recipes (it checks; this cannot).
+        frontend_is_probe_layer: true,
         ..LowerInputs::default()
     };
     let lowered = lower(&plan, &inputs)?;
@@ -189,6 +191,7 @@ pub fn render_plan(plan: &Plan) -> String {
             Base::Image(reference) => reference.clone(),
             Base::Stage(id) => id.to_string(),
             Base::Merge(ids) => format!("merge of {} stages", ids.len()),
+            Base::Frontend => "the frontend image".to_owned(),
         };
         let output = match &stage.output {
             StageOutput::Root => String::new(),

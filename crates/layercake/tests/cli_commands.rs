@@ -105,7 +105,7 @@ fn plan_json_is_the_plan() {
     let plan: serde_json::Value =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(plan["service"], "web");
-    assert_eq!(plan["output"]["stage"], "serve");
+    assert_eq!(plan["output"]["stage"], "image");
     // The default target (`default: api`) when --target is left out.
     let out = layercake(&["plan", &testdata("realistic/layercake.yaml"), "--json"]);
     assert_eq!(code(&out), 0);

@@ -69,7 +69,7 @@ fn web_dockerfile_builds_on_the_build_platform_and_writes_nginx_config() {
         "COPY --from=web-sources / /app",
         "COPY --from=web-build /dist /usr/share/nginx/html",
         "COPY --chmod=0644 <<\"LAYERCAKE_EOF\" /etc/nginx/conf.d/default.conf",
-        "COPY --from=layercake:dev /layercake /usr/local/bin/layercake",
+        "COPY --from=layercake:dev /usr/local/bin/layercake /usr/local/bin/layercake",
         "STOPSIGNAL SIGQUIT",
         "ENTRYPOINT []",
     ] {

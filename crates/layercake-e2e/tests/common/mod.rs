@@ -19,7 +19,7 @@ pub const API_RESOLVE: &str = "[api resolve 1/1]";
 pub const API_CODE: &str = "[api code 1/1] copy backend/";
 pub const WEB_NPM_CI: &str = "[web deps 1/1] npm ci";
 pub const WEB_BUILD: &str = "[web build 1/1] npm run build";
-pub const WEB_SERVE_COPY: &str = "[web serve 5/5] copy build output";
+pub const WEB_HTML_COPY: &str = "[web html 1/1] copy build output";
 
 /// A marker no build could contain by accident.
 pub fn marker(what: &str) -> String {

@@ -171,12 +171,13 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
     }
     let frontend_image = context::frontend_image(opts.get("source"), &build_args);
     // The context's `.dockerignore` (when no plan file read brought it along) travels while the
-    // images resolve: both are round trips to the client or the registry.
-    let (images, context_excludes) = tokio::try_join!(
+    // base images and the frontend's own image resolve: all are round trips to the client or the
+    // registry.
+    let (images, context_excludes, frontend_is_probe_layer) = tokio::try_join!(
         resolve_images(&client, wanted, resolve_mode),
-        reader.dockerignore(&spec_file)
+        reader.dockerignore(&spec_file),
+        inspect_frontend_image(&client, frontend_image.as_deref(), &plans)
     )?;
-    check_frontend_platforms(&client, frontend_image.as_deref(), &plans).await?;
 
     let mut inputs = LowerInputs {
         context_name: opts.context_key().to_owned(),
@@ -196,6 +197,7 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
         exact_copies: !client.caps().llb.is_empty()
             && !client.has_llb_cap(buildkit_llb::caps::FILE_COPY_INCLUDE_EXCLUDE_PATTERNS),
         mount_content_cache: client.has_llb_cap(buildkit_llb::caps::EXEC_MOUNT_CONTENT_CACHE),
+        frontend_is_probe_layer,
     };
     inputs.context_excludes.sort();
 
@@ -235,26 +237,69 @@ fn base_config(inputs: &LowerInputs, plan: &layercake_plan::Plan) -> Option<Vec<
         .map(|image| image.config.to_json())
 }
 
-/// The health probe is the frontend's own binary, copied from the frontend image for each image's
-/// platform: fail early and clearly when the frontend image lacks one of those platforms.
-async fn check_frontend_platforms(
+/// The label both frontend-image recipes set: the image is one layer holding only the binary at
+/// this path, so nginx images can merge that layer as it is (blob and all).
+const PROBE_LAYER_LABEL: &str = "layercake.probe-layer";
+
+/// What the frontend reads of its own image's config.
+#[derive(serde::Deserialize)]
+struct FrontendImageConfig {
+    #[serde(default)]
+    config: FrontendContainerConfig,
+    #[serde(default)]
+    rootfs: FrontendRootfs,
+}
+
+#[derive(Default, serde::Deserialize)]
+struct FrontendContainerConfig {
+    #[serde(rename = "Labels", default)]
+    labels: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Default, serde::Deserialize)]
+struct FrontendRootfs {
+    #[serde(default)]
+    diff_ids: Vec<String>,
+}
+
+/// Whether an image config describes the one-layer probe image of the recipes.
+fn is_probe_layer(config: &[u8]) -> bool {
+    serde_json::from_slice::<FrontendImageConfig>(config).is_ok_and(|image| {
+        image.rootfs.diff_ids.len() == 1
+            && image
+                .config
+                .labels
+                .as_ref()
+                .and_then(|labels| labels.get(PROBE_LAYER_LABEL))
+                .is_some_and(|path| path == layercake_plan::PROBE_PATH)
+    })
+}
+
+/// The health probe is the frontend's own binary, from the frontend image for each image's
+/// platform. Resolves that image for every such platform: fails early and clearly when one is
+/// missing, and tells whether every one is the one-layer probe image, which the images can then
+/// merge as it is (`LowerInputs::frontend_is_probe_layer`).
+async fn inspect_frontend_image(
     client: &Client,
     frontend_image: Option<&str>,
     plans: &[layercake_plan::Plan],
-) -> Result<(), BuildError> {
-    let build_platform = plan_platform(&client.env().build_platform());
+) -> Result<bool, BuildError> {
     let Some(reference) = frontend_image else {
-        return Ok(());
+        return Ok(false);
     };
+    let mut platforms: Vec<Platform> = Vec::new();
     for platform in plans
         .iter()
         .flat_map(layercake_plan::Plan::frontend_platforms)
     {
-        if platform == build_platform {
-            continue;
+        if !platforms.contains(&platform) {
+            platforms.push(platform);
         }
-        let normalized = buildkit_llb::normalize_image_reference(reference);
-        if let Err(error) = client
+    }
+    let normalized = buildkit_llb::normalize_image_reference(reference);
+    let mut probe_layers = !platforms.is_empty();
+    for platform in platforms {
+        let resolved = client
             .resolve_image(
                 &normalized,
                 Some(&frontend_platform(&platform)),
@@ -262,15 +307,16 @@ async fn check_frontend_platforms(
                 &format!("[internal] load metadata for {reference} ({platform})"),
             )
             .await
-        {
-            return Err(BuildError::new(format!(
-                "the HTTP health probe comes from the frontend image `{reference}`, which has no \
-                 {platform} variant ({error}); publish the frontend image for {platform} \
-                 (docs/publishing.md) or give the service a `healthcheck: {{ command: … }}`"
-            )));
-        }
+            .map_err(|error| {
+                BuildError::new(format!(
+                    "the HTTP health probe comes from the frontend image `{reference}`, which has \
+                     no {platform} variant ({error}); publish the frontend image for {platform} \
+                     (docs/publishing.md) or give the service a `healthcheck: {{ command: … }}`"
+                ))
+            })?;
+        probe_layers &= is_probe_layer(&resolved.config);
     }
-    Ok(())
+    Ok(probe_layers)
 }
 
 /// Fails early, naming what is missing, when the engine lacks an LLB capability the graph needs.
@@ -385,4 +431,35 @@ pub(crate) fn described() -> Vec<subrequests::RequestDescription> {
         subrequest::lint_description(),
         subrequests::RequestDescription::describe(),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_labelled_one_layer_image_is_merged_as_the_probe() {
+        let config = |labels: &str, layers: &str| {
+            format!(
+                r#"{{"config":{{"Labels":{labels}}},"rootfs":{{"type":"layers","diff_ids":{layers}}}}}"#
+            )
+        };
+        let label = r#"{"layercake.probe-layer":"/usr/local/bin/layercake"}"#;
+        assert!(is_probe_layer(config(label, r#"["sha256:a"]"#).as_bytes()));
+        // Two layers: rebuilt on top of another image, which must not reach nginx images.
+        assert!(!is_probe_layer(
+            config(label, r#"["sha256:a","sha256:b"]"#).as_bytes()
+        ));
+        assert!(!is_probe_layer(
+            config("null", r#"["sha256:a"]"#).as_bytes()
+        ));
+        assert!(!is_probe_layer(
+            config(
+                r#"{"layercake.probe-layer":"/layercake"}"#,
+                r#"["sha256:a"]"#
+            )
+            .as_bytes()
+        ));
+        assert!(!is_probe_layer(b"not json"));
+    }
 }

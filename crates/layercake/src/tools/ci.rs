@@ -135,7 +135,7 @@ jobs:
         # The frontend image holds the static CLI binary.
         run: |
           id=$(docker create "$LAYERCAKE_IMAGE")
-          docker cp "$id:/layercake" /usr/local/bin/layercake
+          docker cp "$id:/usr/local/bin/layercake" /usr/local/bin/layercake
           docker rm "$id"
       - name: Check the spec
         run: layercake check "$SPEC"

@@ -207,6 +207,10 @@ impl Writer<'_> {
             Base::Image(reference) => {
                 let _ = writeln!(self.out, "FROM {platform}{reference} AS {work}");
             }
+            // Never planned here (`merge_layers` is off), but it means just this.
+            Base::Frontend => {
+                let _ = writeln!(self.out, "FROM {} AS {work}", self.inputs.frontend_image);
+            }
             Base::Stage(id) => {
                 let _ = writeln!(self.out, "FROM {} AS {work}", self.name(id));
             }
