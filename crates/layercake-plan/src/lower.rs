@@ -21,6 +21,9 @@ pub struct ResolvedImage {
     /// `sha256:…` of the manifest: the LLB pins the image to it.
     pub digest: Option<String>,
     pub config: ImageConfig,
+    /// The config as the registry serves it. Handed to the exporter whole: with
+    /// `rewrite-timestamp` it leaves the layers listed in its `rootfs` alone.
+    pub raw_config: Vec<u8>,
 }
 
 /// Facts from outside the plan that the LLB needs.

@@ -65,6 +65,24 @@ impl Plan {
         self.stages.iter().find(|stage| &stage.id == id)
     }
 
+    /// The image whose layers the stage's result starts with: its base image, its base stage's,
+    /// or for a merge its first input's (those layers come first in the result). None when the
+    /// result starts from scratch or is a mount or a diff.
+    pub fn base_image(&self, id: &StageId) -> Option<(&str, &Platform)> {
+        let mut stage = self.stage(id)?;
+        loop {
+            if stage.output != StageOutput::Root {
+                return None;
+            }
+            stage = match &stage.base {
+                Base::Image(reference) => return Some((reference, &stage.platform)),
+                Base::Stage(below) => self.stage(below)?,
+                Base::Merge(parts) => self.stage(parts.first()?)?,
+                Base::Scratch | Base::Frontend => return None,
+            };
+        }
+    }
+
     /// Every distinct base image the plan needs, with the platform it is needed for.
     pub fn base_images(&self) -> Vec<(String, Platform)> {
         let mut images: Vec<(String, Platform)> = Vec::new();

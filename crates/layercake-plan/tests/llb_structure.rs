@@ -1130,3 +1130,26 @@ fn nginx_images_merge_the_frontend_image_as_their_probe_layer() {
         assert_eq!(source_identifier(&g, &from).as_deref(), Some(FRONTEND));
     }
 }
+
+#[test]
+fn the_image_a_result_starts_with_is_found_through_merges() {
+    let amd64 = PlanOptions::new(Platform::linux_amd64());
+    let single = PlanOptions {
+        merge_layers: false,
+        ..amd64.clone()
+    };
+    for options in [&amd64, &single] {
+        for (target, image) in [("api", "python:3.11-slim"), ("web", "nginx:stable")] {
+            let plan = common::project("example").plan(target, options);
+            assert_eq!(
+                plan.base_image(&plan.output),
+                Some((image, &Platform::linux_amd64())),
+                "{target}, merge_layers {}",
+                options.merge_layers
+            );
+        }
+    }
+    // The built files alone (no `serve`) start from scratch.
+    let plan = common::project("ok-full").plan("assets", &amd64);
+    assert_eq!(plan.base_image(&plan.output), None);
+}

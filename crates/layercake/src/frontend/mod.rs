@@ -225,16 +225,16 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
     results.finish().map_err(opts_error)
 }
 
-/// The final stage's base image configuration, for the exporter's history.
+/// The configuration of the image the result's layers start with (merged images included), as
+/// the registry serves it. With `rewrite-timestamp` the exporter leaves the layers its `rootfs`
+/// lists alone, so the base image's layers keep their blobs.
 fn base_config(inputs: &LowerInputs, plan: &layercake_plan::Plan) -> Option<Vec<u8>> {
-    let stage = plan.stage(&plan.output)?;
-    let layercake_plan::Base::Image(reference) = &stage.base else {
-        return None;
-    };
+    let (reference, platform) = plan.base_image(&plan.output)?;
     inputs
         .images
-        .get(&(reference.clone(), stage.platform.clone()))
-        .map(|image| image.config.to_json())
+        .get(&(reference.to_owned(), platform.clone()))
+        .map(|image| image.raw_config.clone())
+        .filter(|raw| !raw.is_empty())
 }
 
 /// The label both frontend-image recipes set: the image is one layer holding only the binary at
@@ -405,6 +405,7 @@ async fn resolve_images(
             ResolvedImage {
                 digest: Some(resolved.digest).filter(|d| !d.is_empty()),
                 config,
+                raw_config: resolved.config,
             },
         );
     }
