@@ -247,6 +247,12 @@ def met(ok: bool) -> str:
     return "yes" if ok else "**no**"
 
 
+def fmt_target_ratio(value: float, limit: float) -> str:
+    """Two decimals, or three where two would hide which side of the limit the ratio is on."""
+    shown = fmt_ratio(value)
+    return f"{value:.3f}×" if shown == fmt_ratio(limit) and value != limit else shown
+
+
 def dockerfile_targets(res: Results, ratios: dict) -> list[str]:
     """Issue 6's targets: each scenario's median ratio, the floor, the image sizes."""
     titles = dict(SCENARIOS)
@@ -256,7 +262,7 @@ def dockerfile_targets(res: Results, ratios: dict) -> list[str]:
         for scenario, limit in TARGETS_VS_DOCKERFILE:
             r = ratios.get((name, scenario))
             if r is not None:
-                lines.append(f"| {name}: {titles[scenario]} ≤ {limit}× Dockerfile | {fmt_ratio(r)} | {met(r <= limit)} |")
+                lines.append(f"| {name}: {titles[scenario]} ≤ {limit}× Dockerfile | {fmt_target_ratio(r, limit)} | {met(r <= limit)} |")
             if scenario == "code":
                 lc = res.med(section="main", project=project, service=service, variant="layercake", scenario="code")
                 floor = res.med(section="main", project=project, service=service, scenario="floor")
@@ -309,7 +315,7 @@ def frontend_table(res: Results) -> list[str]:
     if floor is not None:
         lines += [
             "",
-            f"A container start on this engine (a `RUN [\"/layercake\", \"--version\"]` step from the frontend image, "
+            f"A container start on this engine (a `RUN [\"/usr/local/bin/layercake\", \"--version\"]` step from the frontend image, "
             f"which starts a container and exits at once; median): **{fmt_s(floor)}**. A gateway frontend runs in such a "
             "container, so this is the floor under \"frontend start → first Solve\".",
         ]
