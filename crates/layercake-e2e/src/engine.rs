@@ -243,6 +243,11 @@ impl Engine {
             .ok_or_else(|| HarnessError::unexpected("docker image inspect", text))
     }
 
+    /// The image's layers (diff ids), base first, as `docker image inspect` lists them.
+    pub fn image_layers(&self, image: &str) -> Result<Vec<String>, HarnessError> {
+        Ok(string_list(&self.image_inspect(image)?["RootFS"]["Layers"]))
+    }
+
     /// The image config's `User`.
     pub fn image_user(&self, image: &str) -> Result<String, HarnessError> {
         docker(&["image", "inspect", "-f", "{{.Config.User}}", image])
@@ -331,4 +336,18 @@ impl Drop for Engine {
             let _ = fs::remove_dir_all(dir);
         }
     }
+}
+
+/// The strings of a JSON array (diff ids, tags); anything else is an empty list.
+pub fn string_list(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }

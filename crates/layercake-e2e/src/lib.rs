@@ -41,7 +41,7 @@ mod report;
 mod scan;
 
 pub use build::{Build, buildx_has_call, frontend_override};
-pub use engine::{Container, Engine};
+pub use engine::{Container, Engine, string_list};
 pub use error::HarnessError;
 pub use http::{HttpResponse, http_get};
 pub use project::Project;

@@ -4,7 +4,6 @@ mod common;
 
 use common::*;
 use layercake_e2e::{Engine, frontend_override, http_get};
-use serde_json::Value;
 
 #[test]
 #[ignore = "needs the real engine: make e2e"]
@@ -61,22 +60,9 @@ fn cold_web_builds_runs_as_non_root_and_serves_the_spa() -> TestResult {
     assert_eq!(engine.image_user(&image)?, "10001:10001");
     // The health probe is the frontend image's one layer, merged as it is (the same diff, so the
     // same blob), just below the built files.
-    let layers = |image: &str| -> Result<Vec<String>, Box<dyn std::error::Error>> {
-        let inspect = engine.image_inspect(image)?;
-        Ok(inspect["RootFS"]["Layers"]
-            .as_array()
-            .map(|layers| {
-                layers
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default())
-    };
     let frontend = frontend_override().unwrap_or_else(|| "layercake:dev".to_owned());
-    let probe = layers(&frontend)?;
-    let web = layers(&image)?;
+    let probe = engine.image_layers(&frontend)?;
+    let web = engine.image_layers(&image)?;
     assert_eq!(probe.len(), 1, "the frontend image {frontend}: {probe:?}");
     assert_eq!(
         web.iter().rev().nth(1),

@@ -8,22 +8,10 @@ use common::*;
 use std::path::Path;
 use std::process::Command;
 
-use layercake_e2e::Engine;
+use layercake_e2e::{Engine, string_list};
 use serde_json::Value;
 
 const EPOCH: &str = "1700000000";
-
-fn diff_ids(config: &Value) -> Vec<String> {
-    config["rootfs"]["diff_ids"]
-        .as_array()
-        .map(|ids| {
-            ids.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 fn read_blob(layout: &Path, digest: &str) -> Result<Value, Box<dyn std::error::Error>> {
     let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
@@ -83,16 +71,8 @@ fn rewrite_timestamp_keeps_the_base_image_layers_of_both_services() -> TestResul
             "{service}"
         );
 
-        let built = diff_ids(&config);
-        let base_layers: Vec<String> = engine.image_inspect(base)?["RootFS"]["Layers"]
-            .as_array()
-            .map(|ids| {
-                ids.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let built = string_list(&config["rootfs"]["diff_ids"]);
+        let base_layers = engine.image_layers(base)?;
         assert!(!base_layers.is_empty(), "{base} has no layers");
         assert!(
             built.len() > base_layers.len(),
