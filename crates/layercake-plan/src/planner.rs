@@ -1134,7 +1134,11 @@ impl Planner<'_> {
         let mut serve = StageDraft::new(
             &service.name,
             "serve",
-            "nginx with only the built files",
+            if self.options.merge_layers {
+                "nginx with its user and config: the base of the image"
+            } else {
+                "nginx with its user and config, the health probe and the built files"
+            },
             &self.options.platform,
             Base::Image(settings.image.clone()),
         );
