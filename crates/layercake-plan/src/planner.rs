@@ -1186,8 +1186,8 @@ impl Planner<'_> {
         let serve = if self.options.merge_layers {
             // The probe and the built files are layers of their own, merged onto nginx (like
             // `COPY --link`). The probe layer is the frontend image's own layer, blob and all:
-            // no build compresses or pushes it again, and a registry that has the frontend
-            // image has it. The built files merge last without the layers below them, so a
+            // no build compresses it again, and a registry that has the frontend image stores
+            // it once. The built files merge last without the layers below them, so a
             // fresh machine does not download nginx's layers from the cache to copy onto them.
             let serve = self.finish(serve, StageOutput::Root, false);
             let mut parts = vec![serve];
