@@ -5,13 +5,13 @@
 mod context;
 mod subrequest;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use buildkit_frontend::{
-    BuildError, Client, FrontendResult, ImageResults, NoCache, PlatformImage, ResolveMode,
-    SourceLocation, SourceRange, subrequests,
+    BuildError, Client, ClientError, FrontendResult, ImageResults, NoCache, PlatformImage,
+    ResolveMode, SourceLocation, SourceRange, subrequests,
 };
 use buildkit_llb::{Definition, NetMode};
 use layercake_plan::{
@@ -174,7 +174,14 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
     // base images and the frontend's own image resolve: all are round trips to the client or the
     // registry.
     let (images, context_excludes, frontend_is_probe_layer) = tokio::try_join!(
-        resolve_images(&client, wanted, resolve_mode),
+        resolve_images(
+            &client,
+            wanted,
+            resolve_mode,
+            |reference, platform, error| {
+                format!("cannot resolve base image `{reference}` for {platform}: {error}")
+            }
+        ),
         reader.dockerignore(&spec_file),
         inspect_frontend_image(&client, frontend_image.as_deref(), &plans)
     )?;
@@ -287,36 +294,33 @@ async fn inspect_frontend_image(
     let Some(reference) = frontend_image else {
         return Ok(false);
     };
-    let mut platforms: Vec<Platform> = Vec::new();
-    for platform in plans
+    let platforms: BTreeSet<Platform> = plans
         .iter()
         .flat_map(layercake_plan::Plan::frontend_platforms)
-    {
-        if !platforms.contains(&platform) {
-            platforms.push(platform);
-        }
+        .collect();
+    if platforms.is_empty() {
+        return Ok(false);
     }
-    let normalized = buildkit_llb::normalize_image_reference(reference);
-    let mut probe_layers = !platforms.is_empty();
-    for platform in platforms {
-        let resolved = client
-            .resolve_image(
-                &normalized,
-                Some(&frontend_platform(&platform)),
-                ResolveMode::Default,
-                &format!("[internal] load metadata for {reference} ({platform})"),
+    let wanted = platforms
+        .into_iter()
+        .map(|platform| (reference.to_owned(), platform))
+        .collect();
+    let resolved = resolve_images(
+        client,
+        wanted,
+        ResolveMode::Default,
+        |_, platform, error| {
+            format!(
+                "the HTTP health probe comes from the frontend image `{reference}`, which has no \
+                 {platform} variant ({error}); publish the frontend image for {platform} \
+                 (docs/publishing.md) or give the service a `healthcheck: {{ command: … }}`"
             )
-            .await
-            .map_err(|error| {
-                BuildError::new(format!(
-                    "the HTTP health probe comes from the frontend image `{reference}`, which has \
-                     no {platform} variant ({error}); publish the frontend image for {platform} \
-                     (docs/publishing.md) or give the service a `healthcheck: {{ command: … }}`"
-                ))
-            })?;
-        probe_layers &= is_probe_layer(&resolved.config);
-    }
-    Ok(probe_layers)
+        },
+    )
+    .await?;
+    Ok(resolved
+        .values()
+        .all(|image| is_probe_layer(&image.raw_config)))
 }
 
 /// Fails early, naming what is missing, when the engine lacks an LLB capability the graph needs.
@@ -365,10 +369,13 @@ async fn read_plan_files(
     }
 }
 
+/// Resolves every (image, platform) at once. `failure` words the error for an image that cannot
+/// be resolved, from its reference, its platform and the engine's reason.
 async fn resolve_images(
     client: &Client,
     wanted: Vec<(String, Platform)>,
     mode: ResolveMode,
+    failure: impl Fn(&str, &Platform, ClientError) -> String,
 ) -> Result<BTreeMap<(String, Platform), ResolvedImage>, BuildError> {
     let mut tasks = JoinSet::new();
     for (reference, platform) in wanted {
@@ -390,15 +397,9 @@ async fn resolve_images(
     while let Some(joined) = tasks.join_next().await {
         let (reference, platform, resolved) =
             joined.map_err(|e| BuildError::new(format!("image resolution stopped: {e}")))?;
-        let resolved = resolved.map_err(|e| {
-            BuildError::new(format!(
-                "cannot resolve base image `{reference}` for {platform}: {e}"
-            ))
-        })?;
+        let resolved = resolved.map_err(|e| BuildError::new(failure(&reference, &platform, e)))?;
         let config = ImageConfig::from_json(&resolved.config).map_err(|e| {
-            BuildError::new(format!(
-                "base image `{reference}` has an unreadable config: {e}"
-            ))
+            BuildError::new(format!("image `{reference}` has an unreadable config: {e}"))
         })?;
         images.insert(
             (reference, platform),
