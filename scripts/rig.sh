@@ -1,14 +1,17 @@
 #!/bin/bash
-# The test rig for layercake: a real BuildKit (Docker engine with the containerd image store),
-# a local registry on 127.0.0.1:5000 and stand-in base images under their official names.
+# The test rig for layercake: a real BuildKit (Docker 28.5 from Debian forky, in a root file
+# system of its own), a local registry on 127.0.0.1:5000 and stand-in base images under their
+# official names inside that engine. The host's packages are left alone (see README "Try it").
 #
 #   scripts/rig.sh            bring everything up (idempotent; a warm run takes seconds)
 #   scripts/rig.sh --check    bring it up, then prove it: builds on the stand-ins, registry cache,
 #                             two platforms
-#   scripts/rig.sh --stop     stop the daemons this rig started
+#   scripts/rig.sh --engine NAME   bring up one engine only (main, trixie or bookworm; no images)
+#   scripts/rig.sh --stop     stop every engine and the registry; remove bridges, rules, cgroups
+#   scripts/rig.sh --env [NAME]    print `export` lines for a client of an engine (default main)
 #   scripts/rig.sh --no-multiplatform   skip the linux/386 stand-ins and the registry index
 #
-# Debian 12, root, no systemd. See testdata/base-images/README.md for the images.
+# Debian, root, no systemd. Engines: scripts/lib/engine.sh; images: testdata/base-images/README.md.
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
@@ -18,6 +21,8 @@ RIG_TIMINGS=()
 
 # shellcheck source=lib/common.sh
 source "$RIG_LIB_DIR/common.sh"
+# shellcheck source=lib/roots.sh
+source "$RIG_LIB_DIR/roots.sh"
 # shellcheck source=lib/engine.sh
 source "$RIG_LIB_DIR/engine.sh"
 # shellcheck source=lib/registry.sh
@@ -27,7 +32,7 @@ source "$RIG_LIB_DIR/images.sh"
 # shellcheck source=lib/check.sh
 source "$RIG_LIB_DIR/check.sh"
 
-usage() { sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 summary() {
     log "timings:"
@@ -36,41 +41,104 @@ summary() {
     log "  total                        $(since "$RIG_START")s"
 }
 
+# The rig's own steps talk to the main engine, never to whatever DOCKER_HOST says.
+use_engine() {
+    engine_vars "$1"
+    export DOCKER_HOST=unix://$E_SOCK DOCKER_CONFIG=$E_CLIENT
+    unset DOCKER_CONTEXT
+    IMPORT_STATE=$E_DIR/image-state
+}
+
+# Left by the rig of before (which installed Docker from trixie on the host): say so, touch nothing.
+old_rig_leftovers() {
+    local f
+    for f in /etc/apt/sources.list.d/layercake-trixie.sources /etc/apt/preferences.d/layercake-trixie; do
+        [[ ! -e $f ]] || warn "$f was written by an older rig; it is not used any more (remove it by hand)"
+    done
+}
+
+main_up() {
+    part "engine main (forky)" engine_up main
+    use_engine main
+    part registry ensure_registry
+    # Each step is a no-op when its image is present, so a second run changes nothing.
+    part "images (amd64)" ensure_images
+    [[ -z $multiplatform ]] || part "images (multi-platform)" ensure_multiplatform
+    if ! cmp -s "$E_ENV" "$E_RUN/READY"; then
+        cp "$E_ENV" "$E_RUN/READY.new"
+        mv "$E_RUN/READY.new" "$E_RUN/READY"
+    fi
+    log "main engine ready: $E_RUN/READY (eval \"\$(scripts/rig.sh --env)\" for a shell)"
+}
+
+print_env() {
+    engine_vars "${1:-main}"
+    [[ -s $E_RUN/READY ]] || [[ ${1:-main} != main && -s $E_ENV ]] ||
+        die "engine ${1:-main} is not up (no $E_RUN/READY): make rig"
+    local file=$E_RUN/READY line
+    [[ -s $file ]] || file=$E_ENV
+    while IFS= read -r line; do
+        [[ -n $line ]] && printf 'export %q\n' "$line"
+    done <"$file"
+}
+
+stop_all() {
+    local name
+    stop_registry
+    for name in "${RIG_ENGINES[@]}"; do engine_down "$name"; done
+    # Nothing the rig mounted may stay mounted on the host.
+    local left
+    left=$(awk -v d="$RIG_VAR_DIR/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts)
+    [[ -z $left ]] || die "still mounted after stop: $left"
+}
+
 main() {
-    local action=up multiplatform=1 arg
-    for arg in "$@"; do
-        case $arg in
+    local action=up multiplatform=1 engine=
+    while (($# > 0)); do
+        case $1 in
         --check) action=check ;;
         --stop) action=stop ;;
+        --engine)
+            action=engine
+            engine=${2:?--engine needs a name}
+            shift
+            ;;
+        --env)
+            action=env
+            if [[ ${2:-} != -* && -n ${2:-} ]]; then
+                engine=$2
+                shift
+            fi
+            ;;
         --no-multiplatform) multiplatform= ;;
         -h | --help)
             usage
             return 0
             ;;
-        *) die "unknown argument '$arg' (try --help)" ;;
+        *) die "unknown argument '$1' (try --help)" ;;
         esac
+        shift
     done
+    if [[ $action == env ]]; then
+        print_env "$engine"
+        return 0
+    fi
     require_root
     RIG_START=$(now)
     case $action in
     up)
-        part engine ensure_engine
-        part registry ensure_registry
-        part "images (amd64)" ensure_images
-        [[ -z $multiplatform ]] || part "images (multi-platform)" ensure_multiplatform
+        old_rig_leftovers
+        main_up
         ;;
     check)
-        # The check needs the whole rig; when it is up this costs well under a second.
-        part engine ensure_engine
-        part registry ensure_registry
-        part "images (amd64)" ensure_images
-        [[ -z $multiplatform ]] || part "images (multi-platform)" ensure_multiplatform
+        main_up
         part check run_check
         ;;
-    stop)
-        part "stop registry" stop_registry
-        part "stop engine" stop_engine
+    engine)
+        part "engine $engine" engine_up "$engine"
+        cp "$E_ENV" "$E_RUN/READY"
         ;;
+    stop) part stop stop_all ;;
     esac
     summary
 }

@@ -2,8 +2,16 @@
 # Shared helpers for scripts/rig.sh: logging, timing, loud failure.
 # Sourced, never executed.
 
+# Everything the rig owns lives under these three folders (and its bridges and tagged iptables
+# rules, which go away on --stop). Nothing else on the host is written, but the host packages
+# listed in RIG_HOST_PACKAGES, installed from the host's own suite when missing.
 RIG_STATE_DIR=/run/layercake-rig
 RIG_CACHE_DIR=/var/cache/layercake-rig
+RIG_VAR_DIR=/var/lib/layercake-rig
+# The host packages the rig may install (from the host's own Debian suite, never another one):
+# mmdebstrap builds the engines' roots and the stand-in images, arch-test lets it bootstrap i386,
+# jq reads daemon answers, curl talks to the registry. scripts/host-check.sh holds the rig to this.
+RIG_HOST_PACKAGES=(mmdebstrap arch-test jq curl)
 
 log() { printf '[rig] %s\n' "$*"; }
 warn() { printf '[rig] WARNING: %s\n' "$*" >&2; }
@@ -55,14 +63,15 @@ wait_for() {
 }
 
 require_root() {
-    [[ $(id -u) -eq 0 ]] || die "run as root (the rig installs packages and starts daemons)"
+    [[ $(id -u) -eq 0 ]] || die "run as root (the rig builds root file systems and starts daemons)"
 }
 
-RIG_APT_LOG=/var/log/layercake-rig-apt.log
+RIG_APT_LOG=$RIG_CACHE_DIR/apt.log
 
 # apt-get with its chatter in a log file; the tail is shown when it fails.
 apt_quiet() {
     local rc=0
+    mkdir -p "$(dirname "$RIG_APT_LOG")"
     echo "+ apt-get $*" >>"$RIG_APT_LOG"
     DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get -q "$@" >>"$RIG_APT_LOG" 2>&1 || rc=$?
     ((rc == 0)) || tail -n 20 "$RIG_APT_LOG" >&2
@@ -78,10 +87,12 @@ apt_update_once() {
     RIG_APT_UPDATED=1
 }
 
-# Install bookworm packages that are missing (no-op when all are present).
+# Install host packages that are missing (no-op when all are present): only the documented
+# RIG_HOST_PACKAGES, only from the host's own sources (no -t, no other suite's sources list).
 apt_install_missing() {
     local missing=() pkg
     for pkg in "$@"; do
+        [[ " ${RIG_HOST_PACKAGES[*]} " == *" $pkg "* ]] || die "internal: $pkg is not in RIG_HOST_PACKAGES"
         dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
     done
     ((${#missing[@]} == 0)) && return 0

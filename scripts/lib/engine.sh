@@ -1,126 +1,254 @@
 # shellcheck shell=bash
-# The engine: a Docker daemon with BuildKit >= 0.12 and the containerd image store.
-# Sourced by scripts/rig.sh.
+# The rig's engines: Docker daemons that run from roots of their own (scripts/lib/roots.sh), in
+# a private mount namespace (scripts/lib/engine-ns.sh), each with its own data root, exec root,
+# socket, bridge, cgroup parent and tagged iptables rules. Nothing of the host's Docker (if any)
+# is read or touched. Sourced by scripts/rig.sh and scripts/compat.sh.
+#
+#   main      Debian forky: Docker 28.5, BuildKit v0.25 line, buildx 0.29  (the test engine)
+#   trixie    Debian trixie: Docker 26.1, BuildKit 0.13, buildx 0.13       (compatibility)
+#   bookworm  Debian bookworm: Docker 20.10, BuildKit 0.8 (client: forky's buildx)  (compatibility)
+#
+# The contract with clients: $RIG_STATE_DIR/NAME/env holds the lines a client needs
+# (DOCKER_HOST, DOCKER_CONFIG, …); scripts/lib/env.sh and `scripts/rig.sh --env` read it.
 
-DOCKERD_LOG=/var/log/layercake-dockerd.log
-DAEMON_JSON=/etc/docker/daemon.json
-TRIXIE_SOURCES=/etc/apt/sources.list.d/layercake-trixie.sources
-TRIXIE_PIN=/etc/apt/preferences.d/layercake-trixie
-MIN_DOCKER_MAJOR=24
+RIG_ENGINES=(main trixie bookworm)
 
-# Major version of a "Docker version 26.1.5+dfsg1, build ..." style string (0 when unknown).
-docker_major() { sed -n 's/^[^0-9]*\([0-9][0-9]*\)\..*/\1/p' <<<"$1" | head -n1 | grep . || echo 0; }
-
-engine_answers() { docker info >/dev/null 2>&1; }
-
-# Why the running engine is not good enough, or nothing when it is.
-engine_shortcomings() {
-    local server driver_status
-    server=$(docker version --format '{{.Server.Version}}' 2>/dev/null)
-    if (($(docker_major "$server") < MIN_DOCKER_MAJOR)); then
-        echo "server version '$server' is older than $MIN_DOCKER_MAJOR (its BuildKit is too old)"
-    fi
-    docker buildx version >/dev/null 2>&1 || echo "docker buildx is missing"
-    driver_status=$(docker info --format '{{json .DriverStatus}}' 2>/dev/null)
-    grep -q 'io.containerd.snapshotter' <<<"$driver_status" \
-        || echo "the containerd image store is off (registry cache export needs it)"
+# Set E_* for one engine.
+engine_vars() {
+    E_NAME=$1
+    case $E_NAME in
+    main) E_SUITE=forky E_NET=251 ;;
+    trixie) E_SUITE=trixie E_NET=252 ;;
+    bookworm) E_SUITE=bookworm E_NET=250 ;;
+    *) die "no engine called '$E_NAME' (engines: ${RIG_ENGINES[*]})" ;;
+    esac
+    E_ROOT=$ROOTS_DIR/$E_SUITE
+    E_DIR=$RIG_VAR_DIR/engines/$E_NAME
+    E_RUN=$RIG_STATE_DIR/$E_NAME
+    E_SOCK=$E_RUN/docker.sock
+    E_PIDFILE=$E_RUN/dockerd.pid
+    E_CONFIG=$E_DIR/daemon.json
+    E_CLIENT=$E_DIR/client
+    E_LOG=$E_DIR/dockerd.log
+    E_ENV=$E_RUN/env
+    E_BRIDGE=lcrig-$E_NAME
+    E_SUBNET=172.31.$E_NET.0/24
+    E_GATEWAY=172.31.$E_NET.1/24
+    E_TAG=layercake-rig-$E_NAME
+    E_CGROUP=layercake-rig-$E_NAME
 }
 
-dockerd_installed_ok() {
-    command -v dockerd >/dev/null 2>&1 || return 1
-    (($(docker_major "$(dockerd --version 2>/dev/null)") >= MIN_DOCKER_MAJOR)) || return 1
-    [[ -x /usr/libexec/docker/cli-plugins/docker-buildx || -x /usr/lib/docker/cli-plugins/docker-buildx ]]
+# docker CLI against one engine (engine_vars first).
+edocker() { DOCKER_HOST=unix://$E_SOCK DOCKER_CONFIG=$E_CLIENT docker "$@"; }
+
+# The pid of this engine's dockerd, when it runs (checked by its command line, never by name).
+engine_pid() {
+    local pid
+    [[ -s $E_PIDFILE ]] || return 1
+    pid=$(cat "$E_PIDFILE")
+    [[ -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "--config-file $E_CONFIG" || return 1
+    echo "$pid"
 }
 
-# Docker 26.1 + buildx + containerd from trixie, pinned low so nothing else follows.
-install_engine() {
-    log "installing Docker from Debian trixie (pinned to priority 100)"
-    cat >"$TRIXIE_SOURCES" <<'SRC'
-# Written by layercake scripts/rig.sh: Docker 26.x for the test engine.
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: trixie
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-    cat >"$TRIXIE_PIN" <<'PIN'
-# Written by layercake scripts/rig.sh: only what is asked for with -t trixie comes from trixie.
-Package: *
-Pin: release n=trixie
-Pin-Priority: 100
-PIN
-    RIG_APT_UPDATED=
-    apt_update_once
-    log "apt-get install -t trixie docker.io docker-buildx containerd"
-    apt_quiet install -y -t trixie docker.io docker-buildx containerd \
-        || die "installing docker.io docker-buildx containerd from trixie failed"
+engine_answers() { [[ -S $E_SOCK ]] && edocker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+# iptables of the engine's root (the host may have no iptables at all); rules carry E_TAG.
+eiptables() { chroot "$E_ROOT" iptables -w 5 "$@"; }
+
+engine_rule() {
+    local table=(-t filter)
+    if [[ $1 == -t ]]; then
+        table=(-t "$2")
+        shift 2
+    fi
+    local chain=$1
+    shift
+    eiptables "${table[@]}" -C "$chain" "$@" -m comment --comment "$E_TAG" 2>/dev/null ||
+        eiptables "${table[@]}" -I "$chain" 1 "$@" -m comment --comment "$E_TAG"
 }
 
-# Merge the containerd-snapshotter feature into daemon.json, keeping other settings.
-configure_daemon() {
-    mkdir -p "$(dirname "$DAEMON_JSON")"
-    local current='{}'
-    if [[ -s $DAEMON_JSON ]]; then
-        current=$(cat "$DAEMON_JSON")
-        jq -e 'type == "object"' <<<"$current" >/dev/null 2>&1 || die "$DAEMON_JSON is not a JSON object; fix it by hand"
-    fi
-    local merged
-    merged=$(jq -S '.features["containerd-snapshotter"] = true' <<<"$current") || die "cannot merge $DAEMON_JSON"
-    if [[ $merged != "$(jq -S . <<<"$current")" || ! -s $DAEMON_JSON ]]; then
-        log "writing $DAEMON_JSON (containerd image store on)"
-        printf '%s\n' "$merged" >"$DAEMON_JSON"
-    fi
+# Remove every rule tagged E_TAG, one by one, as `iptables -S` prints them.
+engine_rules_down() {
+    [[ -x $E_ROOT/usr/sbin/iptables ]] || return 0
+    local table rule
+    for table in filter nat; do
+        while read -r rule; do
+            local args
+            read -ra args <<<"${rule/-A /-D }"
+            # -S quotes the comment; it is a single word, so the quotes just go.
+            args=("${args[@]//\"/}")
+            eiptables -t "$table" "${args[@]}"
+        done < <(eiptables -t "$table" -S 2>/dev/null | grep -F -- "--comment $E_TAG" || true)
+    done
 }
 
-start_dockerd() {
-    log "starting dockerd (log: $DOCKERD_LOG)"
-    mkdir -p "$RIG_STATE_DIR"
-    : >>"$DOCKERD_LOG"
-    # setsid + nohup: the daemon must outlive this script and its terminal.
-    setsid nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
-    echo $! >"$RIG_STATE_DIR/dockerd.pid"
-    if ! wait_for 60 docker info; then
-        tail -n 30 "$DOCKERD_LOG" >&2
-        die "dockerd did not answer within 60s (log tail above, full log $DOCKERD_LOG)"
+engine_bridge_up() {
+    if ! ip link show "$E_BRIDGE" >/dev/null 2>&1; then
+        ip link add "$E_BRIDGE" type bridge
+        ip addr add "$E_GATEWAY" dev "$E_BRIDGE"
     fi
+    ip link set "$E_BRIDGE" up
+    # NAT and forwarding for `docker run` containers (dockerd's own iptables handling is off,
+    # so the host's chains stay as they are; outbound also needs the host's ip_forward, which
+    # the rig does not change).
+    engine_rule -t nat POSTROUTING -s "$E_SUBNET" ! -o "$E_BRIDGE" -j MASQUERADE
+    engine_rule FORWARD -i "$E_BRIDGE" -j ACCEPT
+    engine_rule FORWARD -o "$E_BRIDGE" -j ACCEPT
 }
 
-ensure_engine() {
-    if engine_answers; then
-        local problems
-        problems=$(engine_shortcomings)
-        if [[ -z $problems ]]; then
-            log "engine: $(docker version --format 'Docker {{.Server.Version}}') already running with buildx and the containerd image store"
-            return 0
-        fi
-        die "a Docker engine answers but is not usable: ${problems//$'\n'/; }. Stop it (or fix it) and run the rig again."
-    fi
-    if dockerd_installed_ok; then
-        log "engine: dockerd $(docker_major "$(dockerd --version)").x installed, not running"
-    else
-        install_engine
-    fi
-    apt_install_missing jq
-    configure_daemon
-    start_dockerd
-    local problems
-    problems=$(engine_shortcomings)
-    [[ -z $problems ]] || die "the engine started but is not usable: ${problems//$'\n'/; }"
-    log "engine: $(docker version --format 'Docker {{.Server.Version}}') up, buildx $(docker buildx version | awk '{print $2}')"
+engine_bridge_down() {
+    engine_rules_down
+    if ip link show "$E_BRIDGE" >/dev/null 2>&1; then ip link del "$E_BRIDGE"; fi
 }
 
-stop_engine() {
-    local pidfile=$RIG_STATE_DIR/dockerd.pid pid
-    if [[ ! -s $pidfile ]]; then
-        log "dockerd: not started by the rig, leaving it alone"
+# Remove the engine's cgroup parent in every hierarchy (v1 and v2), deepest first.
+engine_cgroups_down() {
+    local dir
+    for dir in /sys/fs/cgroup/"$E_CGROUP" /sys/fs/cgroup/*/"$E_CGROUP"; do
+        [[ -d $dir ]] || continue
+        find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null || true
+        [[ ! -d $dir ]] || warn "cgroup $dir is still there (a process in it?)"
+    done
+}
+
+write_daemon_json() {
+    mkdir -p "$E_DIR/data" "$E_RUN"
+    local extra=''
+    # 20.10 knows neither the containerd image store nor ip6tables outside experimental.
+    if [[ $E_SUITE != bookworm ]]; then
+        extra='"features": {"containerd-snapshotter": true}, "ip6tables": false,'
+    fi
+    cat >"$E_CONFIG.new" <<JSON
+{
+  "data-root": "$E_DIR/data",
+  "exec-root": "$E_RUN/exec",
+  "pidfile": "$E_PIDFILE",
+  "hosts": ["unix://$E_SOCK"],
+  "group": "root",
+  "bridge": "$E_BRIDGE",
+  "iptables": false,
+  "ip-masq": false,
+  "ip-forward": false,
+  $extra
+  "insecure-registries": ["127.0.0.1:5000"],
+  "cgroup-parent": "/$E_CGROUP",
+  "log-level": "warn"
+}
+JSON
+    mv "$E_CONFIG.new" "$E_CONFIG"
+}
+
+# The client side: a DOCKER_CONFIG whose cli-plugins hold the engine's buildx (forky's for the
+# bookworm engine, which has none). The host's docker CLI is the client.
+write_client() {
+    local plugin=$E_ROOT/usr/libexec/docker/cli-plugins/docker-buildx
+    [[ $E_SUITE != bookworm ]] || plugin=$ROOTS_DIR/forky/usr/libexec/docker/cli-plugins/docker-buildx
+    [[ -x $plugin ]] || die "no buildx plugin at $plugin"
+    mkdir -p "$E_CLIENT/cli-plugins"
+    cmp -s "$plugin" "$E_CLIENT/cli-plugins/docker-buildx" || install -m 0755 "$plugin" "$E_CLIENT/cli-plugins/docker-buildx"
+    [[ -s $E_CLIENT/config.json ]] || echo '{}' >"$E_CLIENT/config.json"
+}
+
+write_env_file() {
+    local server buildx
+    server=$(edocker version --format '{{.Server.Version}}')
+    buildx=$(edocker buildx version | awk '{print $2}')
+    cat >"$E_ENV.new" <<ENV
+DOCKER_HOST=unix://$E_SOCK
+DOCKER_CONFIG=$E_CLIENT
+LAYERCAKE_RIG_ENGINE=$E_NAME
+LAYERCAKE_RIG_DOCKER_VERSION=$server
+LAYERCAKE_RIG_BUILDX_VERSION=$buildx
+ENV
+    mv "$E_ENV.new" "$E_ENV"
+}
+
+# The docker CLI is the client of every engine; the rig does not install one.
+require_docker_cli() {
+    command -v docker >/dev/null 2>&1 && return 0
+    # The root's CLI (same suite as the engine) is the fallback client.
+    [[ -x $ROOTS_DIR/forky/usr/bin/docker ]] || die "no docker CLI on PATH and no forky root yet"
+    mkdir -p "$RIG_VAR_DIR/bin"
+    ln -sf "$ROOTS_DIR/forky/usr/bin/docker" "$RIG_VAR_DIR/bin/docker"
+    export PATH=$RIG_VAR_DIR/bin:$PATH
+    warn "no docker CLI on PATH: using the forky root's ($RIG_VAR_DIR/bin/docker); add that folder to PATH"
+}
+
+engine_up() {
+    engine_vars "$1"
+    if engine_pid >/dev/null && engine_answers; then
+        write_client
+        [[ -s $E_ENV ]] || write_env_file
+        log "engine $E_NAME: Docker $(edocker version --format '{{.Server.Version}}') already running ($E_SOCK)"
         return 0
     fi
-    pid=$(cat "$pidfile")
-    # The pid may have been reused since: only signal the process the rig started.
-    if kill -0 "$pid" 2>/dev/null && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == dockerd ]]; then
-        log "stopping dockerd (pid $pid)"
-        kill -TERM "$pid"
-        wait_for 30 bash -c "! kill -0 $pid" || die "dockerd (pid $pid) did not stop within 30s"
+    ! engine_pid >/dev/null || die "engine $E_NAME: dockerd $(engine_pid) runs but does not answer on $E_SOCK; scripts/rig.sh --stop"
+    ensure_root "$E_SUITE"
+    [[ $E_SUITE != bookworm ]] || ensure_root forky
+    require_docker_cli
+    rm -f "$E_ENV" "$E_SOCK"
+    engine_bridge_up
+    write_daemon_json
+    write_client
+    mkdir -p "$E_DIR" "$E_RUN"
+    : >>"$E_LOG"
+    log "engine $E_NAME: starting dockerd from $E_ROOT (log $E_LOG)"
+    # setsid + nohup: the daemon outlives this script and its terminal.
+    setsid nohup unshare --mount --propagation private \
+        bash "$RIG_LIB_DIR/engine-ns.sh" "$E_ROOT" "$E_DIR" "$E_RUN" "$E_CONFIG" \
+        >>"$E_LOG" 2>&1 </dev/null &
+    if ! wait_for 60 engine_answers; then
+        tail -n 30 "$E_LOG" >&2
+        die "engine $E_NAME did not answer on $E_SOCK within 60s (log tail above)"
     fi
-    rm -f "$pidfile"
+    write_env_file
+    log "engine $E_NAME: Docker $(edocker version --format '{{.Server.Version}}'), buildx $(edocker buildx version | awk '{print $2}') on $E_SOCK"
+}
+
+# Stop one engine and remove what it made outside its own folders: bridge, rules, cgroups.
+engine_down() {
+    engine_vars "$1"
+    local pid did=
+    rm -f "$E_RUN/READY" "$E_ENV"
+    if pid=$(engine_pid); then
+        log "engine $E_NAME: stopping dockerd (pid $pid)"
+        kill -TERM "$pid"
+        if ! wait_for 40 bash -c "! kill -0 $pid"; then
+            warn "engine $E_NAME: dockerd $pid did not stop within 40s; killing it"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        did=1
+    fi
+    # What dockerd left in its root (shims of containers, a managed containerd): only processes
+    # whose root is this engine's root, that is, that the rig started.
+    local left
+    left=$(root_pids "$E_ROOT")
+    if [[ -n $left ]]; then
+        warn "engine $E_NAME: processes left in its root: $left; stopping them"
+        # shellcheck disable=SC2086
+        kill -TERM $left 2>/dev/null || true
+        sleep 2
+        left=$(root_pids "$E_ROOT")
+        # shellcheck disable=SC2086
+        [[ -z $left ]] || kill -KILL $left 2>/dev/null || true
+        did=1
+    fi
+    if ip link show "$E_BRIDGE" >/dev/null 2>&1 || [[ -S $E_SOCK || -d $E_RUN ]]; then did=1; fi
+    engine_bridge_down
+    engine_cgroups_down
+    rm -rf "$E_RUN"
+    if [[ -n $did ]]; then
+        log "engine $E_NAME: stopped; bridge $E_BRIDGE, rules tagged $E_TAG and cgroup $E_CGROUP removed"
+    else
+        log "engine $E_NAME: not running"
+    fi
+}
+
+# Pids of processes whose root directory is DIR (space-separated; empty when none).
+root_pids() {
+    local dir=$1 p out=()
+    for p in /proc/[0-9]*; do
+        [[ $(readlink "$p/root" 2>/dev/null) == "$dir" ]] && out+=("${p#/proc/}")
+    done
+    echo "${out[*]}"
 }

@@ -1,16 +1,18 @@
 # shellcheck shell=bash
-# Stand-in base images: root file systems bootstrapped from Debian bookworm with mmdebstrap,
-# cached as tarballs keyed by recipe hash, imported under the official image names.
-# Sourced by scripts/rig.sh.
+# Stand-in base images: root file systems bootstrapped from a Debian suite (the recipe's
+# RECIPE_SUITE, bookworm by default) with mmdebstrap on the host, cached as tarballs keyed by
+# recipe hash, imported under the official image names into the rig's own engine (whose store
+# holds nothing of the user's). Sourced by scripts/rig.sh.
 
 RIG_LIB_DIR=${RIG_LIB_DIR:?}
 RECIPE_DIR=${RECIPE_DIR:?}
 ROOTFS_CACHE=$RIG_CACHE_DIR/rootfs
 WORK_DIR=$RIG_CACHE_DIR/work
-IMPORT_STATE=$RIG_CACHE_DIR/state
+# Which image the rig imported with which recipe, per engine (set by rig.sh for its engine).
+IMPORT_STATE=${IMPORT_STATE:-$RIG_CACHE_DIR/state}
 HOST_CA_DIR=/usr/local/share/ca-certificates
-DEBIAN_MIRROR=http://deb.debian.org/debian
-DEBIAN_SECURITY_MIRROR=http://deb.debian.org/debian-security
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+DEBIAN_SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 
 # How every stand-in is bootstrapped (part of the recipe hash): minbase without recommends,
 # merged /usr without the usrmerge package (it drags perl in), no docs/man/locales, like slim images.
@@ -19,6 +21,7 @@ MMDEBSTRAP_OPTS=(
     --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr
     --aptopt='APT::Install-Recommends "false"'
     --aptopt='APT::Install-Suggests "false"'
+    --aptopt='Acquire::Check-Valid-Until "false"'
     --dpkgopt='path-exclude=/usr/share/man/*'
     --dpkgopt='path-exclude=/usr/share/info/*'
     --dpkgopt='path-exclude=/usr/share/doc/*'
@@ -27,12 +30,17 @@ MMDEBSTRAP_OPTS=(
     --dpkgopt='path-include=/usr/share/locale/locale.alias'
     --dpkgopt='path-exclude=/usr/share/lintian/*'
 )
-# The images' own apt sources, so `apt-get install` works inside builds.
-DEBIAN_SOURCES=(
-    "deb $DEBIAN_MIRROR bookworm main"
-    "deb $DEBIAN_MIRROR bookworm-updates main"
-    "deb $DEBIAN_SECURITY_MIRROR bookworm-security main"
-)
+# The images' own apt sources, so `apt-get install` works inside builds: a stable suite with
+# its updates and security suites, a testing/unstable suite alone.
+suite_sources() {
+    echo "deb $DEBIAN_MIRROR $1 main"
+    case $1 in
+    bookworm | trixie)
+        echo "deb $DEBIAN_MIRROR $1-updates main"
+        echo "deb $DEBIAN_SECURITY_MIRROR $1-security main"
+        ;;
+    esac
+}
 
 # Debian architecture -> OCI platform.
 oci_platform() {
@@ -45,11 +53,12 @@ oci_platform() {
 
 # Read one recipe in a subshell-safe way: sets RECIPE_* and the recipe_* functions.
 load_recipe() {
-    unset RECIPE_TAG RECIPE_PACKAGES RECIPE_ARCHES
+    unset RECIPE_TAG RECIPE_PACKAGES RECIPE_ARCHES RECIPE_SUITE
     unset -f recipe_customize recipe_changes
     # shellcheck source=/dev/null
     source "$1"
     [[ -n ${RECIPE_TAG:-} ]] || die "recipe $1 sets no RECIPE_TAG"
+    RECIPE_SUITE=${RECIPE_SUITE:-bookworm}
     declare -F recipe_customize >/dev/null || recipe_customize() { :; }
     declare -F recipe_changes >/dev/null || recipe_changes() { :; }
 }
@@ -61,28 +70,14 @@ recipe_hash() {
     {
         # Comment lines change no file system: editing them must not cost a rebuild.
         grep -hv '^[[:space:]]*#' "$recipe" "$RIG_LIB_DIR/customize-root.sh"
-        printf '%s\n' "${MMDEBSTRAP_OPTS[@]}" "${DEBIAN_SOURCES[@]}"
+        printf '%s\n' "${MMDEBSTRAP_OPTS[@]}"
+        suite_sources "$RECIPE_SUITE"
         cat "$HOST_CA_DIR"/*.crt 2>/dev/null
         echo "arch=$arch"
     } | sha256sum | cut -c1-16
 }
 
-# Unmount whatever a killed bootstrap left mounted under a directory, deepest first.
-unmount_below() {
-    local dir mnt
-    dir=$(realpath -m "$1")
-    awk -v d="$dir" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/self/mounts | sort -r |
-        while read -r mnt; do
-            warn "unmounting leftover $mnt"
-            umount "$mnt" 2>/dev/null || umount -l "$mnt" || die "cannot unmount $mnt"
-        done
-}
-
-remove_root() {
-    [[ -e $1 ]] || return 0
-    unmount_below "$1"
-    rm -rf --one-file-system "$1" || die "cannot remove $1"
-}
+# unmount_below and remove_root: scripts/lib/roots.sh.
 
 # Bootstrap one recipe for one architecture into a cached tarball (+ its --change lines).
 build_rootfs() {
@@ -99,12 +94,13 @@ build_rootfs() {
         IFS=,
         echo "${RECIPE_PACKAGES[*]}"
     )")
-    local attempt=1 log_file=$WORK_DIR/$name-$arch.log sources=("${DEBIAN_SOURCES[@]}")
+    local attempt=1 log_file=$WORK_DIR/$name-$arch.log sources=()
+    mapfile -t sources < <(suite_sources "$RECIPE_SUITE")
     # Mirrors (and this machine's caching proxy) can be caught mid-sync: retry a couple of times.
     until mmdebstrap "${MMDEBSTRAP_OPTS[@]}" --architectures="$arch" \
         "${include[@]}" \
         --customize-hook="bash '$RIG_LIB_DIR/customize-root.sh' \"\$1\" '$recipe'" \
-        bookworm "$root" "${sources[@]}" >"$log_file" 2>&1; do
+        "$RECIPE_SUITE" "$root" "${sources[@]}" >"$log_file" 2>&1; do
         remove_root "$root"
         if ((attempt >= 3)); then
             tail -n 40 "$log_file" >&2
@@ -113,9 +109,9 @@ build_rootfs() {
         warn "mmdebstrap failed for $name/$arch (attempt $attempt: $(grep -m1 '^E:' "$log_file" || echo 'see log')); retrying"
         # Seen here: the proxy serves a stale bookworm-security i386 index that never matches its
         # InRelease. A stand-in without security updates beats no stand-in; say so loudly.
-        if ((${#sources[@]} > 2)) && grep -q 'Failed to fetch .*bookworm-security' "$log_file"; then
-            warn "bookworm-security is unusable for $arch here; bootstrapping $name/$arch from bookworm + bookworm-updates only"
-            sources=("${DEBIAN_SOURCES[@]:0:2}")
+        if ((${#sources[@]} > 2)) && grep -q "Failed to fetch .*$RECIPE_SUITE-security" "$log_file"; then
+            warn "$RECIPE_SUITE-security is unusable for $arch here; bootstrapping $name/$arch from $RECIPE_SUITE + $RECIPE_SUITE-updates only"
+            sources=("${sources[@]:0:2}")
         fi
         attempt=$((attempt + 1))
         sleep $((attempt * 3))
