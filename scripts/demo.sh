@@ -6,6 +6,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 example="$here/testdata/example"
 tag=layercake-demo
+# shellcheck source=lib/env.sh
+source "$here/scripts/lib/env.sh"
+rig_env
 declare -A port=([api]=8000 [web]=8080) host_port=([api]=18000 [web]=18080) path=([api]=/api/health [web]=/)
 
 cleanup() { for s in api web; do docker rm -f "$tag-$s" >/dev/null 2>&1 || true; done; }

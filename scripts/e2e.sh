@@ -8,6 +8,11 @@ cd "$here"
 
 fail() { echo "e2e: $*" >&2; exit 2; }
 
+# The rig's main engine when it is up, else the user's (scripts/lib/env.sh; LAYERCAKE_ENGINE=…).
+# shellcheck source=lib/env.sh
+source "$here/scripts/lib/env.sh"
+rig_env || fail "no engine to test on"
+
 command -v docker >/dev/null || fail "no docker client on PATH (run: make rig)"
 docker info >/dev/null 2>&1 || fail "the Docker engine is not reachable (run: make rig)"
 docker buildx version >/dev/null 2>&1 || fail "docker buildx is missing (run: make rig)"
@@ -19,6 +24,7 @@ for base in python:3.11-slim node:18 nginx:stable; do
 done
 curl -sf http://127.0.0.1:5000/v2/ >/dev/null || fail "the local registry on 127.0.0.1:5000 is not answering (run: make rig)"
 command -v cargo-nextest >/dev/null || fail "cargo-nextest is not installed"
+echo "e2e: engine $LAYERCAKE_ENGINE: Docker $(docker version --format '{{.Server.Version}}'), buildx $(docker buildx version | awk '{print $2}') (DOCKER_HOST=${DOCKER_HOST:-default})" >&2
 
 start=$(date +%s)
 status=0

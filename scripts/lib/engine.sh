@@ -88,17 +88,43 @@ engine_bridge_up() {
         ip addr add "$E_GATEWAY" dev "$E_BRIDGE"
     fi
     ip link set "$E_BRIDGE" up
-    # NAT and forwarding for `docker run` containers (dockerd's own iptables handling is off,
-    # so the host's chains stay as they are; outbound also needs the host's ip_forward, which
-    # the rig does not change).
+    forwarding_on
+    # NAT and forwarding for the bridge (dockerd's own iptables handling is off, so the host's
+    # chains stay as they are).
     engine_rule -t nat POSTROUTING -s "$E_SUBNET" ! -o "$E_BRIDGE" -j MASQUERADE
     engine_rule FORWARD -i "$E_BRIDGE" -j ACCEPT
     engine_rule FORWARD -o "$E_BRIDGE" -j ACCEPT
 }
 
+# BuildKit's RUN steps (and `docker run`) sit on the engine's bridge, so reaching a package
+# index needs IPv4 forwarding. When the host has it off, the rig turns it on while one of its
+# engines runs, remembers that in $RIG_STATE_DIR/ip_forward.before, and turns it back off when
+# the last one stops: the one host setting the rig changes, and only for as long as it runs.
+IP_FORWARD=/proc/sys/net/ipv4/ip_forward
+IP_FORWARD_BEFORE=$RIG_STATE_DIR/ip_forward.before
+forwarding_on() {
+    [[ $(cat "$IP_FORWARD") == 1 ]] && return 0
+    mkdir -p "$RIG_STATE_DIR"
+    [[ -s $IP_FORWARD_BEFORE ]] || cat "$IP_FORWARD" >"$IP_FORWARD_BEFORE"
+    log "net.ipv4.ip_forward: 0 -> 1 while the rig's engines run (back to 0 on --stop)"
+    echo 1 >"$IP_FORWARD"
+}
+
+forwarding_restore() {
+    [[ -s $IP_FORWARD_BEFORE ]] || return 0
+    local name
+    for name in "${RIG_ENGINES[@]}"; do
+        ip link show "lcrig-$name" >/dev/null 2>&1 && return 0
+    done
+    log "net.ipv4.ip_forward: back to $(cat "$IP_FORWARD_BEFORE")"
+    cat "$IP_FORWARD_BEFORE" >"$IP_FORWARD"
+    rm -f "$IP_FORWARD_BEFORE"
+}
+
 engine_bridge_down() {
     engine_rules_down
     if ip link show "$E_BRIDGE" >/dev/null 2>&1; then ip link del "$E_BRIDGE"; fi
+    forwarding_restore
 }
 
 # Remove the engine's cgroup parent in every hierarchy (v1 and v2), deepest first.
