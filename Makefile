@@ -9,7 +9,7 @@ STATIC_DIR    := target/static
 STATIC_BIN    := $(STATIC_DIR)/$(TARGET_TRIPLE)/release/layercake
 FRONTEND_TAG  ?= layercake:dev
 
-.PHONY: help build static frontend-image rig demo test unit e2e lint fmt bench clean-rig audit fuzz compat
+.PHONY: help build static frontend-image rig rig-stop host-check demo-engine demo test unit e2e lint fmt bench clean-rig audit fuzz compat compat-stop
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -24,10 +24,20 @@ static: ## the static frontend binary (crt-static, FROM scratch ready)
 frontend-image: static ## build the frontend image and tag it $(FRONTEND_TAG) in the local engine
 	bash scripts/frontend-image.sh $(STATIC_BIN) $(FRONTEND_TAG)
 
-rig: ## install/start Docker + BuildKit, a local registry and the stand-in base images (idempotent)
+rig: ## start the rig's own Docker 28.5 (forky root), a local registry and the stand-in images (idempotent)
 	bash scripts/rig.sh
 
-demo: rig frontend-image ## build, run and probe the example services through the real engine
+rig-stop: ## stop every rig engine and the registry; no mount, bridge, rule or cgroup stays
+	bash scripts/rig.sh --stop
+
+host-check: ## `make rig` between two records of the host's packages: fails on any change it does not document
+	bash scripts/host-check.sh --self-test
+	bash scripts/host-check.sh
+
+demo-engine: ## your own engine when it is good enough (BuildKit >= 0.10 + buildx), else `make rig`
+	bash scripts/demo-engine.sh
+
+demo: demo-engine frontend-image ## build, run and probe the example services through the real engine
 	bash scripts/demo.sh
 
 unit: ## unit, snapshot and fake-gateway tests (no engine needed)
@@ -37,10 +47,11 @@ lint: ## formatting and clippy, warnings are errors
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
-e2e: ## end-to-end tests against the real engine (needs `make rig frontend-image`)
+e2e: ## end-to-end tests against the rig's main engine (needs `make rig frontend-image`)
 	bash scripts/e2e.sh
 
-test: rig lint unit frontend-image e2e ## everything CI runs
+# host-check runs the rig (between its two records of the host's packages).
+test: host-check lint unit frontend-image e2e ## everything CI runs
 
 bench: rig frontend-image ## benchmarks against hand-written Dockerfiles, writes docs/benchmarks.md
 	bash scripts/bench.sh
@@ -51,5 +62,8 @@ audit: ## supply chain: cargo-deny against the offline RustSec database copy, li
 fuzz: ## bounded fuzzing: every fuzz/ target for 60 s (FUZZ_SECONDS=…)
 	bash scripts/fuzz.sh
 
-compat: ## the example on Docker 20.10 (BuildKit v0.8) as a second daemon; `scripts/compat.sh --stop` ends it
+compat: rig frontend-image ## the example on the compatibility engines: Docker 26.1 (trixie) and 20.10 (bookworm)
 	bash scripts/compat.sh
+
+compat-stop: ## stop the compatibility engines (the main one keeps running)
+	bash scripts/compat.sh --stop

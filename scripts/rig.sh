@@ -71,6 +71,26 @@ main_up() {
     log "main engine ready: $E_RUN/READY (eval \"\$(scripts/rig.sh --env)\" for a shell)"
 }
 
+# A compatibility engine: its own images, from the same cached stand-in tarballs; the
+# multi-platform indexes are the main engine's (pulled from the registry, never pushed again).
+engine_only_up() {
+    local name=$1
+    [[ $name != main ]] || {
+        main_up
+        return
+    }
+    part "engine $name" engine_up "$name"
+    part registry ensure_registry
+    use_engine "$name"
+    part "images (amd64)" ensure_images
+    if [[ $name != bookworm ]]; then
+        # 20.10 has no containerd image store: single-platform images only.
+        RIG_INDEX_PUSH='' part "images (multi-platform)" ensure_multiplatform
+    fi
+    cmp -s "$E_ENV" "$E_RUN/READY" || cp "$E_ENV" "$E_RUN/READY"
+    log "engine $name ready: $E_RUN/READY"
+}
+
 print_env() {
     engine_vars "${1:-main}"
     [[ -s $E_RUN/READY ]] || [[ ${1:-main} != main && -s $E_ENV ]] ||
@@ -134,10 +154,7 @@ main() {
         main_up
         part check run_check
         ;;
-    engine)
-        part "engine $engine" engine_up "$engine"
-        cp "$E_ENV" "$E_RUN/READY"
-        ;;
+    engine) engine_only_up "$engine" ;;
     stop) part stop stop_all ;;
     esac
     summary
