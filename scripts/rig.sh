@@ -82,13 +82,37 @@ engine_only_up() {
     part "engine $name" engine_up "$name"
     part registry ensure_registry
     use_engine "$name"
-    part "images (amd64)" ensure_images
-    if [[ $name != bookworm ]]; then
-        # 20.10 has no containerd image store: single-platform images only.
+    if [[ $name == bookworm ]]; then
+        # 20.10 has no containerd image store (single-platform images only) and its `docker
+        # import` refuses STOPSIGNAL: the main engine's amd64 images are copied in.
+        part "images (from main)" copy_images_from_main
+    else
+        part "images (amd64)" ensure_images
         RIG_INDEX_PUSH='' part "images (multi-platform)" ensure_multiplatform
     fi
     cmp -s "$E_ENV" "$E_RUN/READY" || cp "$E_ENV" "$E_RUN/READY"
     log "engine $name ready: $E_RUN/READY"
+}
+
+copy_images_from_main() {
+    local recipe from main_id state
+    for recipe in "$RECIPE_DIR"/*.recipe; do
+        load_recipe "$recipe"
+        from=$RECIPE_TAG
+        ((${#RECIPE_ARCHES[@]} == 1)) || from=$(registry_ref "$RECIPE_TAG")-amd64
+        main_id=$(DOCKER_HOST=unix://$RIG_STATE_DIR/main/docker.sock docker image inspect --format '{{.Id}}' "$from" 2>/dev/null) ||
+            die "$from is not in the main engine: make rig first"
+        state=$IMPORT_STATE/copy_$(tr '/:' '__' <<<"$RECIPE_TAG")
+        if [[ -s $state && $(cat "$state") == "$main_id" ]] && docker image inspect "$RECIPE_TAG" >/dev/null 2>&1; then
+            log "image $RECIPE_TAG: present (main's $main_id)"
+            continue
+        fi
+        DOCKER_HOST=unix://$RIG_STATE_DIR/main/docker.sock docker save "$from" | docker load -q >/dev/null
+        [[ $from == "$RECIPE_TAG" ]] || docker tag "$from" "$RECIPE_TAG"
+        mkdir -p "$IMPORT_STATE"
+        echo "$main_id" >"$state"
+        log "image $RECIPE_TAG: copied from the main engine"
+    done
 }
 
 print_env() {
