@@ -62,6 +62,7 @@ main_up() {
     use_engine main
     part registry ensure_registry
     # Each step is a no-op when its image is present, so a second run changes nothing.
+    [[ -z $multiplatform ]] || RIG_PREBUILD=all
     part "images (amd64)" ensure_images
     [[ -z $multiplatform ]] || part "images (multi-platform)" ensure_multiplatform
     if ! cmp -s "$E_ENV" "$E_RUN/READY"; then

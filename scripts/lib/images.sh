@@ -250,8 +250,38 @@ ensure_registry_index() {
     log "image $RECIPE_TAG: local multi-platform index (${RECIPE_ARCHES[*]}) in $(since "$start")s"
 }
 
+# Bootstrap every missing tarball first, RIG_JOBS at a time (mmdebstrap mostly waits on the
+# network and dpkg); the imports stay one at a time. ARCHES: amd64 only, or every recipe arch.
+RIG_JOBS=${RIG_JOBS:-3}
+prebuild_rootfs() {
+    local which=$1 recipe arch name hash tarball started=() entry
+    mkdir -p "$WORK_DIR"
+    for recipe in "$RECIPE_DIR"/*.recipe; do
+        load_recipe "$recipe"
+        local arches=(amd64)
+        [[ $which == amd64 ]] || arches=("${RECIPE_ARCHES[@]}")
+        for arch in "${arches[@]}"; do
+            name=$(basename "$recipe" .recipe)
+            hash=$(recipe_hash "$recipe" "$arch")
+            tarball=$ROOTFS_CACHE/$name-$arch-$hash.tar
+            [[ -s $tarball && -s $tarball.changes ]] && continue
+            while (($(jobs -rp | wc -l) >= RIG_JOBS)); do wait -n || true; done
+            (build_rootfs "$recipe" "$arch" "$name" "$hash") >"$WORK_DIR/$name-$arch.out" 2>&1 &
+            started+=("$name-$arch:$tarball")
+        done
+    done
+    wait || true
+    for entry in "${started[@]}"; do
+        sed 's/^/  /' "$WORK_DIR/${entry%%:*}.out"
+        [[ -s ${entry#*:} ]] || die "bootstrapping ${entry%%:*} failed (above)"
+    done
+}
+
 ensure_images() {
     apt_install_missing mmdebstrap
+    # mmdebstrap refuses foreign architectures without arch-test.
+    [[ ${RIG_PREBUILD:-amd64} == amd64 ]] || apt_install_missing arch-test
+    prebuild_rootfs "${RIG_PREBUILD:-amd64}"
     local recipe
     for recipe in "$RECIPE_DIR"/*.recipe; do
         load_recipe "$recipe"
