@@ -89,7 +89,7 @@ engine_only_up() {
         part "images (from main)" copy_images_from_main
     else
         part "images (amd64)" ensure_images
-        RIG_INDEX_PUSH='' part "images (multi-platform)" ensure_multiplatform
+        RIG_REGISTRY_NS=rig-$name/library part "images (multi-platform)" ensure_multiplatform
     fi
     cmp -s "$E_ENV" "$E_RUN/READY" || cp "$E_ENV" "$E_RUN/READY"
     log "engine $name ready: $E_RUN/READY"

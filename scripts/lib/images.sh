@@ -10,7 +10,6 @@ ROOTFS_CACHE=$RIG_CACHE_DIR/rootfs
 WORK_DIR=$RIG_CACHE_DIR/work
 # Which image the rig imported with which recipe, per engine (set by rig.sh for its engine).
 IMPORT_STATE=${IMPORT_STATE:-$RIG_CACHE_DIR/state}
-MAIN_INDEX_STATE_DIR=$RIG_VAR_DIR/engines/main/image-state
 HOST_CA_DIR=/usr/local/share/ca-certificates
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 DEBIAN_SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
@@ -169,9 +168,12 @@ ensure_image() {
 }
 
 # The local registry name of an official image reference: python:3.11-slim -> 127.0.0.1:5000/library/python:3.11-slim.
+# A compatibility engine pushes its own indexes under RIG_REGISTRY_NS (rig-trixie/library): an
+# index pulled from another engine's push lacks the compressed layers in this engine's store, and
+# BuildKit would then fetch them from docker.io when it exports an image built on it.
 registry_ref() {
     local ref=$1
-    [[ $ref == */* ]] || ref=library/$ref
+    [[ $ref == */* ]] || ref=${RIG_REGISTRY_NS:-library}/$ref
     echo "$REGISTRY_ADDR/$ref"
 }
 
@@ -210,21 +212,6 @@ ensure_registry_index() {
     fi
     local start
     start=$(now)
-    # A compatibility engine takes the index the main engine pushed, as it is: pushing again
-    # would change its digest under the main engine.
-    if [[ -z ${RIG_INDEX_PUSH-1} && -n $digest && -s $MAIN_INDEX_STATE_DIR/index_$(tr '/:' '__' <<<"$ref") &&
-        $(cat "$MAIN_INDEX_STATE_DIR/index_$(tr '/:' '__' <<<"$ref")") == "$hashes$digest" ]]; then
-        for arch in "${RECIPE_ARCHES[@]}"; do
-            docker pull -q --platform "$(oci_platform "$arch")" "$ref" >/dev/null || die "docker pull --platform $(oci_platform "$arch") $ref failed"
-        done
-        docker tag "$ref" "$RECIPE_TAG" || die "docker tag $ref $RECIPE_TAG failed"
-        mkdir -p "$IMPORT_STATE"
-        echo "$(recipe_hash "$recipe" amd64) $digest" >"$IMPORT_STATE/$(tr '/:' '__' <<<"$RECIPE_TAG")"
-        echo "$hashes$digest" >"$state"
-        log "image $RECIPE_TAG: the main engine's index $digest, pulled in $(since "$start")s"
-        return 0
-    fi
-    [[ -n ${RIG_INDEX_PUSH-1} ]] || die "index $ref is not the main engine's current one: make rig first"
     for arch in "${RECIPE_ARCHES[@]}"; do
         local arch_ref
         arch_ref=$ref-$(oci_platform "$arch" | cut -d/ -f2)
