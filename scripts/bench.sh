@@ -21,7 +21,7 @@ venv=${BENCH_VENV:-/tmp/layercake-bench-venv}
 frontend=${BENCH_FRONTEND:-layercake:dev}
 snapshot=${BENCH_FRONTEND_TAG:-layercake:bench}
 export BENCH_WORK=$work BENCH_FRONTEND_TAG=$snapshot
-# shellcheck source=lib/env.sh
+# shellcheck source-path=SCRIPTDIR source=lib/env.sh
 source "$here/scripts/lib/env.sh"
 rig_env
 

@@ -6,7 +6,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 example="$here/testdata/example"
 tag=layercake-demo
-# shellcheck source=lib/env.sh
+# shellcheck source-path=SCRIPTDIR source=lib/env.sh
 source "$here/scripts/lib/env.sh"
 rig_env
 declare -A port=([api]=8000 [web]=8080) host_port=([api]=18000 [web]=18080) path=([api]=/api/health [web]=/)

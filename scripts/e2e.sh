@@ -9,7 +9,7 @@ cd "$here"
 fail() { echo "e2e: $*" >&2; exit 2; }
 
 # The rig's main engine when it is up, else the user's (scripts/lib/env.sh; LAYERCAKE_ENGINE=…).
-# shellcheck source=lib/env.sh
+# shellcheck source-path=SCRIPTDIR source=lib/env.sh
 source "$here/scripts/lib/env.sh"
 rig_env || fail "no engine to test on"
 

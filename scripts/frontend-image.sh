@@ -3,7 +3,7 @@
 set -euo pipefail
 bin=${1:?static binary}; tag=${2:?image tag}
 here=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=lib/env.sh
+# shellcheck source-path=SCRIPTDIR source=lib/env.sh
 source "$here/scripts/lib/env.sh"
 rig_env
 ctx=$(mktemp -d); trap 'rm -rf "$ctx"' EXIT

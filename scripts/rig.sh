@@ -149,7 +149,7 @@ main() {
             shift
             ;;
         --env)
-            action=env
+            action="env"
             if [[ ${2:-} != -* && -n ${2:-} ]]; then
                 engine=$2
                 shift

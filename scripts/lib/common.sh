@@ -5,8 +5,10 @@
 # Everything the rig owns lives under these three folders (and its bridges and tagged iptables
 # rules, which go away on --stop). Nothing else on the host is written, but the host packages
 # listed in RIG_HOST_PACKAGES, installed from the host's own suite when missing.
+# shellcheck disable=SC2034 # used by the files that source this one
 RIG_STATE_DIR=/run/layercake-rig
 RIG_CACHE_DIR=/var/cache/layercake-rig
+# shellcheck disable=SC2034
 RIG_VAR_DIR=/var/lib/layercake-rig
 # The host packages the rig may install (from the host's own Debian suite, never another one):
 # mmdebstrap builds the engines' roots and the stand-in images, arch-test lets it bootstrap i386,
