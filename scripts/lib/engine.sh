@@ -69,7 +69,8 @@ engine_rule() {
 
 # Remove every rule tagged E_TAG, one by one, as `iptables -S` prints them.
 engine_rules_down() {
-    [[ -x $E_ROOT/usr/sbin/iptables ]] || return 0
+    # (The root's iptables is an absolute symlink into its own /etc/alternatives: -L, not -x.)
+    [[ -L $E_ROOT/usr/sbin/iptables || -e $E_ROOT/usr/sbin/iptables ]] || return 0
     local table rule
     for table in filter nat; do
         while read -r rule; do
@@ -79,6 +80,8 @@ engine_rules_down() {
             args=("${args[@]//\"/}")
             eiptables -t "$table" "${args[@]}"
         done < <(eiptables -t "$table" -S 2>/dev/null | grep -F -- "--comment $E_TAG" || true)
+        ! eiptables -t "$table" -S 2>/dev/null | grep -qF -- "--comment $E_TAG" ||
+            die "iptables rules tagged $E_TAG are still in table $table after removing them"
     done
 }
 
