@@ -40,8 +40,10 @@ demo-engine: ## your own engine when it is good enough (BuildKit >= 0.10 + build
 demo: demo-engine frontend-image ## build, run and probe the example services through the real engine
 	bash scripts/demo.sh
 
+# The engine is not needed, but `docker buildx bake --print` (tools_bake) needs a buildx client:
+# the rig's, when it is up (scripts/lib/env.sh).
 unit: ## unit, snapshot and fake-gateway tests (no engine needed)
-	cargo nextest run --workspace --locked --no-fail-fast
+	source scripts/lib/env.sh && rig_env && cargo nextest run --workspace --locked --no-fail-fast
 
 lint: ## formatting and clippy, warnings are errors
 	cargo fmt --all -- --check

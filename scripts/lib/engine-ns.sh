@@ -17,9 +17,11 @@ mount -t tmpfs -o mode=0755 tmpfs "$root/run"
 mkdir -p "$root$run_dir" "$root$engine_dir"
 mount --bind "$run_dir" "$root$run_dir"
 mount --bind "$engine_dir" "$root$engine_dir"
-# The host's name resolution, as it is now (builds resolve names like the host does).
+# Name resolution: the engine's DNS forwarder on its bridge (engine.sh writes RUN_DIR/resolv.conf),
+# else the host's resolvers; the host's /etc/hosts.
 for f in /etc/resolv.conf /etc/hosts; do
     src=$(realpath "$f")
+    [[ $f != /etc/resolv.conf || ! -s $run_dir/resolv.conf ]] || src=$run_dir/resolv.conf
     [[ -L $root$f || ! -e $root$f ]] && rm -f "$root$f" && : >"$root$f"
     mount --bind "$src" "$root$f"
 done

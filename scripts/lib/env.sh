@@ -22,6 +22,10 @@ rig_env_load() {
     done <"$file"
     # A docker context would take precedence over nothing here, but DOCKER_HOST wins over it.
     unset DOCKER_CONTEXT
+    # A host without a docker CLI uses the one the rig links from the forky root.
+    if ! command -v docker >/dev/null 2>&1 && [[ -x /var/lib/layercake-rig/bin/docker ]]; then
+        export PATH=/var/lib/layercake-rig/bin:$PATH
+    fi
 }
 
 rig_env() {

@@ -240,8 +240,17 @@ ensure_registry_index() {
 # Bootstrap every missing tarball first, RIG_JOBS at a time (mmdebstrap mostly waits on the
 # network and dpkg); the imports stay one at a time. ARCHES: amd64 only, or every recipe arch.
 RIG_JOBS=${RIG_JOBS:-3}
+# How many of the given pids still run.
+running_count() {
+    local n=0 pid
+    for pid in "$@"; do
+        if kill -0 "$pid" 2>/dev/null; then n=$((n + 1)); fi
+    done
+    echo "$n"
+}
+
 prebuild_rootfs() {
-    local which=$1 recipe arch name hash tarball started=() entry
+    local which=$1 recipe arch name hash tarball started=() entry pids=() pid
     mkdir -p "$WORK_DIR"
     for recipe in "$RECIPE_DIR"/*.recipe; do
         load_recipe "$recipe"
@@ -252,12 +261,15 @@ prebuild_rootfs() {
             hash=$(recipe_hash "$recipe" "$arch")
             tarball=$ROOTFS_CACHE/$name-$arch-$hash.tar
             [[ -s $tarball && -s $tarball.changes ]] && continue
-            while (($(jobs -rp | wc -l) >= RIG_JOBS)); do wait -n || true; done
+            # Only the bootstraps' own pids: this shell also started the engines and the
+            # registry in the background, and `jobs`/`wait` alone would count and wait for them.
+            while (($(running_count "${pids[@]}") >= RIG_JOBS)); do sleep 0.5; done
             (build_rootfs "$recipe" "$arch" "$name" "$hash") >"$WORK_DIR/$name-$arch.out" 2>&1 &
+            pids+=("$!")
             started+=("$name-$arch:$tarball")
         done
     done
-    wait || true
+    for pid in "${pids[@]}"; do wait "$pid" || true; done
     for entry in "${started[@]}"; do
         sed 's/^/  /' "$WORK_DIR/${entry%%:*}.out"
         [[ -s ${entry#*:} ]] || die "bootstrapping ${entry%%:*} failed (above)"

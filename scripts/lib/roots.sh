@@ -14,10 +14,11 @@ DEBIAN_SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-se
 
 # Packages of an engine root. forky's docker.io no longer pulls in docker-cli; bookworm has no
 # docker-buildx (the 20.10 engine is driven by the host CLI with a newer suite's buildx plugin).
+# dnsmasq-base: the engine's caching DNS forwarder on its bridge (engine.sh, engine_dns_up).
 root_packages() {
     case $1 in
-    bookworm) echo docker.io,containerd,runc,iptables,ca-certificates,tini,git ;;
-    *) echo docker.io,docker-cli,docker-buildx,containerd,runc,iptables,ca-certificates,tini,git ;;
+    bookworm) echo docker.io,containerd,runc,iptables,ca-certificates,tini,git,dnsmasq-base ;;
+    *) echo docker.io,docker-cli,docker-buildx,containerd,runc,iptables,ca-certificates,tini,git,dnsmasq-base ;;
     esac
 }
 
