@@ -298,8 +298,29 @@ fn quiet_pip(step: &mut RunStep) {
         .insert("PIP_ROOT_USER_ACTION".into(), "ignore".into());
 }
 
-fn sh(script: &str) -> Vec<String> {
-    vec!["/bin/sh".into(), "-c".into(), script.to_owned()]
+/// `/bin/sh -c SCRIPT sh ARGS…`: a fixed script whose values arrive as `$1`, `$2`, … (or
+/// `"$@"`), so no value is ever parsed as shell syntax.
+fn sh_with_args(script: &str, args: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut argv = vec![
+        "/bin/sh".to_owned(),
+        "-c".to_owned(),
+        script.to_owned(),
+        "sh".to_owned(),
+    ];
+    argv.extend(args);
+    argv
+}
+
+fn escape_step_name(mut step: Step) -> Step {
+    let name = match &mut step {
+        Step::Run(s) => &mut s.name,
+        Step::Copy(s) => &mut s.name,
+        Step::WriteFile(s) => &mut s.name,
+    };
+    if let std::borrow::Cow::Owned(escaped) = layercake_spec::shown(name) {
+        *name = escaped;
+    }
+    step
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -323,7 +344,9 @@ impl Planner<'_> {
             purpose: draft.purpose,
             platform: draft.platform,
             base: draft.base,
-            steps: draft.steps,
+            // Step names reach BuildKit's progress and the terminal: what a value holds that
+            // would be invisible or act on the terminal is shown escaped.
+            steps: draft.steps.into_iter().map(escape_step_name).collect(),
             output,
             export_cache,
             secret_derived: false,
@@ -399,12 +422,14 @@ impl Planner<'_> {
             .collect();
         let archives = self.cache_id("apt-archives", &image_key, Some(&platform));
         let lists = self.cache_id("apt-lists", &image_key, Some(&platform));
-        let script = format!(
-            "apt-get update && apt-get install -y --no-install-recommends {}",
-            packages.join(" ")
-        );
+        // The names are arguments of a fixed script, never part of it (they are validated as
+        // Debian package names too).
         let label = format!("apt-get install {}", packages.join(" "));
-        draft.run(&label, sh(&script), |step| {
+        let args = sh_with_args(
+            "apt-get update && apt-get install -y --no-install-recommends \"$@\"",
+            packages.iter().cloned(),
+        );
+        draft.run(&label, args, |step| {
             step.env
                 .insert("DEBIAN_FRONTEND".into(), "noninteractive".into());
             // Package lists and downloads live in locked cache mounts: never in a layer, and two
@@ -425,14 +450,14 @@ impl Planner<'_> {
     fn create_user(draft: &mut StageDraft, user: &RunAs) {
         if let RunAs::User { name, uid, gid } = user {
             // Debian-style images have useradd; Alpine-style ones busybox adduser.
-            let script = format!(
-                "if command -v useradd >/dev/null 2>&1; then \
-                 groupadd --system --gid {gid} {name} && \
-                 useradd --system --uid {uid} --gid {gid} --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin {name}; \
-                 else addgroup -S -g {gid} {name} && adduser -S -D -H -u {uid} -G {name} -s /sbin/nologin {name}; fi"
-            );
+            // $1 name, $2 uid, $3 gid: values of a fixed script.
+            let script = "if command -v useradd >/dev/null 2>&1; then \
+                 groupadd --system --gid \"$3\" \"$1\" && \
+                 useradd --system --uid \"$2\" --gid \"$3\" --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \"$1\"; \
+                 else addgroup -S -g \"$3\" \"$1\" && adduser -S -D -H -u \"$2\" -G \"$1\" -s /sbin/nologin \"$1\"; fi";
             let label = format!("create user {name} ({uid}:{gid})");
-            draft.run(&label, sh(&script), |step| step.network = Network::None);
+            let args = sh_with_args(script, [name.clone(), uid.to_string(), gid.to_string()]);
+            draft.run(&label, args, |step| step.network = Network::None);
         }
     }
 
