@@ -712,7 +712,11 @@ impl Planner<'_> {
             },
             dest: "/".into(),
             contents_only: true,
-            include: files.to_vec(),
+            // Paths, not patterns: `req[1].txt` is that file.
+            include: files
+                .iter()
+                .map(|f| crate::ignore::literal_pattern(f))
+                .collect(),
             exclude: Vec::new(),
             owner: None,
         });

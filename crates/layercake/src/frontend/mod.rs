@@ -186,7 +186,8 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
         inspect_frontend_image(&client, frontend_image.as_deref(), &plans)
     )?;
 
-    let mut inputs = LowerInputs {
+    // `.dockerignore` order is its meaning (the last matching rule wins): never sorted.
+    let inputs = LowerInputs {
         context_name: opts.context_key().to_owned(),
         context_excludes,
         session_id: Some(client.env().session_id.clone()).filter(|s| !s.is_empty()),
@@ -206,7 +207,6 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
         mount_content_cache: client.has_llb_cap(buildkit_llb::caps::EXEC_MOUNT_CONTENT_CACHE),
         frontend_is_probe_layer,
     };
-    inputs.context_excludes.sort();
 
     let mut results =
         ImageResults::new(opts.multi_platform().map_err(opts_error)? || plans.len() > 1);
