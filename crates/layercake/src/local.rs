@@ -15,7 +15,7 @@ use layercake_plan::{
 use crate::cli::{BuildArgs, CheckArgs, Command, LlbArgs, SpecArg};
 use crate::load::{LoadedSpec, choose_target, parse_build_args, plan_platform};
 use crate::tools;
-use crate::tools::spec_file::{context_dir, read_plan_files, read_spec};
+use crate::tools::spec_file::{open_context, read_plan_files, read_spec};
 
 /// A failure of an offline command: the message for stderr.
 struct Failure(String);
@@ -58,7 +58,7 @@ fn build_plan(args: &BuildArgs) -> Result<(LoadedSpec, Plan), Failure> {
     let build_args = parse_build_args(&args.build_args)?;
     let loaded = read_spec(&args.spec, &build_args)?;
     let target = choose_target(&loaded.spec, args.target.as_deref())?;
-    let context = context_dir(&args.spec, args.context.as_ref());
+    let context = open_context(&args.spec, args.context.as_ref())?;
     let files = read_plan_files(&loaded, &target, &context)?;
     let platform = parse_platform(&args.platform)?;
     let plan = plan(
@@ -128,7 +128,7 @@ fn targets_command(args: &SpecArg) -> Result<ExitCode, Failure> {
 
 fn check_command(args: &CheckArgs) -> Result<ExitCode, Failure> {
     let loaded = read_spec(&args.spec, &BTreeMap::new())?;
-    let context = context_dir(&args.spec, args.context.as_ref());
+    let context = open_context(&args.spec, args.context.as_ref())?;
     let mut files = ContextFiles::new();
     let mut asked = BTreeSet::new();
     loop {
@@ -139,9 +139,10 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, Failure> {
         if wanted.is_empty() {
             break;
         }
-        // Files that do not exist stay out of the map: the checks report them.
+        // Files that do not exist stay out of the map: the checks report them. One the
+        // context cannot hold (excluded, a device, too large, a link out of it) is an error.
         for path in wanted {
-            if let Ok(contents) = std::fs::read_to_string(context.join(&path)) {
+            if let Some(contents) = context.read(&path)? {
                 files.insert(path, contents);
             }
         }

@@ -25,7 +25,7 @@ use layercake_plan::{
 };
 
 use super::error::ToolError;
-use super::spec_file::{context_dir, read_plan_files, read_spec, write_stdout};
+use super::spec_file::{open_context, read_plan_files, read_spec, write_stdout};
 use crate::cli::DockerfileArgs;
 use crate::load::{choose_target, parse_build_args};
 
@@ -45,7 +45,7 @@ pub fn dockerfile_command(args: &DockerfileArgs) -> Result<ExitCode, ToolError> 
     let build_args = parse_build_args(&args.build_args).map_err(ToolError::Usage)?;
     let loaded = read_spec(&args.spec, &build_args)?;
     let target = choose_target(&loaded.spec, args.target.as_deref())?;
-    let context = context_dir(&args.spec, args.context.as_ref());
+    let context = open_context(&args.spec, args.context.as_ref())?;
     let files = read_plan_files(&loaded, &target, &context)?;
     let platform = Platform::linux_amd64();
     // A platform no engine reports: the stages planned on it are the build-platform ones.
@@ -60,7 +60,7 @@ pub fn dockerfile_command(args: &DockerfileArgs) -> Result<ExitCode, ToolError> 
         ..PlanOptions::new(platform)
     };
     let plan = plan(&loaded.services, &target, &files, &options)?;
-    let exists = |path: &str| context.join(path).exists();
+    let exists = |path: &str| context.exists(path);
     let inputs = DockerfileInputs {
         frontend_image: &args.frontend_image,
         build_platform: &build_platform,
