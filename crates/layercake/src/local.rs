@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 use buildkit_llb::Definition;
 use layercake_plan::{
-    Base, ContextFiles, FileSource, LowerInputs, Mount, Plan, PlanOptions, Platform, StageOutput,
-    Step, lint, lint_files_to_read, lower, plan,
+    Base, ContextFiles, FileSource, LowerInputs, Mount, Plan, PlanOptions, Platform, Severity,
+    StageOutput, Step, lint, lint_files_to_read, lower, plan,
 };
 
 use crate::cli::{BuildArgs, CheckArgs, Command, LlbArgs, SpecArg};
@@ -165,10 +165,14 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, Failure> {
         let _ = writeln!(out, "{}: no problems found", args.spec.display());
     }
     std::io::stdout().write_all(out.as_bytes())?;
-    Ok(if findings.is_empty() {
-        ExitCode::SUCCESS
-    } else {
+    // Errors fail the check; warnings only with --strict.
+    let failed = findings
+        .iter()
+        .any(|f| args.strict || f.severity == Severity::Error);
+    Ok(if failed {
         ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     })
 }
 
