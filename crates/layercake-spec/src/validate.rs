@@ -406,7 +406,13 @@ impl Checker<'_> {
                 );
                 continue;
             }
-            if name.is_empty() || name.contains('=') {
+            // An environment variable name has no `=` and no white space (no shell and no
+            // Dockerfile `ENV` could name it).
+            let env_like = key != "labels";
+            if name.is_empty()
+                || name.contains('=')
+                || env_like && name.contains(char::is_whitespace)
+            {
                 self.invalid(
                     key_node,
                     key,
@@ -502,6 +508,11 @@ impl Checker<'_> {
         base: &str,
         path: &str,
     ) -> Option<String> {
+        // A path lands in copies, mounts, step names and Dockerfile lines as it is.
+        if let Some(problem) = config_text_problem(path) {
+            self.invalid(node, key, ctx, problem);
+            return None;
+        }
         let result = normalize_relative(path).and_then(|normalized| {
             join_checked(base, &normalized)
                 .map(|_| normalized)
