@@ -89,3 +89,32 @@ fn a_bad_dockerignore_pattern_is_an_error_at_its_line() {
         error.message
     );
 }
+
+#[test]
+fn a_requirement_file_over_the_limit_is_refused_without_reading_it_whole() {
+    let mut files = example_files();
+    let mut big = b"flask==3.0.0\n".to_vec();
+    big.resize(8 * 1024 * 1024 + 100, b'#');
+    files.insert("backend/requirements.txt".into(), big);
+    let fake = FakeBridge::default()
+        .with_local("dockerfile", [("layercake.yaml", example_spec())])
+        .with_local("context", files)
+        .with_gateway_caps([caps::FRONTEND_INPUTS, caps::SOURCE_META_RESOLVER])
+        .with_llb_caps(all_llb_caps());
+    run(&fake, &["filename=layercake.yaml", "target=api"]);
+    let error = returned_error(&fake);
+    assert!(
+        error
+            .message
+            .contains("`backend/requirements.txt` is larger than 8388608 bytes"),
+        "{}",
+        error.message
+    );
+    let recorded = fake.recorded();
+    let read = recorded
+        .reads
+        .iter()
+        .find(|r| r.file_path == "backend/requirements.txt")
+        .unwrap();
+    assert_eq!(read.range.as_ref().map(|r| r.length), Some(8 * 1024 * 1024 + 1));
+}
