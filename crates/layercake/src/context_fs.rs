@@ -87,6 +87,11 @@ impl ContextDir {
         Ok(context)
     }
 
+    /// The exclude patterns for the context transfer, in the order written.
+    pub fn excludes(&self) -> Vec<String> {
+        self.rules.as_ref().map(IgnoreRules::excludes).unwrap_or_default()
+    }
+
     /// The file at `path` (relative to the context), `None` when it is not there.
     pub fn read(&self, path: &str) -> Result<Option<String>, ContextError> {
         if let Some(rules) = &self.rules

@@ -54,7 +54,7 @@ fn parse_platform(text: &str) -> Result<Platform, Failure> {
         .map_err(|e| Failure(format!("--platform `{text}`: {e}")))
 }
 
-fn build_plan(args: &BuildArgs) -> Result<(LoadedSpec, Plan), Failure> {
+fn build_plan(args: &BuildArgs) -> Result<(LoadedSpec, Plan, Vec<String>), Failure> {
     let build_args = parse_build_args(&args.build_args)?;
     let loaded = read_spec(&args.spec, &build_args)?;
     let target = choose_target(&loaded.spec, args.target.as_deref())?;
@@ -67,11 +67,11 @@ fn build_plan(args: &BuildArgs) -> Result<(LoadedSpec, Plan), Failure> {
         &files,
         &PlanOptions::new(platform),
     )?;
-    Ok((loaded, plan))
+    Ok((loaded, plan, context.excludes()))
 }
 
 fn plan_command(args: &BuildArgs) -> Result<ExitCode, Failure> {
-    let (_, plan) = build_plan(args)?;
+    let (_, plan, _) = build_plan(args)?;
     let text = if args.json {
         serde_json::to_string_pretty(&plan)? + "\n"
     } else {
@@ -82,9 +82,11 @@ fn plan_command(args: &BuildArgs) -> Result<ExitCode, Failure> {
 }
 
 fn llb_command(args: &LlbArgs) -> Result<ExitCode, Failure> {
-    let (_, plan) = build_plan(&args.build)?;
+    let (_, plan, context_excludes) = build_plan(&args.build)?;
     let inputs = LowerInputs {
         context_name: "context".into(),
+        // As the frontend sends them: `.dockerignore` in the order written.
+        context_excludes,
         frontend_image: Some(args.frontend_image.clone()),
         merge_op: true,
         mount_content_cache: true,
