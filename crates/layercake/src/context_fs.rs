@@ -89,7 +89,10 @@ impl ContextDir {
 
     /// The exclude patterns for the context transfer, in the order written.
     pub fn excludes(&self) -> Vec<String> {
-        self.rules.as_ref().map(IgnoreRules::excludes).unwrap_or_default()
+        self.rules
+            .as_ref()
+            .map(IgnoreRules::excludes)
+            .unwrap_or_default()
     }
 
     /// The file at `path` (relative to the context), `None` when it is not there.

@@ -116,5 +116,8 @@ fn a_requirement_file_over_the_limit_is_refused_without_reading_it_whole() {
         .iter()
         .find(|r| r.file_path == "backend/requirements.txt")
         .unwrap();
-    assert_eq!(read.range.as_ref().map(|r| r.length), Some(8 * 1024 * 1024 + 1));
+    assert_eq!(
+        read.range.as_ref().map(|r| r.length),
+        Some(8 * 1024 * 1024 + 1)
+    );
 }

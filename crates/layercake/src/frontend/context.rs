@@ -173,7 +173,10 @@ impl<'c> ContextReader<'c> {
             let reference = self.solve_local(self.local(key, &wanted, label)).await?;
             // One byte past the limit: enough to tell a file is too large, never more.
             let limit = crate::load::MAX_CONTEXT_FILE_BYTES;
-            let range = Some((0, i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1)));
+            let range = Some((
+                0,
+                i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1),
+            ));
             for path in wanted {
                 let contents = match self.client.read_file(&reference, &path, range).await {
                     Ok(bytes) if bytes.len() > limit => {
