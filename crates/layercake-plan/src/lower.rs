@@ -98,6 +98,8 @@ pub fn lower(plan: &Plan, inputs: &LowerInputs) -> Result<Lowered, LowerError> {
         frontend: BTreeMap::new(),
         stages: BTreeMap::new(),
         follow_paths: plan.context.follow_paths.clone(),
+        include_patterns: plan.context.include_patterns.clone(),
+        exclude_patterns: plan.context.exclude_patterns.clone(),
     };
     for stage in &plan.stages {
         let lowered = lowering.stage(stage)?;
@@ -127,6 +129,8 @@ struct Lowering<'i> {
     frontend: BTreeMap<Platform, llb::Output>,
     stages: BTreeMap<StageId, LoweredStage>,
     follow_paths: Vec<String>,
+    include_patterns: Vec<String>,
+    exclude_patterns: Vec<String>,
 }
 
 /// A copy with the options every layercake copy uses: create the destination, follow symlinks,
@@ -188,8 +192,28 @@ impl Lowering<'_> {
             .context_local()
             .follow_paths(self.follow_paths.iter().map(|p| literal_pattern(p)))
             .custom_name("[context] load build context");
-        if !self.inputs.context_excludes.is_empty() {
-            local = local.exclude_patterns(self.inputs.context_excludes.iter().cloned());
+        // Narrowed to the include patterns and every followed path (so the transfer holds the
+        // same files whether or not BuildKit adds followed paths to the includes itself); a
+        // followed `.` is the whole context anyway.
+        if !self.include_patterns.is_empty() && !self.follow_paths.iter().any(|p| p == ".") {
+            let includes: Vec<String> = self
+                .include_patterns
+                .iter()
+                .cloned()
+                .chain(self.follow_paths.iter().map(|p| literal_pattern(p)))
+                .collect();
+            local = local.include_patterns(includes);
+        }
+        // `.dockerignore` first, in its order; then what the plan's copies leave out anyway.
+        let excludes: Vec<String> = self
+            .inputs
+            .context_excludes
+            .iter()
+            .chain(&self.exclude_patterns)
+            .cloned()
+            .collect();
+        if !excludes.is_empty() {
+            local = local.exclude_patterns(excludes);
         }
         let output = local.build();
         self.context = Some(output.clone());

@@ -143,6 +143,8 @@ pub fn plan(
         options,
         stages: Vec::new(),
         follow_paths: BTreeSet::new(),
+        include_patterns: BTreeSet::new(),
+        exclude_patterns: BTreeSet::new(),
     };
     let (output, image) = match &service.toolchain {
         Toolchain::Python(py) => builder.python(services, service, py, files)?,
@@ -153,6 +155,8 @@ pub fn plan(
         platform: options.platform.clone(),
         context: ContextInput {
             follow_paths: builder.follow_paths.into_iter().collect(),
+            include_patterns: builder.include_patterns.into_iter().collect(),
+            exclude_patterns: builder.exclude_patterns.into_iter().collect(),
         },
         stages: crate::secret_digest::add_secret_digests(builder.stages, services),
         output,
@@ -229,6 +233,10 @@ struct Planner<'o> {
     options: &'o PlanOptions,
     stages: Vec<Stage>,
     follow_paths: BTreeSet<String>,
+    /// See [`ContextInput::include_patterns`].
+    include_patterns: BTreeSet<String>,
+    /// See [`ContextInput::exclude_patterns`].
+    exclude_patterns: BTreeSet<String>,
 }
 
 /// Steps of one stage, numbered when the stage is finished: `[api wheels 2/3] pip wheel …`.
@@ -390,11 +398,33 @@ impl Planner<'_> {
     }
 
     fn context_copy(&mut self, service: &ServiceSettings, name: &str, dest: &str) -> CopyStep {
-        self.follow_paths.insert(if service.path.is_empty() {
-            ".".into()
+        // The transfer carries what the copy takes: the service's `include` (under its folder)
+        // rather than the whole folder, and none of what its `exclude` leaves out. (Excludes
+        // with a `!` would re-include past `.dockerignore` there: then the folder goes whole.)
+        let under = |pattern: &str| {
+            if service.path.is_empty() {
+                pattern.to_owned()
+            } else {
+                format!(
+                    "{}/{pattern}",
+                    crate::ignore::literal_pattern(&service.path)
+                )
+            }
+        };
+        if service.include.is_empty() {
+            self.follow_paths.insert(if service.path.is_empty() {
+                ".".into()
+            } else {
+                service.path.clone()
+            });
         } else {
-            service.path.clone()
-        });
+            self.include_patterns
+                .extend(service.include.iter().map(|p| under(p)));
+        }
+        if !service.exclude.iter().any(|p| p.starts_with('!')) {
+            self.exclude_patterns
+                .extend(service.exclude.iter().map(|p| under(p)));
+        }
         CopyStep {
             name: name.to_owned(),
             from: FileSource::Context {
@@ -1076,9 +1106,17 @@ impl Planner<'_> {
             &format!("copy {}", display_dir(&service.path)),
             "/",
         );
-        // A stray local node_modules or old build output must never shadow the built ones.
+        // A stray local node_modules or old build output must never shadow the built ones,
+        // and is not transferred either.
         copy.exclude.push("node_modules".into());
         copy.exclude.push(node.output.clone());
+        for left_out in ["node_modules", node.output.as_str()] {
+            self.exclude_patterns
+                .insert(match join_in_context(&service.path, left_out) {
+                    Some(path) => crate::ignore::literal_pattern(&path),
+                    None => continue,
+                });
+        }
         sources.copy(copy);
         let sources = self.finish(sources, StageOutput::Root, false);
 
