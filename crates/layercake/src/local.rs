@@ -42,7 +42,8 @@ pub fn main(command: Command) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(Failure(message)) => {
-            eprintln!("{}", message.trim_end());
+            // Whatever a message quotes is shown escaped: no terminal sequences, no hidden text.
+            eprintln!("{}", layercake_spec::shown_lines(message.trim_end()));
             ExitCode::from(1)
         }
     }
@@ -120,7 +121,7 @@ fn targets_command(args: &SpecArg) -> Result<ExitCode, Failure> {
         let description = service
             .description
             .as_ref()
-            .map(|d| format!("  {}", d.value))
+            .map(|d| format!("  {}", layercake_spec::shown(&d.value)))
             .unwrap_or_default();
         let _ = writeln!(out, "{}{marker}{description}", service.name.value);
     }
@@ -157,10 +158,15 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, Failure> {
             (Some(file), None) => format!(" ({file})"),
             _ => String::new(),
         };
+        // Findings quote file contents: shown escaped.
         let _ = writeln!(
             out,
-            "{:?} {} [{}]{place}: {}",
-            finding.severity, finding.rule, finding.service, finding.message
+            "{:?} {} [{}]{}: {}",
+            finding.severity,
+            finding.rule,
+            finding.service,
+            layercake_spec::shown(&place),
+            layercake_spec::shown(&finding.message)
         );
     }
     if findings.is_empty() {

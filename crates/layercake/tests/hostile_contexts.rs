@@ -234,6 +234,15 @@ fn every_hostile_context_through_the_cli() {
                 "{name}: failed without a message"
             );
         }
+        // Nothing that acts on a terminal or hides text is ever printed as it is.
+        for (what, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+            if case.run[0] != "llb" {
+                assert!(
+                    !text.contains(['\u{1b}', '\u{7}', '\u{202e}']),
+                    "{name}: {what} has a raw control or bidi character: {text:?}"
+                );
+            }
+        }
         assert_nothing_from_outside(case, &laid, "stdout", &stdout);
         assert_nothing_from_outside(case, &laid, "stderr", &stderr);
         // The file outside is never written either.
@@ -251,6 +260,10 @@ fn every_hostile_context_through_the_cli() {
             );
             assert!(took < LIMIT, "{name}: then took {took:?}");
             assert_eq!(out.status.code(), case.then_exit, "{name}: then: {text}");
+            assert!(
+                !text.contains(['\u{1b}', '\u{7}', '\u{202e}']),
+                "{name}: then printed a raw control or bidi character: {text:?}"
+            );
             assert_nothing_from_outside(case, &laid, "then", &text);
         }
     }

@@ -27,7 +27,13 @@ use context::{ContextReader, SpecFile};
 pub fn main() -> ExitCode {
     let started = Instant::now();
     buildkit_frontend::run(move |client| async move {
-        let result = build(client.clone()).await;
+        // Whatever an error quotes (a value, a file name) is shown escaped in BuildKit's output.
+        let result = build(client.clone()).await.map_err(|mut error| {
+            if let std::borrow::Cow::Owned(shown) = layercake_spec::shown_lines(&error.message) {
+                error.message = shown;
+            }
+            error
+        });
         report_timings(&client, started);
         result
     })
