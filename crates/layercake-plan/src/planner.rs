@@ -1109,7 +1109,9 @@ impl Planner<'_> {
         // A stray local node_modules or old build output must never shadow the built ones,
         // and is not transferred either.
         copy.exclude.push("node_modules".into());
-        copy.exclude.push(node.output.clone());
+        // `output` is a path: as an exclude pattern, escaped.
+        copy.exclude
+            .push(crate::ignore::literal_pattern(&node.output));
         for left_out in ["node_modules", node.output.as_str()] {
             self.exclude_patterns
                 .insert(match join_in_context(&service.path, left_out) {
