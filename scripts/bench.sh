@@ -4,7 +4,7 @@
 # Needs `make rig frontend-image` (the Makefile does that).
 #
 #   BENCH_REPS=3              repetitions of every scenario (medians are reported)
-#   BENCH_SECTIONS=main,groups,sizes,frontend   a subset for a quicker run (the report takes each
+#   BENCH_SECTIONS=main,groups,sizes,frontend,requirements   a subset for a quicker run (the report takes each
 #                                               section from the latest run that measured it)
 #   BENCH_FRONTEND=layercake:dev                the frontend image to measure; it is snapshotted
 #                                               as layercake:bench so a concurrent rebuild of

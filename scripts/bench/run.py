@@ -31,7 +31,7 @@ WORK = Path(os.environ.get("BENCH_WORK", "/tmp/layercake-bench"))
 REPS = int(os.environ.get("BENCH_REPS", "3"))
 FRONTEND = os.environ.get("BENCH_FRONTEND_TAG", "layercake:bench")
 REGISTRY = "127.0.0.1:5000"
-SECTIONS = set(os.environ.get("BENCH_SECTIONS", "main,groups,sizes,frontend").split(","))
+SECTIONS = set(os.environ.get("BENCH_SECTIONS", "main,groups,sizes,frontend,requirements").split(","))
 GROUP_SIZES = [int(g) for g in os.environ.get("BENCH_GROUP_SIZES", "1,2,4,8").split(",")]
 RESULTS = Path(os.environ.get("BENCH_RESULTS", str(WORK / "results.jsonl")))
 RUN_ID = time.strftime("%Y%m%d%H%M%S")
@@ -886,6 +886,119 @@ def section_frontend() -> None:
             record(section="frontend", project=case, service="-", variant=variant, scenario="error", error=str(error)[:2000])
 
 
+# ---------------------------------------------------------------- section 5: requirement files as written (issue 22)
+
+REQS_PIN_FROM, REQS_PIN_TO = "orjson==3.10.12", "orjson==3.10.11"
+REQS_VARIANTS = ["toplevel", "closure", "dockerfile"]
+
+
+class ReqsProject:
+    """testdata/pyreqs' `toplevel` service three ways: layercake on its top-level requirements.txt
+    (the lock stage resolves it), layercake on the full closure compiled from it
+    (testdata/bench/pyreqs-closure: no lock stage, the path every earlier bench measured), and the
+    seed's Dockerfile (`pip wheel -r` on the top-level file)."""
+
+    folder = service = "toplevel"
+
+    def work(self) -> Path:
+        return WORK / "reqs"
+
+    def requirements(self) -> Path:
+        return self.work() / self.folder / "requirements.txt"
+
+    def reset(self, variant: str) -> None:
+        shutil.rmtree(self.work(), ignore_errors=True)
+        shutil.copytree(TESTDATA / "pyreqs", self.work(), ignore=shutil.ignore_patterns("__pycache__"))
+        dockerfiles = TESTDATA / "dockerfiles" / "pyreqs"
+        for name in ("toplevel.Dockerfile", "toplevel.Dockerfile.dockerignore"):
+            shutil.copy(dockerfiles / name, self.work() / name)
+        if variant == "closure":
+            shutil.copy(TESTDATA / "bench" / "pyreqs-closure" / "requirements.txt", self.requirements())
+
+    def build(self, variant: str, label: str, tag: str, **kwargs):
+        if variant == "dockerfile":
+            return build(label, self.work() / "toplevel.Dockerfile", self.work() / self.folder, tag, **kwargs)
+        args = {"BUILDKIT_SYNTAX": FRONTEND}
+        return build(label, self.work() / "layercake.yaml", self.work(), tag, target=self.service, args=args, **kwargs)
+
+    def change_code(self, token: str) -> None:
+        with (self.work() / self.folder / "app" / "main.py").open("a") as out:
+            out.write(f"\n# bench change {token}\n")
+
+    def bump(self) -> None:
+        text = self.requirements().read_text()
+        if REQS_PIN_FROM not in text:
+            raise BuildFailed(f"{self.requirements()}: no line {REQS_PIN_FROM} to bump")
+        self.requirements().write_text(text.replace(REQS_PIN_FROM, REQS_PIN_TO))
+
+
+def lock_summary(log: buildlog.BuildLog) -> dict:
+    lock = log.first(r"^\[toplevel lock 1/1\]")
+    return {
+        "lock_seconds": lock.seconds if lock else None,
+        "lock_executed": bool(lock and lock.executed),
+    }
+
+
+def reqs_chain(project: ReqsProject, variant: str, rep: int) -> None:
+    """cold (exporting the registry cache) → no-op → code-only → one top-level pin bumped on a
+    fresh machine with the registry cache → a code change on a fresh machine (same files)."""
+    tag = f"lcb-reqs-{variant}:bench"
+    base = f"reqs-{variant}-r{rep}"
+    common = {"section": "requirements", "project": "pyreqs", "service": "toplevel", "variant": variant, "rep": rep}
+    ref = f"{REGISTRY}/layercake-bench/reqs-{variant}:{RUN_ID}-r{rep}"
+    project.reset(variant)
+
+    rmi(tag)
+    prune()
+    seconds, log = project.build(variant, f"{base}-cold", tag, cache_to=ref)
+    record(scenario="cold", seconds=seconds, **common, **dependency_summary(log), **lock_summary(log))
+    say(f"reqs {variant} r{rep}: cold {seconds:.1f}s")
+
+    seconds, log = project.build(variant, f"{base}-noop", tag)
+    record(scenario="noop", seconds=seconds, **common, **dependency_summary(log), **lock_summary(log))
+
+    project.change_code(f"{RUN_ID}-{rep}-code")
+    seconds, log = project.build(variant, f"{base}-code", tag)
+    record(scenario="code", seconds=seconds, **common, **dependency_summary(log), **lock_summary(log))
+    say(f"reqs {variant} r{rep}: code-only {seconds:.1f}s")
+
+    project.bump()
+    rmi(tag)
+    prune()
+    seconds, log = project.build(variant, f"{base}-pin", tag, cache_from=ref, cache_to=ref)
+    record(scenario="pin_fresh", seconds=seconds, **common, **dependency_summary(log), **lock_summary(log))
+    say(
+        f"reqs {variant} r{rep}: one top-level pin bumped, fresh machine {seconds:.1f}s "
+        f"(dependency steps executed: {dependency_summary(log)['dep_executed']})"
+    )
+
+    project.change_code(f"{RUN_ID}-{rep}-fresh")
+    rmi(tag)
+    prune()
+    seconds, log = project.build(variant, f"{base}-fresh", tag, cache_from=ref)
+    record(scenario="fresh_code", seconds=seconds, **common, **dependency_summary(log), **lock_summary(log))
+    say(f"reqs {variant} r{rep}: fresh machine, code change {seconds:.1f}s")
+
+
+def section_requirements() -> None:
+    project = ReqsProject()
+    for rep in range(1, REPS + 1):
+        order = REQS_VARIANTS if rep % 2 else list(reversed(REQS_VARIANTS))
+        for variant in order:
+            attempt(
+                reqs_chain,
+                project,
+                variant,
+                rep,
+                section="requirements",
+                project="pyreqs",
+                service="toplevel",
+                variant=variant,
+                rep=rep,
+            )
+
+
 # ---------------------------------------------------------------- entry
 
 
@@ -927,6 +1040,7 @@ def main() -> None:
         ("main", section_main),
         ("groups", section_groups),
         ("sizes", section_sizes),
+        ("requirements", section_requirements),
     ):
         if name in SECTIONS:
             say(f"== section {name}")

@@ -119,11 +119,21 @@ impl BuildReport {
         };
         let mut names_by_digest: BTreeMap<String, String> = BTreeMap::new();
         let mut chunk: Option<String> = None;
-        // rawjson prints pretty-printed SolveStatus objects one after another: each opens with a
-        // line `{` and closes with a line `}`; anything between them is buildx's plain text.
+        // rawjson prints SolveStatus objects one after another: buildx before 0.14 pretty-prints
+        // each (it opens with a line `{` and closes with a line `}`), later ones write one object
+        // a line. Anything else is buildx's plain text.
         for line in stderr.lines() {
             match chunk.as_mut() {
                 None if line == "{" => chunk = Some(String::from("{\n")),
+                None if line.starts_with('{') && line.ends_with('}') => {
+                    match serde_json::from_str::<Value>(line) {
+                        Ok(status) => report.absorb(&status, &mut names_by_digest),
+                        Err(_) => {
+                            report.messages.push_str(line);
+                            report.messages.push('\n');
+                        }
+                    }
+                }
                 None => {
                     report.messages.push_str(line);
                     report.messages.push('\n');
@@ -407,6 +417,34 @@ ERROR: failed to solve: boom
             Err(HarnessError::NoSuchStep { .. })
         ));
         assert!(report.ensure_success().is_err());
+    }
+
+    #[test]
+    fn parses_one_object_a_line_as_newer_buildx_writes_it() {
+        // Every pretty-printed object of the sample, re-emitted on one line.
+        let mut one_line = String::new();
+        let mut object = String::new();
+        for line in SAMPLE.lines() {
+            if line == "{" || !object.is_empty() {
+                object.push_str(line);
+                if line == "}" {
+                    let value: Value = serde_json::from_str(&object).unwrap();
+                    one_line.push_str(&serde_json::to_string(&value).unwrap());
+                    one_line.push('\n');
+                    object.clear();
+                }
+            } else {
+                one_line.push_str(line);
+                one_line.push('\n');
+            }
+        }
+        assert!(!one_line.contains("\n{\n"), "{one_line}");
+        let report = BuildReport::parse(false, "1".into(), String::new(), &one_line, 0.0);
+        let wheels = report.step("[api wheels").unwrap();
+        assert!(wheels.executed() && !wheels.cached());
+        assert_eq!(wheels.log_text(), "Collecting");
+        assert!(report.step("[api runtime 2/3]").unwrap().cached());
+        assert!(report.messages().contains("ERROR: failed to solve: boom"));
     }
 
     #[test]

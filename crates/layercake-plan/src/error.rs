@@ -24,4 +24,47 @@ pub enum PlanError {
     AssetsNotNode { service: String, from: String },
     #[error("an http health check needs a port: set `port:` on the service or the health check")]
     HealthcheckWithoutPort,
+    #[error(
+        "service `{service}`: `{file}` includes `{include}`, which is outside the build context"
+    )]
+    IncludeOutsideContext {
+        service: String,
+        file: String,
+        include: String,
+    },
+    #[error(
+        "service `{service}`: the `-r` includes nest deeper than {limit} files (the last was \
+         named by `{file}`); is there a loop?"
+    )]
+    IncludesTooDeep {
+        service: String,
+        file: String,
+        limit: usize,
+    },
+    #[error(
+        "service `{service}`: the requirement files hold more than {limit} bytes together \
+         (reached at `{file}`)"
+    )]
+    RequirementsTooLarge {
+        service: String,
+        file: String,
+        limit: usize,
+    },
+    #[error(
+        "service `{service}`: `{file}` is not a requirements file (pip's format: one requirement \
+         a line); name requirement files in `requirements:`"
+    )]
+    NotARequirementsFile { service: String, file: String },
+    #[error("{0}")]
+    Requirements(#[from] crate::requirements::RequirementsError),
+    #[error(
+        "service `{service}`: `{name}` is pinned twice to different versions, and both lines can \
+         apply: {first} and {second}; keep one, or give them disjoint markers"
+    )]
+    ConflictingPins {
+        service: String,
+        name: String,
+        first: String,
+        second: String,
+    },
 }

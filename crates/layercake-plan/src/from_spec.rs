@@ -46,6 +46,7 @@ fn service(s: &spec::Service) -> ServiceSettings {
             pip_env: map(&py.pip_env),
             build_packages: values(&py.packages.build),
             runtime_packages: values(&py.packages.runtime),
+            pip_packages: values(&py.packages.pip),
             build_steps: py.build_steps.iter().map(spec::Command::argv).collect(),
             assets: s
                 .assets

@@ -17,10 +17,12 @@ mod from_spec;
 mod ignore;
 mod image_config;
 mod lint;
+mod lock;
 mod lower;
 mod model;
 mod nginx;
 mod planner;
+mod python_deps;
 mod requirements;
 mod secret_digest;
 mod settings;
@@ -30,16 +32,20 @@ pub use from_spec::services_from_spec;
 pub use ignore::{IgnoreError, IgnoreRule, IgnoreRules, literal_pattern};
 pub use image_config::{ContainerConfig, Empty, Healthcheck, ImageConfig, env_to_map, map_to_env};
 pub use lint::{Finding, Severity, lint, lint_files, lint_files_to_read};
+pub use lock::{LOCK_REPORT, Lock, LockError, LockedPackage};
 pub use lower::{DEFAULT_PATH, LowerError, LowerInputs, Lowered, ResolvedImage, lower};
 pub use model::{
     Base, CacheSharing, ContextInput, CopyStep, FileSource, Mount, Network, Plan, Platform,
     RunStep, Stage, StageId, StageOutput, Step, WriteFileStep,
 };
 pub use planner::{
-    ContextFiles, DEFAULT_WHEEL_GROUP_SIZE, NoCache, PROBE_PATH, PlanOptions, files_to_read,
-    join_in_context, plan, rfc3339_utc,
+    ContextFiles, DEFAULT_WHEEL_GROUP_SIZE, NoCache, PROBE_PATH, PlanOptions,
+    describe_requirements, files_to_read, join_in_context, lock_plan, plan, rfc3339_utc,
 };
-pub use requirements::{RequirementLine, parse_requirements, referenced_files};
+pub use python_deps::{MAX_INCLUDE_DEPTH, MAX_REQUIREMENT_BYTES};
+pub use requirements::{
+    LineKind, Requirement, RequirementLine, RequirementsError, RequirementsFile, referenced_files,
+};
 pub use secret_digest::{DIGEST_MOUNT_DIR, digest_salt, secret_digest};
 pub use settings::{
     AssetCopy, HealthProbe, HealthSettings, NginxSettings, NodeSettings, NpmInstall,

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::error::PlanError;
 use crate::planner::{ContextFiles, files_to_read, join_in_context};
-use crate::requirements::{RequirementLine, parse_requirements};
-use crate::settings::{NpmInstall, RunAs, ServiceSettings, Toolchain};
+use crate::python_deps::{collect, requirement_closure};
+use crate::settings::{NpmInstall, PythonSettings, RunAs, ServiceSettings, Toolchain};
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -117,11 +118,13 @@ pub fn lint(services: &[ServiceSettings], files: &ContextFiles) -> Vec<Finding> 
                         None,
                     );
                 }
+                let mut all_present = true;
                 for file in &py.requirements {
                     let Some(path) = join_in_context(&service.path, file) else {
                         continue;
                     };
-                    let Some(contents) = files.get(&path) else {
+                    if !files.contains_key(&path) {
+                        all_present = false;
                         add(
                             "MissingRequirements",
                             Severity::Error,
@@ -129,35 +132,12 @@ pub fn lint(services: &[ServiceSettings], files: &ContextFiles) -> Vec<Finding> 
                             Some(path.clone()),
                             None,
                         );
-                        continue;
-                    };
-                    let unpinned: Vec<(String, usize)> = parse_requirements(contents)
-                        .into_iter()
-                        .filter_map(|line| match line {
-                            RequirementLine::Requirement {
-                                text,
-                                pinned: false,
-                                line,
-                                ..
-                            } => Some((text, line)),
-                            _ => None,
-                        })
-                        .collect();
-                    if let Some((first, line)) = unpinned.first() {
-                        add(
-                            "UnpinnedRequirements",
-                            Severity::Warning,
-                            format!(
-                                "{} requirement(s) are not pinned to `name==version` (first: `{first}`): \
-                                 builds are not reproducible, and any change to the file rebuilds every \
-                                 wheel. Pin the full closure with `pip-compile requirements.in` or \
-                                 `uv pip compile requirements.in -o {file}`: layercake then caches each \
-                                 pinned requirement in its own step, so one changed pin rebuilds one step",
-                                unpinned.len()
-                            ),
-                            Some(path.clone()),
-                            Some(*line),
-                        );
+                    }
+                }
+                if all_present {
+                    for finding in requirement_findings(service, py, files) {
+                        let (rule, severity, message, file, line) = finding;
+                        add(rule, severity, message, file, line);
                     }
                 }
             }
@@ -227,6 +207,96 @@ pub fn lint(services: &[ServiceSettings], files: &ContextFiles) -> Vec<Finding> 
         }
     }
     findings
+}
+
+type RawFinding = (
+    &'static str,
+    Severity,
+    String,
+    Option<String>,
+    Option<usize>,
+);
+
+/// What the build would do wrong with a service's requirements, found the way the plan reads
+/// them: the same parse, the same includes, the same conflict rule. Top-level pins, ranges and
+/// unpinned names are fine: the lock stage resolves them.
+fn requirement_findings(
+    service: &ServiceSettings,
+    py: &PythonSettings,
+    files: &ContextFiles,
+) -> Vec<RawFinding> {
+    let closure = match requirement_closure(service, py, files) {
+        Ok(closure) => closure,
+        Err(error) => return vec![plan_error_finding(&error)],
+    };
+    let mut findings = Vec::new();
+    for path in closure.iter().filter(|path| !files.contains_key(*path)) {
+        findings.push((
+            "MissingRequirements",
+            Severity::Error,
+            format!("`{path}` is included with `-r`/`-c` but does not exist in the build context"),
+            Some(path.clone()),
+            None,
+        ));
+    }
+    if !findings.is_empty() {
+        return findings;
+    }
+    match collect(service, py, &closure, files) {
+        Err(error) => findings.push(plan_error_finding(&error)),
+        Ok(collected) => {
+            if let Some((file, line, text)) = collected.direct.first() {
+                findings.push((
+                    "DirectReferences",
+                    Severity::Warning,
+                    format!(
+                        "{} requirement(s) are editables, URLs or paths (first: `{text}`): they \
+                         have no version to cache by, so the service's wheels are built in one \
+                         step over its requirement files and any change to them rebuilds every \
+                         wheel. Build such a package from the service's code, or publish it to \
+                         an index and pin it",
+                        collected.direct.len()
+                    ),
+                    Some(file.clone()),
+                    Some(*line),
+                ));
+            }
+        }
+    }
+    findings
+}
+
+fn plan_error_finding(error: &PlanError) -> RawFinding {
+    match error {
+        PlanError::Requirements(error) => (
+            "InvalidRequirement",
+            Severity::Error,
+            error.to_string(),
+            Some(error.file.clone()),
+            Some(error.line),
+        ),
+        PlanError::NotARequirementsFile { file, .. } => (
+            "NotARequirementsFile",
+            Severity::Error,
+            error.to_string(),
+            Some(file.clone()),
+            None,
+        ),
+        PlanError::ConflictingPins { .. } => (
+            "ConflictingPins",
+            Severity::Error,
+            error.to_string(),
+            None,
+            None,
+        ),
+        _ => (
+            "RequirementFiles",
+            Severity::Error,
+            error.to_string(),
+            None,
+            None,
+        ),
+    }
 }
 
 /// `pip_flags` items that are neither an option (`-x`, `--x`, `--x=v`) nor the value of the option

@@ -18,12 +18,15 @@ use sha2::{Digest as _, Sha256};
 
 use crate::error::PlanError;
 use crate::image_config::{ContainerConfig, Empty, Healthcheck, ImageConfig, map_to_env};
+use crate::lock::{LOCK_REPORT, Lock};
 use crate::model::{
     Base, CacheSharing, ContextInput, CopyStep, FileSource, Mount, Network, Plan, Platform,
     RunStep, Stage, StageId, StageOutput, Step, WriteFileStep,
 };
 use crate::nginx;
-use crate::requirements::{RequirementLine, parse_requirements, referenced_files};
+use crate::python_deps::{
+    Collected, PinnedRequirement, PinnedRequirements, collect, requirement_closure,
+};
 use crate::settings::{
     HealthProbe, HealthSettings, NginxSettings, NodeSettings, NpmInstall, PythonSettings, RunAs,
     SecretExpose, ServiceSettings, Toolchain,
@@ -37,6 +40,8 @@ pub const DEFAULT_WHEEL_GROUP_SIZE: usize = 4;
 /// Where requirement files are mounted in the wheels and install steps (context layout below it).
 const REQUIREMENTS_MOUNT: &str = "/src";
 const WHEELS_DIR: &str = "/wheels";
+/// The lock stage's output mount: pip's report of the resolved closure.
+const LOCK_DIR: &str = "/lock";
 const NODE_APP_DIR: &str = "/app";
 /// Probe interval during a health check's start period.
 const START_INTERVAL: Duration = Duration::from_secs(1);
@@ -90,6 +95,10 @@ pub struct PlanOptions {
     /// MergeOp, so a changed pin reinstalls and re-exports one small layer. Without it, one
     /// `pip install` over all wheels.
     pub merge_layers: bool,
+    /// The lock stage's answer for this target platform (see [`lock_plan`]): requirement sets
+    /// that are not a complete closure are built per package from it. Without it (the CLI, the
+    /// Dockerfile renderer) they are built in one `pip wheel -r` step over the files.
+    pub lock: Option<Lock>,
 }
 
 impl PlanOptions {
@@ -104,6 +113,7 @@ impl PlanOptions {
             source_date_epoch: None,
             wheel_group_size: DEFAULT_WHEEL_GROUP_SIZE,
             merge_layers: true,
+            lock: None,
         }
     }
 }
@@ -164,6 +174,88 @@ pub fn plan(
     })
 }
 
+/// The plan of `target`'s lock stage, when its requirements need one: the requirement files
+/// (and the spec's `packages.pip`) resolved by pip on the wheels' base image for the target
+/// platform, keyed by exactly those files, that image and that platform. Its output holds
+/// pip's report at [`LOCK_REPORT`]; the caller solves it, reads the report into a [`Lock`] and
+/// plans with `PlanOptions::lock`. `None` when the files are already a complete closure, hold
+/// direct references, or the service installs nothing.
+pub fn lock_plan(
+    services: &[ServiceSettings],
+    target: &str,
+    files: &ContextFiles,
+    options: &PlanOptions,
+) -> Result<Option<Plan>, PlanError> {
+    let service = find(services, target)?;
+    let Toolchain::Python(py) = &service.toolchain else {
+        return Ok(None);
+    };
+    let requirement_files = requirement_closure(service, py, files)?;
+    let collected = collect(service, py, &requirement_files, files)?;
+    if !needs_lock(&collected) {
+        return Ok(None);
+    }
+    let mut builder = Planner {
+        options,
+        stages: Vec::new(),
+        follow_paths: BTreeSet::new(),
+        include_patterns: BTreeSet::new(),
+        exclude_patterns: BTreeSet::new(),
+    };
+    let (_, lock) = builder.lock_stages(service, py, &requirement_files);
+    Ok(Some(Plan {
+        service: service.name.clone(),
+        platform: options.platform.clone(),
+        context: ContextInput {
+            follow_paths: builder.follow_paths.into_iter().collect(),
+            include_patterns: builder.include_patterns.into_iter().collect(),
+            exclude_patterns: builder.exclude_patterns.into_iter().collect(),
+        },
+        stages: crate::secret_digest::add_secret_digests(builder.stages, services),
+        output: lock,
+        image: ImageConfig::default(),
+    }))
+}
+
+/// How `target`'s requirements are built, in a sentence (`--call outline`); `None` for services
+/// without Python.
+pub fn describe_requirements(
+    services: &[ServiceSettings],
+    target: &str,
+    files: &ContextFiles,
+) -> Result<Option<String>, PlanError> {
+    let service = find(services, target)?;
+    let Toolchain::Python(py) = &service.toolchain else {
+        return Ok(None);
+    };
+    let closure = requirement_closure(service, py, files)?;
+    let collected = collect(service, py, &closure, files)?;
+    let count = collected.requirements.len() + py.pip_packages.len();
+    Ok(Some(if collected.is_empty() {
+        "python requirements: none".to_owned()
+    } else if collected.is_complete_closure() {
+        format!(
+            "python requirements: a complete pinned closure ({count} packages): built and \
+             installed per package"
+        )
+    } else if !collected.direct.is_empty() {
+        "python requirements: built in one `pip wheel` step over the files (they hold \
+         editables, URLs or paths)"
+            .to_owned()
+    } else {
+        format!(
+            "python requirements: {count} top-level requirement(s), resolved in the lock stage \
+             for the target platform, then built and installed per package"
+        )
+    }))
+}
+
+/// The set is resolved in a lock stage unless it is already a complete closure, names things
+/// pip installs as written (editables, URLs: built in one step over the files), or is empty.
+fn needs_lock(collected: &Collected) -> bool {
+    !collected.is_empty() && !collected.is_complete_closure() && collected.direct.is_empty()
+}
+
 fn find<'a>(services: &'a [ServiceSettings], name: &str) -> Result<&'a ServiceSettings, PlanError> {
     services
         .iter()
@@ -187,46 +279,6 @@ pub fn join_in_context(base: &str, rel: &str) -> Option<String> {
         }
     }
     Some(parts.join("/"))
-}
-
-fn parent_dir(path: &str) -> &str {
-    path.rsplit_once('/').map_or("", |(dir, _)| dir)
-}
-
-fn requirement_closure(
-    service: &ServiceSettings,
-    py: &PythonSettings,
-    known: &ContextFiles,
-) -> Result<Vec<String>, PlanError> {
-    let mut queue: Vec<String> = Vec::new();
-    for file in &py.requirements {
-        let path =
-            join_in_context(&service.path, file).ok_or_else(|| PlanError::OutsideContext {
-                service: service.name.clone(),
-                path: file.clone(),
-            })?;
-        queue.push(path);
-    }
-    let mut seen: Vec<String> = Vec::new();
-    while let Some(path) = queue.pop() {
-        if seen.contains(&path) {
-            continue;
-        }
-        if let Some(contents) = known.get(&path) {
-            for reference in referenced_files(contents) {
-                let included = join_in_context(parent_dir(&path), &reference).ok_or_else(|| {
-                    PlanError::OutsideContext {
-                        service: service.name.clone(),
-                        path: reference.clone(),
-                    }
-                })?;
-                queue.push(included);
-            }
-        }
-        seen.push(path);
-    }
-    seen.sort();
-    Ok(seen)
 }
 
 struct Planner<'o> {
@@ -623,6 +675,7 @@ impl Planner<'_> {
         wheels: &StageId,
         groups: &[WheelGroup<'_>],
         shown: &str,
+        lock: Option<&StageId>,
     ) -> Vec<StageId> {
         let name = service.name.as_str();
         let platform = self.options.platform.clone();
@@ -658,6 +711,7 @@ impl Planner<'_> {
                         path: "/".into(),
                     },
                 });
+                step.mounts.extend(lock.cloned().map(lock_mount));
             },
         );
         layers.push(self.finish(resolve, StageOutput::Diff, true));
@@ -692,6 +746,24 @@ impl Planner<'_> {
             self.stages.push(stage);
         }
         layers
+    }
+
+    /// The code (and assets) copied onto scratch, to be merged last (like `COPY --link`): the
+    /// merge needs none of the layers below it, so layers restored from a registry cache are
+    /// not downloaded and unpacked just to copy the code onto them.
+    fn code_layer(&mut self, name: &str, platform: &Platform, code: Vec<CopyStep>) -> StageId {
+        let mut code_layer = StageDraft::new(
+            name,
+            "code",
+            "the code (and assets) alone, as the image's last layer",
+            platform,
+            Base::Scratch,
+        )
+        .answering_to("runtime");
+        for copy in code {
+            code_layer.copy(copy);
+        }
+        self.finish(code_layer, StageOutput::Root, false)
     }
 
     /// The runtime image's own steps, before anything is installed: its apt packages, its user.
@@ -753,6 +825,97 @@ impl Planner<'_> {
         self.finish(requirements, StageOutput::Root, false)
     }
 
+    /// The wheels' base: the builder image, with build packages in a `builder` stage of its own
+    /// when the spec lists any. Made once.
+    fn builder_base(&mut self, service: &ServiceSettings, py: &PythonSettings) -> Base {
+        if py.build_packages.is_empty() {
+            return Base::Image(py.builder_image.clone());
+        }
+        let id = StageId::new(&service.name, "builder");
+        if self.stages.iter().any(|stage| stage.id == id) {
+            return Base::Stage(id);
+        }
+        let mut builder = StageDraft::new(
+            &service.name,
+            "builder",
+            "the wheel-building image with its build packages",
+            &self.options.platform.clone(),
+            Base::Image(py.builder_image.clone()),
+        );
+        self.apt_install(&mut builder, &py.builder_image, &py.build_packages);
+        Base::Stage(self.finish(builder, StageOutput::Root, false))
+    }
+
+    /// The `requirements`, `builder` and `lock` stages: pip resolves the requirement files and
+    /// the spec's packages on the wheels' base image, for this platform, and reports the closure
+    /// in the `lock` stage's output. Keyed only by the files' contents, the image and the
+    /// platform, so the same files give the same lock, CACHED, on a fresh machine with registry
+    /// cache too. Returns the builder base and the lock stage.
+    fn lock_stages(
+        &mut self,
+        service: &ServiceSettings,
+        py: &PythonSettings,
+        requirement_files: &[String],
+    ) -> (Base, StageId) {
+        let name = service.name.as_str();
+        let mut copied = requirement_files.to_vec();
+        copied.sort();
+        let requirements = (!copied.is_empty()).then(|| self.requirements_stage(service, &copied));
+        let builder = self.builder_base(service, py);
+        let mut lock = StageDraft::new(
+            name,
+            "lock",
+            "the complete pinned closure of the requirements for this platform, as pip resolves it",
+            &self.options.platform.clone(),
+            builder.clone(),
+        );
+        let mut args = strings(&[
+            "python3",
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--report",
+        ]);
+        args.push(format!("{LOCK_DIR}/{LOCK_REPORT}"));
+        args.extend(requirement_file_args(service, py));
+        args.extend(py.pip_packages.iter().cloned());
+        args.extend(py.pip_flags.iter().cloned());
+        let mut resolved: Vec<&str> = py.requirements.iter().map(String::as_str).collect();
+        resolved.extend(py.pip_packages.iter().map(String::as_str));
+        let label = format!(
+            "pip install --dry-run --report: resolve {} for {}",
+            resolved.join(" "),
+            self.options.platform
+        );
+        let cache = self.pip_cache(py);
+        lock.run(&label, args, |step| {
+            step.env = py.pip_env.clone();
+            quiet_pip(step);
+            step.env
+                .insert("PIP_CACHE_DIR".into(), "/root/.cache/pip".into());
+            step.env.insert("PIP_PROGRESS_BAR".into(), "off".into());
+            step.mounts.push(Mount::Output {
+                target: LOCK_DIR.into(),
+                from: None,
+            });
+            step.mounts.push(cache);
+            if let Some(requirements) = requirements {
+                step.mounts.push(Mount::ReadOnly {
+                    target: REQUIREMENTS_MOUNT.into(),
+                    source: FileSource::Stage {
+                        stage: requirements,
+                        path: "/".into(),
+                    },
+                });
+            }
+            Self::dependency_secrets(service, step);
+        });
+        let lock = self.finish(lock, StageOutput::Mount(LOCK_DIR.into()), true);
+        (builder, lock)
+    }
+
     fn python(
         &mut self,
         services: &[ServiceSettings],
@@ -763,50 +926,55 @@ impl Planner<'_> {
         let platform = self.options.platform.clone();
         let name = service.name.as_str();
         let requirement_files = requirement_closure(service, py, files)?;
-        let mut missing = requirement_files
-            .iter()
-            .filter(|path| !files.contains_key(*path));
-        if let Some(path) = missing.next() {
-            return Err(PlanError::MissingFile {
-                service: name.to_owned(),
-                path: path.clone(),
-            });
-        }
-        let shown: Vec<&str> = py.requirements.iter().map(String::as_str).collect();
-        let shown = shown.join(" -r ");
-
-        // 1. requirements: the requirement files, for the steps that read them (made here, first,
-        // unless every step gets its own pinned lines).
-        let pinned = pinned_requirements(&requirement_files, files);
-        if pinned.is_none() {
-            self.requirements_stage(service, &requirement_files);
+        let collected = collect(service, py, &requirement_files, files)?;
+        let mut copied_files = requirement_files.clone();
+        copied_files.sort();
+        // `requirements.txt -r dev.txt` and `-r requirements.txt -r dev.txt uwsgi`, for step names.
+        let mut shown = py.requirements.join(" -r ");
+        let mut shown_args: Vec<String> =
+            py.requirements.iter().map(|f| format!("-r {f}")).collect();
+        shown_args.extend(py.pip_packages.iter().cloned());
+        let shown_args = shown_args.join(" ");
+        if !py.pip_packages.is_empty() {
+            if !shown.is_empty() {
+                shown.push(' ');
+            }
+            shown.push_str(&py.pip_packages.join(" "));
         }
 
-        // 2. builder: the wheels' base image, with build packages when the spec lists any.
-        let builder = if py.build_packages.is_empty() {
-            Base::Image(py.builder_image.clone())
+        // What is installed, and how: nothing; a pinned closure (the files themselves, or the
+        // lock stage's answer), built per bucket; or the files in one `pip wheel -r` step.
+        let mut lock_stage = None;
+        let dependencies = if collected.is_empty() {
+            Dependencies::Nothing
+        } else if collected.is_complete_closure() {
+            Dependencies::Pinned(PinnedRequirements::from_files(&collected))
+        } else if let (true, Some(lock)) = (needs_lock(&collected), &self.options.lock) {
+            let (_, stage) = self.lock_stages(service, py, &requirement_files);
+            lock_stage = Some(stage);
+            Dependencies::Pinned(PinnedRequirements::from_lock(&collected, lock))
         } else {
-            let mut builder = StageDraft::new(
-                name,
-                "builder",
-                "the wheel-building image with its build packages",
-                &platform,
-                Base::Image(py.builder_image.clone()),
-            );
-            self.apt_install(&mut builder, &py.builder_image, &py.build_packages);
-            Base::Stage(self.finish(builder, StageOutput::Root, false))
+            // 1. requirements: the requirement files, for the steps that read them.
+            if !copied_files.is_empty() {
+                self.requirements_stage(service, &copied_files);
+            }
+            Dependencies::Files
         };
 
-        // 3. wheels: with every requirement pinned, one `pip wheel --no-deps` per group of a few
-        // requirements, each keyed by its own lines only, merged into one folder; otherwise one
-        // `pip wheel` over the files. Either way the result holds only wheels.
-        let (wheels, groups) = match &pinned {
-            Some(pinned) => {
+        // 2. builder, 3. wheels: with a pinned closure, one `pip wheel --no-deps` per group of a
+        // few requirements, each keyed by its own lines only, merged into one folder; otherwise
+        // one `pip wheel` over the files. Either way the result holds only wheels.
+        let (wheels, groups) = match &dependencies {
+            Dependencies::Nothing => (None, None),
+            Dependencies::Pinned(pinned) => {
+                let builder = self.builder_base(service, py);
                 let (wheels, groups) = self.wheel_per_requirement(service, py, &builder, pinned);
-                (wheels, Some(groups))
+                (Some(wheels), Some(groups))
             }
-            None => {
-                let requirements = self.requirements_stage(service, &requirement_files);
+            Dependencies::Files => {
+                let builder = self.builder_base(service, py);
+                let requirements = (!copied_files.is_empty())
+                    .then(|| self.requirements_stage(service, &copied_files));
                 let mut wheels = StageDraft::new(
                     name,
                     "wheels",
@@ -817,24 +985,27 @@ impl Planner<'_> {
                 let mut args =
                     strings(&["python3", "-m", "pip", "wheel", "--wheel-dir", WHEELS_DIR]);
                 args.extend(requirement_file_args(service, py));
+                args.extend(py.pip_packages.iter().cloned());
                 args.extend(py.pip_flags.iter().cloned());
                 let cwd = format!("{REQUIREMENTS_MOUNT}/{}", service.path)
                     .trim_end_matches('/')
                     .to_owned();
                 let cache = self.pip_cache(py);
-                wheels.run(&format!("pip wheel -r {shown}"), args, |step| {
+                wheels.run(&format!("pip wheel {shown_args}"), args, |step| {
                     Self::pip_wheel_step(service, py, cache, step);
-                    step.cwd = cwd.clone();
-                    step.mounts.push(Mount::ReadOnly {
-                        target: REQUIREMENTS_MOUNT.into(),
-                        source: FileSource::Stage {
-                            stage: requirements,
-                            path: "/".into(),
-                        },
-                    });
+                    if let Some(requirements) = requirements {
+                        step.cwd = cwd.clone();
+                        step.mounts.push(Mount::ReadOnly {
+                            target: REQUIREMENTS_MOUNT.into(),
+                            source: FileSource::Stage {
+                                stage: requirements,
+                                path: "/".into(),
+                            },
+                        });
+                    }
                 });
                 (
-                    self.finish(wheels, StageOutput::Mount(WHEELS_DIR.into()), true),
+                    Some(self.finish(wheels, StageOutput::Mount(WHEELS_DIR.into()), true)),
                     None,
                 )
             }
@@ -880,8 +1051,34 @@ impl Planner<'_> {
         // wheels in groups and an engine that merges, each group is installed as its own layer
         // onto `system` (the runtime image with its packages and user) and the layers are merged;
         // otherwise one `pip install` over all wheels.
-        let mut runtime = match groups.filter(|_| self.options.merge_layers) {
-            Some(groups) => {
+        let merged = match (&groups, &wheels) {
+            (Some(groups), Some(wheels)) => Some((groups, wheels)),
+            _ => None,
+        }
+        .filter(|_| self.options.merge_layers);
+        let nothing_to_install = matches!(dependencies, Dependencies::Nothing);
+        let mut runtime = match merged {
+            _ if nothing_to_install && self.options.merge_layers => {
+                let mut system = StageDraft::new(
+                    name,
+                    "system",
+                    "the runtime image with its packages and user",
+                    &platform,
+                    Base::Image(py.image.clone()),
+                )
+                .answering_to("runtime");
+                self.system_steps(&mut system, service, py);
+                let system = self.finish(system, StageOutput::Root, false);
+                let code_layer = self.code_layer(name, &platform, code);
+                StageDraft::new(
+                    name,
+                    "runtime",
+                    "the image: the code merged onto the runtime image (no requirements)",
+                    &platform,
+                    Base::Merge(vec![system, code_layer]),
+                )
+            }
+            Some((groups, wheels)) => {
                 let mut system = StageDraft::new(
                     name,
                     "system",
@@ -892,22 +1089,15 @@ impl Planner<'_> {
                 .answering_to("runtime");
                 self.system_steps(&mut system, service, py);
                 let system = self.finish(system, StageOutput::Root, false);
-                let layers = self.install_layers(service, &system, &wheels, &groups, &shown);
-                // The code is copied onto scratch and merged last (like `COPY --link`): the
-                // merge needs none of the layers below it, so layers restored from a registry
-                // cache are not downloaded and unpacked just to copy the code onto them.
-                let mut code_layer = StageDraft::new(
-                    name,
-                    "code",
-                    "the code (and assets) alone, as the image's last layer",
-                    &platform,
-                    Base::Scratch,
-                )
-                .answering_to("runtime");
-                for copy in code {
-                    code_layer.copy(copy);
-                }
-                let code_layer = self.finish(code_layer, StageOutput::Root, false);
+                let layers = self.install_layers(
+                    service,
+                    &system,
+                    wheels,
+                    groups,
+                    &shown,
+                    lock_stage.as_ref(),
+                );
+                let code_layer = self.code_layer(name, &platform, code);
                 let mut parts = vec![system];
                 parts.extend(layers);
                 parts.push(code_layer);
@@ -928,14 +1118,17 @@ impl Planner<'_> {
                     Base::Image(py.image.clone()),
                 );
                 self.system_steps(&mut runtime, service, py);
-                let wheels_mount = Mount::ReadOnly {
+                let wheels_mount = wheels.map(|wheels| Mount::ReadOnly {
                     target: WHEELS_DIR.into(),
                     source: FileSource::Stage {
                         stage: wheels,
                         path: "/".into(),
                     },
-                };
-                if let Some(pinned) = &pinned {
+                });
+                let lock_mount = lock_stage.clone().map(lock_mount);
+                if let (Dependencies::Pinned(pinned), Some(wheels_mount)) =
+                    (&dependencies, wheels_mount.clone())
+                {
                     // Old engines and `layercake dockerfile`: one install of the pinned lines
                     // without their hashes, as the install layers take them (a wheel built from
                     // an sdist never matches the sdist's hash). With dependencies, from the
@@ -950,10 +1143,12 @@ impl Planner<'_> {
                         |step| {
                             Self::pip_install_step(step);
                             step.mounts.push(wheels_mount);
+                            step.mounts.extend(lock_mount);
                         },
                     );
-                } else {
-                    let requirements = self.requirements_stage(service, &requirement_files);
+                } else if let Some(wheels_mount) = wheels_mount {
+                    let requirements = (!copied_files.is_empty())
+                        .then(|| self.requirements_stage(service, &copied_files));
                     let mut args = strings(&[
                         "python3",
                         "-m",
@@ -965,8 +1160,9 @@ impl Planner<'_> {
                         WHEELS_DIR,
                     ]);
                     args.extend(requirement_file_args(service, py));
+                    args.extend(py.pip_packages.iter().cloned());
                     runtime.run(
-                        &format!("pip install --no-index -r {shown}"),
+                        &format!("pip install --no-index {shown_args}"),
                         args,
                         |step| {
                             quiet_pip(step);
@@ -977,13 +1173,15 @@ impl Planner<'_> {
                             // wheel set is complete.
                             step.network = Network::None;
                             step.mounts.push(wheels_mount);
-                            step.mounts.push(Mount::ReadOnly {
-                                target: REQUIREMENTS_MOUNT.into(),
-                                source: FileSource::Stage {
-                                    stage: requirements,
-                                    path: "/".into(),
-                                },
-                            });
+                            if let Some(requirements) = requirements {
+                                step.mounts.push(Mount::ReadOnly {
+                                    target: REQUIREMENTS_MOUNT.into(),
+                                    source: FileSource::Stage {
+                                        stage: requirements,
+                                        path: "/".into(),
+                                    },
+                                });
+                            }
                         },
                     );
                 }
@@ -1013,7 +1211,6 @@ impl Planner<'_> {
             .transpose()?;
         Ok((runtime, self.image_config(service, env, health)))
     }
-
     /// The `manifests`, `deps`, `sources` and `build` stages of a node service; returns `build`.
     fn node_build(
         &mut self,
@@ -1528,83 +1725,33 @@ fn shown_group(group: &[&PinnedRequirement]) -> String {
     shown.join(" ")
 }
 
+/// What a python service installs, and how (see `Planner::python`).
+enum Dependencies {
+    /// `requirements: []` and no packages.
+    Nothing,
+    /// A complete pinned closure (the files, or the lock stage's answer): built per bucket.
+    Pinned(PinnedRequirements),
+    /// The files as they are, in one `pip wheel -r` step (direct references, or no lock).
+    Files,
+}
+
+/// The lock stage's report, mounted read-only into the step that proves the set complete: the
+/// lock stage is then part of the image's graph, so `--cache-to …,mode=max` exports it and a
+/// fresh machine finds it CACHED. The step's own lines already follow the report.
+fn lock_mount(lock: StageId) -> Mount {
+    Mount::ReadOnly {
+        target: LOCK_DIR.into(),
+        source: FileSource::Stage {
+            stage: lock,
+            path: "/".into(),
+        },
+    }
+}
+
 /// The requirements of one wheel step, and that step's stage.
 struct WheelGroup<'p> {
     wheels: StageId,
     requirements: Vec<&'p PinnedRequirement>,
-}
-
-/// A fully pinned requirement set: every requirement `name==version`.
-struct PinnedRequirements {
-    /// Global option lines (`--index-url`, `--extra-index-url`, …), kept for every wheel step.
-    options: Vec<String>,
-    requirements: Vec<PinnedRequirement>,
-}
-
-struct PinnedRequirement {
-    name: String,
-    /// The logical line as written (extras, markers and `--hash` options included).
-    line: String,
-    /// The line without its `--hash` options: what installs from the built wheels. The hashes
-    /// were checked when the wheel step downloaded the distribution; a wheel built from an sdist
-    /// would not match them.
-    unhashed: String,
-    /// `name==version`, for step names.
-    shown: String,
-}
-
-/// The requirements of `paths` if every one is pinned (`-r` includes are flattened, `-c`
-/// constraints dropped: each wheel is built with `--no-deps`); `None` otherwise, or when there is
-/// nothing to build. Duplicate names keep their first line.
-fn pinned_requirements(paths: &[String], files: &ContextFiles) -> Option<PinnedRequirements> {
-    let mut options: Vec<String> = Vec::new();
-    let mut requirements: Vec<PinnedRequirement> = Vec::new();
-    for path in paths {
-        for line in parse_requirements(files.get(path)?) {
-            match line {
-                RequirementLine::Requirement {
-                    text,
-                    name: Some(name),
-                    pinned: true,
-                    ..
-                } => {
-                    if requirements
-                        .iter()
-                        .any(|r| normalize_name(&r.name) == normalize_name(&name))
-                    {
-                        continue;
-                    }
-                    let version = text
-                        .split(';')
-                        .next()
-                        .and_then(|spec| spec.split("==").nth(1))
-                        .map(|v| v.split_whitespace().next().unwrap_or(""))
-                        .unwrap_or("");
-                    requirements.push(PinnedRequirement {
-                        shown: format!("{name}=={version}"),
-                        name,
-                        unhashed: text.split(" --hash").next().unwrap_or("").trim().to_owned(),
-                        line: text,
-                    });
-                }
-                RequirementLine::Requirement { .. } => return None,
-                RequirementLine::Option { text, .. } => {
-                    if !options.contains(&text) {
-                        options.push(text);
-                    }
-                }
-                RequirementLine::Include { .. } | RequirementLine::Constraint { .. } => {}
-            }
-        }
-    }
-    if requirements.is_empty() {
-        return None;
-    }
-    requirements.sort_by_key(|r| normalize_name(&r.name));
-    Some(PinnedRequirements {
-        options,
-        requirements,
-    })
 }
 
 /// How many buckets `count` pinned requirements go into for groups of about `group_size`: a power

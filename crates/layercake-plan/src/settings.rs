@@ -54,6 +54,9 @@ pub struct PythonSettings {
     pub pip_env: BTreeMap<String, String>,
     pub build_packages: Vec<String>,
     pub runtime_packages: Vec<String>,
+    /// PEP 508 requirements the spec adds beside the files (`packages.pip`), resolved with them
+    /// in the lock stage.
+    pub pip_packages: Vec<String>,
     /// Commands run after the code is copied (argv form).
     pub build_steps: Vec<Vec<String>>,
     /// Built files of other services copied into this one.

@@ -105,8 +105,29 @@ fn install_execs(g: &Graph) -> Vec<String> {
 fn resolve_exec(g: &Graph) -> Option<String> {
     g.ops
         .keys()
-        .find(|d| exec_args(g, d).is_some_and(|a| a.contains("pip install --dry-run")))
+        .find(|d| {
+            exec_args(g, d)
+                .is_some_and(|a| a.contains("pip install --dry-run") && !a.contains("--report"))
+        })
         .cloned()
+}
+
+/// The lock stage's exec: pip resolves the requirement files and reports the closure.
+fn lock_exec(g: &Graph) -> Option<String> {
+    g.ops
+        .keys()
+        .find(|d| {
+            exec_args(g, d)
+                .is_some_and(|a| a.contains("pip install --dry-run") && a.contains("--report"))
+        })
+        .cloned()
+}
+
+/// The steps that download packages: the wheel builds and the lock stage's resolution.
+fn dependency_execs(g: &Graph) -> Vec<String> {
+    let mut execs = wheel_execs(g);
+    execs.extend(lock_exec(g));
+    execs
 }
 
 /// The wheel builds never see the context except through the requirements copy, and the
@@ -141,8 +162,18 @@ fn python_dependency_key_with(project: &str, requirement_files: &[&str], options
     if resolve.is_some() || (installs.len() == 1 && takes_lines(&installs[0])) {
         // Pinned, with install layers or (old engines) one install: every wheel step, install
         // and `resolve` gets its own pinned lines as arguments; none reads the build context,
-        // not even the requirement files.
+        // not even the requirement files. Only the lock stage, when the files needed one, reads
+        // them; the step that proves the set complete mounts its report (so the lock is in the
+        // image's graph, for `mode=max`), and nothing else.
+        let lock: BTreeSet<String> = lock_exec(&g).into_iter().collect();
         for exec in wheels.iter().chain(&installs).chain(resolve.iter()) {
+            assert!(
+                !g.reaches_context_avoiding(exec, &lock),
+                "{project}: {} reads the build context",
+                g.name(exec)
+            );
+        }
+        for exec in &wheels {
             assert!(
                 !g.reaches_context_avoiding(exec, &BTreeSet::new()),
                 "{project}: {} reads the build context",
@@ -154,10 +185,19 @@ fn python_dependency_key_with(project: &str, requirement_files: &[&str], options
             .keys()
             .filter(|d| g.name(d).starts_with("[api requirements"))
             .collect();
-        assert!(
-            copies.is_empty(),
-            "{project}: a requirements copy nothing reads"
-        );
+        match lock.first() {
+            None => assert!(
+                copies.is_empty(),
+                "{project}: a requirements copy nothing reads"
+            ),
+            Some(lock) => {
+                assert_eq!(copies.len(), 1, "{project}: {copies:?}");
+                assert!(
+                    g.reaches_context_avoiding(lock, &BTreeSet::new()),
+                    "{project}: the lock does not read the requirement files"
+                );
+            }
+        }
         return;
     }
     // Otherwise the wheel step and the single `pip install` read the requirement files, and only
@@ -230,25 +270,33 @@ fn pip_wheel_sees_the_closure_of_r_and_c_includes() {
         "svc/requirements/prod.txt",
     ];
     python_dependency_key("nested-reqs", &closure);
-    // base.txt has an unpinned line: one pip wheel over the files, which reads them through the
-    // requirements copy, laid out as in the context (pip resolves -r/-c relative to the file).
+    // base.txt has an unpinned line: the lock stage resolves the files, reading them through
+    // the requirements copy, laid out as in the context (pip resolves -r/-c relative to the
+    // file). Without its answer (`layercake plan`, `layercake dockerfile`) one pip wheel over the
+    // files reads them the same way.
     let g = graph("nested-reqs", "api");
-    let wheels = wheel_execs(&g);
+    let lock = lock_exec(&g).unwrap_or_else(|| panic!("nested-reqs has no lock stage"));
+    let no_lock = common::project("nested-reqs").plan_without_lock("api");
+    let no_lock = Graph::new(&common::definition(&no_lock));
+    let wheels = wheel_execs(&no_lock);
     assert_eq!(wheels.len(), 1);
-    let gate = g.find("[api requirements");
-    context_only_through(&g, &wheels[0], &gate, &closure);
-    let exec = g.exec(&wheels[0]);
-    let args = exec
-        .meta
-        .as_ref()
-        .map(|m| m.args.clone())
-        .unwrap_or_default();
-    assert!(
-        args.windows(2)
-            .any(|w| w[0] == "-r" && w[1] == "/src/svc/requirements/prod.txt"),
-        "{args:?}"
-    );
-    assert!(exec.mounts.iter().any(|m| m.dest == "/src" && m.readonly));
+    assert!(lock_exec(&no_lock).is_none());
+    for (g, exec) in [(&g, &lock), (&no_lock, &wheels[0])] {
+        let gate = g.find("[api requirements");
+        context_only_through(g, exec, &gate, &closure);
+        let exec = g.exec(exec);
+        let args = exec
+            .meta
+            .as_ref()
+            .map(|m| m.args.clone())
+            .unwrap_or_default();
+        assert!(
+            args.windows(2)
+                .any(|w| w[0] == "-r" && w[1] == "/src/svc/requirements/prod.txt"),
+            "{args:?}"
+        );
+        assert!(exec.mounts.iter().any(|m| m.dest == "/src" && m.readonly));
+    }
 }
 
 #[test]
@@ -269,11 +317,11 @@ fn pinned_wheels_are_keyed_by_their_own_line() {
         .filter_map(|l| l.split_whitespace().next())
         .collect();
     assert!(pins.len() >= 10, "{pins:?}");
-    if wheels.len() == 1 && g.reaches_context_avoiding(&wheels[0], &BTreeSet::new()) {
-        return; // one pip wheel over the file: covered by the tests above
-    }
-    // Otherwise each pinned line is handed to exactly one wheel build, which reads nothing else
-    // from the context: a new pin rebuilds only its own wheels.
+    // pip-compile output is a complete closure: no lock stage, and grouped wheel builds.
+    assert!(lock_exec(&g).is_none());
+    assert!(wheels.len() > 1, "{} wheel steps", wheels.len());
+    // Each pinned line is handed to exactly one wheel build, which reads nothing else from the
+    // context: a new pin rebuilds only its own wheels.
     for pin in pins {
         let holders: Vec<&String> = wheels
             .iter()
@@ -357,7 +405,7 @@ fn pip_install_runs_offline_from_read_only_wheels() {
     for (project, grouped) in [
         ("example", true),
         ("realistic", true),
-        ("nested-reqs", false),
+        ("nested-reqs", true),
         ("ok-python-minimal", true),
     ] {
         let g = graph(project, "api");
@@ -673,7 +721,7 @@ fn cache_mount_ids_are_namespaced_by_tool_version_and_platform() {
 #[test]
 fn secrets_are_mounts_never_environment_values() {
     let g = graph("ok-full", "api");
-    let wheels = wheel_execs(&g);
+    let wheels = dependency_execs(&g);
     assert!(!wheels.is_empty());
     for digest in &wheels {
         let wheel = g.exec(digest);
@@ -885,12 +933,8 @@ fn dependency_stages_export_their_cache() {
     // machine with a `mode=min` cache reinstalls nothing that did not change.
     for project in ["example", "nested-reqs"] {
         let g = graph(project, "api");
-        let mut want: BTreeSet<String> = wheel_execs(&g).into_iter().collect();
-        want.extend(
-            install_execs(&g)
-                .into_iter()
-                .filter(|_| project == "example"),
-        );
+        let mut want: BTreeSet<String> = dependency_execs(&g).into_iter().collect();
+        want.extend(install_execs(&g));
         want.extend(resolve_exec(&g));
         assert_eq!(exported(&g), want, "{project}");
     }
@@ -956,7 +1000,7 @@ fn rebuild_on_change_secrets_key_the_dependency_steps_by_a_digest_file() {
 
     // Every wheel bucket reads both opted-in digests, read-only, selecting the one file; `cert`
     // (not opted in) has none.
-    let wheels = wheel_execs(&g);
+    let wheels = dependency_execs(&g);
     assert!(!wheels.is_empty());
     for wheel in &wheels {
         let mounts = digest_mounts(&g, wheel);

@@ -142,13 +142,15 @@ pub struct PythonSpec {
     pub build_steps: Vec<Command>,
 }
 
-/// apt packages.
+/// Packages beside the requirement files: apt's, and pip's.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Packages {
-    /// Only in the wheels stage (compilers, -dev headers, git).
+    /// apt packages only in the wheels stage (compilers, -dev headers, git).
     pub build: Vec<Spanned<String>>,
-    /// In the runtime image.
+    /// apt packages in the runtime image.
     pub runtime: Vec<Spanned<String>>,
+    /// PEP 508 requirements installed with the requirement files (`uwsgi`, `psycopg[c]>=3`).
+    pub pip: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

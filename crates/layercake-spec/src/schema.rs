@@ -38,13 +38,13 @@ pub fn json_schema() -> Value {
             "version": version,
             "image": { "type": "string", "description": "Runtime base; default python:<version>-slim." },
             "builder_image": { "type": "string", "description": "Wheels-stage base; default: image." },
-            "requirements": { "oneOf": [relative, { "type": "array", "minItems": 1, "items": relative }] },
+            "requirements": { "oneOf": [relative, { "type": "array", "items": relative }] },
             "pip_flags": string_list,
             "pip_env": string_map,
             "packages": {
                 "type": "object",
                 "additionalProperties": false,
-                "properties": { "build": string_list, "runtime": string_list }
+                "properties": { "build": string_list, "runtime": string_list, "pip": string_list }
             },
             "build_steps": { "type": "array", "items": command }
         }

@@ -61,7 +61,7 @@ pub(crate) mod keys {
         "output",
         "env",
     ];
-    pub const PACKAGES: &[&str] = &["build", "runtime"];
+    pub const PACKAGES: &[&str] = &["build", "pip", "runtime"];
     pub const SERVE: &[&str] = &["nginx"];
     pub const NGINX: &[&str] = &["image", "spa", "config"];
     pub const ASSET: &[&str] = &["from", "to"];
@@ -1093,10 +1093,9 @@ impl Checker<'_> {
         };
         let requirements = match fields.get("requirements") {
             Some(n) => {
+                // `requirements: []`: a service without requirement files (its packages, if
+                // any, come from `packages.pip`).
                 let items = self.string_list(n, "requirements", &ctx, true);
-                if items.is_empty() && matches!(n.value, Value::Seq(_)) {
-                    self.invalid(n, "requirements", &ctx, "the list is empty");
-                }
                 let item_nodes: Vec<&Node> = match &n.value {
                     Value::Seq(items) => items.iter().collect(),
                     _ => vec![n],
@@ -1172,7 +1171,8 @@ impl Checker<'_> {
             Some(keys::PACKAGES),
             &|_| {
                 Some(
-                    "`packages` has `build:` (wheels stage) and `runtime:` (final image)"
+                    "`packages` has `build:` (apt, wheels stage), `runtime:` (apt, final image) \
+                     and `pip:` (requirements beside the files)"
                         .to_owned(),
                 )
             },
@@ -1211,7 +1211,59 @@ impl Checker<'_> {
         };
         let build = list("build");
         let runtime = list("runtime");
-        Packages { build, runtime }
+        let pip = fields
+            .get("pip")
+            .map(|n| self.pip_packages(n, &ctx))
+            .unwrap_or_default();
+        Packages {
+            build,
+            runtime,
+            pip,
+        }
+    }
+
+    /// `packages.pip`: PEP 508 requirements by name; they become arguments of the lock step.
+    fn pip_packages(&mut self, node: &Node, ctx: &Ctx) -> Vec<Spanned<String>> {
+        let mut out = Vec::new();
+        for item in self.string_list(node, "pip", ctx, false) {
+            // Not interpolated: what is written is what pip gets.
+            let problem = {
+                match item.value.parse::<pep508_rs::Requirement>() {
+                    Err(error) => Some(format!(
+                        "`{}` is not a PEP 508 requirement: {}",
+                        item.value, error.message
+                    )),
+                    Ok(requirement)
+                        if matches!(
+                            requirement.version_or_url,
+                            Some(pep508_rs::VersionOrUrl::Url(_))
+                        ) =>
+                    {
+                        Some(format!(
+                            "`{}` is a direct reference; list URL and path requirements in a \
+                             requirements file",
+                            item.value
+                        ))
+                    }
+                    Ok(_) => None,
+                }
+            };
+            match problem {
+                Some(reason) => {
+                    let error = self.at_location(
+                        item.location,
+                        ErrorKind::InvalidValue {
+                            key: "pip".to_owned(),
+                            context: ctx.describe(),
+                            reason,
+                        },
+                    );
+                    self.errors.push(error);
+                }
+                None => out.push(item),
+            }
+        }
+        out
     }
 
     fn node(&mut self, node: &Node, service: &Ctx, base: &str) -> Option<NodeSpec> {

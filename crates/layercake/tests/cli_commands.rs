@@ -286,22 +286,87 @@ fn check_passes_a_clean_project() {
 }
 
 #[test]
-fn check_warns_on_an_unpinned_requirement_and_fails_with_strict() {
-    let out = check_python_project("check-unpinned", "", "fastapi==0.115.12\nuvicorn>=0.30\n");
-    // A warning: reported, exit 0 (the build works, slower).
-    assert_eq!(code(&out), 0, "{}", text(&out.stdout));
+fn check_accepts_top_level_pins_and_ranges() {
+    // The most common requirements.txt: what the project imports, pinned or not. The lock stage
+    // resolves the rest, so there is nothing to warn about.
+    let out = check_python_project(
+        "check-top-level",
+        "",
+        "fastapi==0.115.12\nuvicorn[standard]>=0.30\nhttpx\n",
+    );
+    assert_eq!(code(&out), 0, "{}{}", text(&out.stdout), text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("Warning UnpinnedRequirements"), "{stdout}");
+    assert!(stdout.contains("no problems found"), "{stdout}");
+}
+
+#[test]
+fn check_names_a_file_that_is_not_a_requirements_file() {
+    let dir = scratch("check-pyproject");
+    write(
+        &dir,
+        "layercake.yaml",
+        "# syntax=layercake:dev\nservices:\n  api:\n    python:\n      version: \"3.11\"\n      \
+         requirements: pyproject.toml\n    port: 8000\n    healthcheck: { http: /health }\n",
+    );
+    write(
+        &dir,
+        "pyproject.toml",
+        "[project]\nname = \"app\"\ndependencies = [\"fastapi>=0.100\"]\n",
+    );
+    let out = layercake(&["check", &dir.join("layercake.yaml").to_string_lossy()]);
+    assert_eq!(code(&out), 1, "{}", text(&out.stdout));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("NotARequirementsFile"), "{stdout}");
+    assert!(stdout.contains("pyproject.toml"), "{stdout}");
+    assert!(!stdout.contains("not pinned"), "{stdout}");
+}
+
+#[test]
+fn check_fails_on_two_pins_of_one_package_naming_both_lines() {
+    let dir = scratch("check-conflict");
+    write(
+        &dir,
+        "layercake.yaml",
+        "# syntax=layercake:dev\nservices:\n  api:\n    python:\n      version: \"3.11\"\n      \
+         requirements: [requirements.txt, extra.txt]\n    port: 8000\n    healthcheck: { http: /health }\n",
+    );
+    write(&dir, "requirements.txt", "fastapi==0.115.12\nidna==3.10\n");
+    write(&dir, "extra.txt", "# more\nIDNA==3.7\n");
+    let out = layercake(&["check", &dir.join("layercake.yaml").to_string_lossy()]);
+    assert_eq!(code(&out), 1, "{}", text(&out.stdout));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("ConflictingPins"), "{stdout}");
     assert!(stdout.contains("requirements.txt:2"), "{stdout}");
-    assert!(stdout.contains("uvicorn>=0.30"), "{stdout}");
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-check-unpinned");
+    assert!(stdout.contains("extra.txt:2"), "{stdout}");
+}
+
+#[test]
+fn check_positions_a_line_pip_would_refuse() {
+    let out = check_python_project("check-bad-line", "", "fastapi==0.115.12\nuvicorn>=>0.30\n");
+    assert_eq!(code(&out), 1, "{}", text(&out.stdout));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("InvalidRequirement"), "{stdout}");
+    assert!(stdout.contains("requirements.txt:2:"), "{stdout}");
+}
+
+#[test]
+fn check_exits_0_on_warnings_and_1_with_strict() {
+    let out = check_python_project(
+        "check-strict",
+        "      pip_flags: [--no-binary=markupsafe,pyyaml]\n",
+        "markupsafe==3.0.2\npyyaml==6.0.2\n",
+    );
+    // A warning: reported, exit 0 (the build works).
+    assert_eq!(code(&out), 0, "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("Warning PipFlagNotAnOption"));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-check-strict");
     let strict = layercake(&[
         "check",
         "--strict",
         &dir.join("layercake.yaml").to_string_lossy(),
     ]);
     assert_eq!(code(&strict), 1, "{}", text(&strict.stdout));
-    assert!(text(&strict.stdout).contains("UnpinnedRequirements"));
+    assert!(text(&strict.stdout).contains("PipFlagNotAnOption"));
 }
 
 #[test]

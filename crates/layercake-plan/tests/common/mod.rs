@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use buildkit_llb::{Definition, pb};
 use layercake_plan::{
-    ContextFiles, LowerInputs, Plan, PlanOptions, Platform, ServiceSettings, files_to_read, lower,
-    plan, services_from_spec,
+    ContextFiles, Lock, LockedPackage, LowerInputs, Plan, PlanOptions, Platform, RequirementsFile,
+    ServiceSettings, files_to_read, lock_plan, lower, plan, services_from_spec,
 };
 
 /// The workspace root (testdata lives there).
@@ -60,6 +60,17 @@ impl Project {
             &self.context,
             target,
             options,
+        )
+    }
+
+    /// The plan `layercake plan` shows: no lock stage answer.
+    pub fn plan_without_lock(&self, target: &str) -> Plan {
+        plan_text_without_lock(
+            &self.spec_file_name(),
+            &self.text(),
+            &self.context,
+            target,
+            &PlanOptions::new(Platform::linux_amd64()),
         )
     }
 
@@ -170,7 +181,55 @@ pub fn plan_text(
 ) -> Plan {
     let services = services_from_text(file_name, text);
     let files = read_context_files(&services, target, context);
+    // As the frontend does: a set that needs the lock stage is planned from its answer.
+    let mut options = options.clone();
+    let needs_lock = lock_plan(&services, target, &files, &options)
+        .unwrap_or_else(|e| panic!("lock plan {target}: {e}"))
+        .is_some();
+    if needs_lock && options.lock.is_none() {
+        options.lock = Some(test_lock(&files));
+    }
+    plan(&services, target, &files, &options).unwrap_or_else(|e| panic!("plan {target}: {e}"))
+}
+
+/// The plan without the lock stage's answer, as `layercake plan` and `layercake dockerfile` see
+/// it: sets that need a lock are built in one `pip wheel -r` step over the files.
+pub fn plan_text_without_lock(
+    file_name: &str,
+    text: &str,
+    context: &Path,
+    target: &str,
+    options: &PlanOptions,
+) -> Plan {
+    let services = services_from_text(file_name, text);
+    let files = read_context_files(&services, target, context);
     plan(&services, target, &files, options).unwrap_or_else(|e| panic!("plan {target}: {e}"))
+}
+
+/// What the lock stage would answer if pip resolved nothing beyond the files: every named
+/// requirement at its pinned version (`1.0` when it pins none), sorted by name.
+pub fn test_lock(files: &ContextFiles) -> Lock {
+    let mut packages: BTreeMap<String, LockedPackage> = BTreeMap::new();
+    for (path, text) in files {
+        let Ok(parsed) = RequirementsFile::parse(path, text) else {
+            continue;
+        };
+        for requirement in parsed.requirements() {
+            let name = requirement.name.to_string();
+            let version = requirement
+                .pin
+                .as_ref()
+                .map_or_else(|| "1.0".to_owned(), ToString::to_string);
+            packages.entry(name.clone()).or_insert(LockedPackage {
+                name,
+                version,
+                hash: None,
+            });
+        }
+    }
+    Lock {
+        packages: packages.into_values().collect(),
+    }
 }
 
 /// The lowering inputs `layercake llb` uses.

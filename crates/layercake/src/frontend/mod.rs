@@ -126,7 +126,7 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
         buildkit_llb::pb::NetMode::Host => Some(NetMode::Host),
         buildkit_llb::pb::NetMode::None => Some(NetMode::None),
     };
-    let extra_hosts = opts
+    let extra_hosts: Vec<(String, String)> = opts
         .extra_hosts()
         .map_err(opts_error)?
         .into_iter()
@@ -145,74 +145,117 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
     // BuildKit 0.10+ (both ops arrived together); the v0.8 engine of Docker 20.10 has neither.
     let merge_layers = client.has_llb_cap(buildkit_frontend::caps::MERGE_OP)
         && client.has_llb_cap(buildkit_frontend::caps::DIFF_OP);
-    let plans = platforms
+    let plan_options = |platform: &buildkit_frontend::Platform| PlanOptions {
+        platform: plan_platform(platform),
+        build_platform: plan_platform(&build_platform),
+        labels: opts.labels(),
+        no_cache: no_cache.clone(),
+        cache_namespace: opts
+            .build_arg("BUILDKIT_CACHE_MOUNT_NS")
+            .map(|ns| format!("{ns}-"))
+            .unwrap_or_default(),
+        source_date_epoch: epoch,
+        wheel_group_size,
+        merge_layers,
+        lock: None,
+    };
+    let image_failure = |reference: &str, platform: &Platform, error: ClientError| {
+        format!("cannot resolve base image `{reference}` for {platform}: {error}")
+    };
+    let frontend_image = context::frontend_image(opts.get("source"), &build_args);
+    // `.dockerignore` order is its meaning (the last matching rule wins): never sorted.
+    let lower_inputs = |images, context_excludes: Vec<String>, frontend_is_probe_layer| {
+        LowerInputs {
+            context_name: opts.context_key().to_owned(),
+            context_excludes,
+            session_id: Some(client.env().session_id.clone()).filter(|s| !s.is_empty()),
+            images,
+            frontend_image: frontend_image.clone(),
+            resolve_mode: match resolve_mode {
+                ResolveMode::Default => None,
+                ResolveMode::Pull => Some(buildkit_llb::ResolveMode::ForcePull),
+                ResolveMode::Local => Some(buildkit_llb::ResolveMode::PreferLocal),
+            },
+            network,
+            extra_hosts: extra_hosts.clone(),
+            merge_op: merge_layers,
+            // BuildKit < 0.9 (Docker 20.10) has no copy patterns; no caps at all means a test
+            // double.
+            exact_copies: !client.caps().llb.is_empty()
+                && !client.has_llb_cap(buildkit_llb::caps::FILE_COPY_INCLUDE_EXCLUDE_PATTERNS),
+            mount_content_cache: client.has_llb_cap(buildkit_llb::caps::EXEC_MOUNT_CONTENT_CACHE),
+            frontend_is_probe_layer,
+        }
+    };
+
+    // The lock stage of every platform that needs one: solved first, its report read, so the
+    // plans below are made per package from the resolved closure.
+    let lock_plans = platforms
         .iter()
         .map(|platform| {
+            layercake_plan::lock_plan(&loaded.services, &target, &files, &plan_options(platform))
+                .map_err(|e| BuildError::new(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut images = BTreeMap::new();
+    let mut locks = vec![None; platforms.len()];
+    if lock_plans.iter().any(Option::is_some) {
+        let wanted = wanted_images(lock_plans.iter().flatten(), &images);
+        let (resolved, context_excludes) = tokio::try_join!(
+            resolve_images(&client, wanted, resolve_mode, image_failure),
+            reader.dockerignore(&spec_file),
+        )?;
+        images.extend(resolved);
+        let inputs = lower_inputs(images.clone(), context_excludes, false);
+        let mut solving = JoinSet::new();
+        for (index, lock_plan) in lock_plans.into_iter().enumerate() {
+            let Some(lock_plan) = lock_plan else {
+                continue;
+            };
+            let lowered = lower(&lock_plan, &inputs).map_err(|e| BuildError::new(e.to_string()))?;
+            let definition = Definition::new(&lowered.output);
+            check_caps(&client, &definition)?;
+            let (client, cache_imports, target) =
+                (client.clone(), cache_imports.clone(), target.clone());
+            solving.spawn(async move {
+                (
+                    index,
+                    solve_lock(&client, definition, &cache_imports, &target).await,
+                )
+            });
+        }
+        while let Some(joined) = solving.join_next().await {
+            let (index, lock) =
+                joined.map_err(|e| BuildError::new(format!("the lock stage stopped: {e}")))?;
+            locks[index] = Some(lock?);
+        }
+    }
+
+    let plans = platforms
+        .iter()
+        .zip(locks)
+        .map(|(platform, lock)| {
             let options = PlanOptions {
-                platform: plan_platform(platform),
-                build_platform: plan_platform(&build_platform),
-                labels: opts.labels(),
-                no_cache: no_cache.clone(),
-                cache_namespace: opts
-                    .build_arg("BUILDKIT_CACHE_MOUNT_NS")
-                    .map(|ns| format!("{ns}-"))
-                    .unwrap_or_default(),
-                source_date_epoch: epoch,
-                wheel_group_size,
-                merge_layers,
+                lock,
+                ..plan_options(platform)
             };
             plan(&loaded.services, &target, &files, &options)
                 .map_err(|e| BuildError::new(e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
 
-    // Every base image of every platform, resolved at once (pinned by digest in the LLB).
-    let mut wanted: Vec<(String, Platform)> = Vec::new();
-    for plan in &plans {
-        for image in plan.base_images() {
-            if !wanted.contains(&image) {
-                wanted.push(image);
-            }
-        }
-    }
-    let frontend_image = context::frontend_image(opts.get("source"), &build_args);
+    // Every base image of every platform not resolved yet, at once (pinned by digest in the LLB).
+    let wanted = wanted_images(plans.iter(), &images);
     // The context's `.dockerignore` (when no plan file read brought it along) travels while the
     // base images and the frontend's own image resolve: all are round trips to the client or the
     // registry.
-    let (images, context_excludes, frontend_is_probe_layer) = tokio::try_join!(
-        resolve_images(
-            &client,
-            wanted,
-            resolve_mode,
-            |reference, platform, error| {
-                format!("cannot resolve base image `{reference}` for {platform}: {error}")
-            }
-        ),
+    let (resolved, context_excludes, frontend_is_probe_layer) = tokio::try_join!(
+        resolve_images(&client, wanted, resolve_mode, image_failure),
         reader.dockerignore(&spec_file),
         inspect_frontend_image(&client, frontend_image.as_deref(), &plans)
     )?;
-
-    // `.dockerignore` order is its meaning (the last matching rule wins): never sorted.
-    let inputs = LowerInputs {
-        context_name: opts.context_key().to_owned(),
-        context_excludes,
-        session_id: Some(client.env().session_id.clone()).filter(|s| !s.is_empty()),
-        images,
-        frontend_image,
-        resolve_mode: match resolve_mode {
-            ResolveMode::Default => None,
-            ResolveMode::Pull => Some(buildkit_llb::ResolveMode::ForcePull),
-            ResolveMode::Local => Some(buildkit_llb::ResolveMode::PreferLocal),
-        },
-        network,
-        extra_hosts,
-        merge_op: merge_layers,
-        // BuildKit < 0.9 (Docker 20.10) has no copy patterns; no caps at all means a test double.
-        exact_copies: !client.caps().llb.is_empty()
-            && !client.has_llb_cap(buildkit_llb::caps::FILE_COPY_INCLUDE_EXCLUDE_PATTERNS),
-        mount_content_cache: client.has_llb_cap(buildkit_llb::caps::EXEC_MOUNT_CONTENT_CACHE),
-        frontend_is_probe_layer,
-    };
+    images.extend(resolved);
+    let inputs = lower_inputs(images, context_excludes, frontend_is_probe_layer);
 
     let mut results =
         ImageResults::new(opts.multi_platform().map_err(opts_error)? || plans.len() > 1);
@@ -348,6 +391,44 @@ fn check_caps(client: &Client, definition: &Definition) -> Result<(), BuildError
             missing.join(", ")
         )))
     }
+}
+
+/// The (image, platform) pairs `plans` start from that `known` does not hold yet, each once.
+fn wanted_images<'p>(
+    plans: impl Iterator<Item = &'p layercake_plan::Plan>,
+    known: &BTreeMap<(String, Platform), ResolvedImage>,
+) -> Vec<(String, Platform)> {
+    let mut wanted: Vec<(String, Platform)> = Vec::new();
+    for plan in plans {
+        for image in plan.base_images() {
+            if !known.contains_key(&image) && !wanted.contains(&image) {
+                wanted.push(image);
+            }
+        }
+    }
+    wanted
+}
+
+/// Solves a lock stage (with the user's cache imports: a fresh machine finds it in the registry
+/// cache) and reads pip's report of the closure from its result.
+async fn solve_lock(
+    client: &Client,
+    definition: Definition,
+    cache_imports: &[buildkit_frontend::CacheImport],
+    target: &str,
+) -> Result<layercake_plan::Lock, BuildError> {
+    let failed = |e: &dyn std::fmt::Display| {
+        BuildError::new(format!("service `{target}`: the lock stage: {e}"))
+    };
+    let solved = client
+        .solve(definition.into_pb(), cache_imports, true)
+        .await
+        .map_err(|e| failed(&e))?;
+    let report = client
+        .read_file(&solved.id, layercake_plan::LOCK_REPORT, None)
+        .await
+        .map_err(|e| failed(&e))?;
+    layercake_plan::Lock::from_pip_report(&report).map_err(|e| failed(&e))
 }
 
 /// Reads the requirement files the plan needs, following `-r`/`-c` includes.

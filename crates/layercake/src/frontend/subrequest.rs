@@ -168,13 +168,20 @@ async fn outline(
             }
         }
     }
+    let mut description: Vec<String> = service
+        .description
+        .as_ref()
+        .map(|d| d.value.clone())
+        .into_iter()
+        .collect();
+    description.extend(
+        layercake_plan::describe_requirements(&loaded.services, &target, &files)
+            .ok()
+            .flatten(),
+    );
     let outline = subrequests::Outline {
         name: target.clone(),
-        description: service
-            .description
-            .as_ref()
-            .map(|d| d.value.clone())
-            .unwrap_or_default(),
+        description: description.join("\n"),
         args,
         secrets,
         ssh,

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use layercake_plan::{RequirementLine, parse_requirements};
+use layercake_plan::RequirementsFile;
 
 use super::error::ToolError;
 use crate::cli::InitArgs;
@@ -241,18 +241,12 @@ fn python_version(dir: &Path) -> String {
     requires.unwrap_or_else(|| PYTHON_DEFAULT.to_owned())
 }
 
-/// Requirement names, lowercase with `-` (PEP 503 normalisation, near enough).
+/// Requirement names, PEP 503-normalised; none when the file does not parse (`check` says why).
 fn requirement_names(dir: &Path) -> BTreeSet<String> {
     let text = read(dir, "requirements.txt").unwrap_or_default();
-    parse_requirements(&text)
-        .into_iter()
-        .filter_map(|line| match line {
-            RequirementLine::Requirement { name: Some(n), .. } => {
-                Some(n.to_lowercase().replace(['_', '.'], "-"))
-            }
-            _ => None,
-        })
-        .collect()
+    RequirementsFile::parse("requirements.txt", &text)
+        .map(|parsed| parsed.requirements().map(|r| r.name.to_string()).collect())
+        .unwrap_or_default()
 }
 
 fn python_project(dir: &Path) -> Kind {
