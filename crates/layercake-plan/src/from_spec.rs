@@ -113,6 +113,11 @@ fn service(s: &spec::Service) -> ServiceSettings {
                 spec::HealthProbe::Command(spec::Command::Shell(script)) => {
                     HealthProbe::Shell(script.value.clone())
                 }
+                // Healthchecks take no build args, so this never comes up; as written, it is
+                // a command with its arguments.
+                spec::HealthProbe::Command(command @ spec::Command::ShellArgs { .. }) => {
+                    HealthProbe::Command(command.argv())
+                }
                 spec::HealthProbe::None => HealthProbe::Disabled,
             },
             interval: h.interval,

@@ -14,6 +14,7 @@
 
 mod error;
 mod from_spec;
+mod ignore;
 mod image_config;
 mod lint;
 mod lock;
@@ -28,6 +29,7 @@ mod settings;
 
 pub use error::PlanError;
 pub use from_spec::services_from_spec;
+pub use ignore::{IgnoreError, IgnoreRule, IgnoreRules, literal_pattern};
 pub use image_config::{ContainerConfig, Empty, Healthcheck, ImageConfig, env_to_map, map_to_env};
 pub use lint::{Finding, Severity, lint, lint_files, lint_files_to_read};
 pub use lock::{LOCK_REPORT, Lock, LockError, LockedPackage};

@@ -155,6 +155,27 @@ pub fn lint(services: &[ServiceSettings], files: &ContextFiles) -> Vec<Finding> 
                     );
                     continue;
                 };
+                // Not JSON: say where, as file:line:col, and check nothing else of it.
+                let broken: Vec<(String, usize, String)> = [
+                    (&manifest, Some(manifest_text)),
+                    (&lockfile, files.get(&lockfile)),
+                ]
+                .into_iter()
+                .filter_map(|(path, text)| Some((path, json_error(path, text?)?)))
+                .map(|(path, (line, message))| (path.clone(), line, message))
+                .collect();
+                if !broken.is_empty() {
+                    for (path, line, message) in broken {
+                        add(
+                            "InvalidJson",
+                            Severity::Error,
+                            message,
+                            Some(path),
+                            Some(line),
+                        );
+                    }
+                    continue;
+                }
                 match files.get(&lockfile) {
                     None if node.install == NpmInstall::Ci => add(
                         "MissingLockfile",
@@ -299,6 +320,21 @@ fn stray_pip_flag_items(flags: &[String]) -> Vec<&str> {
 
 const DEPENDENCY_KINDS: [&str; 3] = ["dependencies", "devDependencies", "optionalDependencies"];
 
+/// Where `text` (the file at `path`) stops being JSON: its line, and `path:line:col: …`.
+fn json_error(path: &str, text: &str) -> Option<(usize, String)> {
+    let error = serde_json::from_str::<serde_json::Value>(text).err()?;
+    let (line, column) = (error.line(), error.column());
+    let shown_column = column.max(1);
+    let full = error.to_string();
+    let reason = full
+        .strip_suffix(&format!(" at line {line} column {column}"))
+        .unwrap_or(&full);
+    Some((
+        line,
+        format!("{path}:{line}:{shown_column}: not valid JSON: {reason}"),
+    ))
+}
+
 /// Differences between package.json's dependencies and what the lockfile recorded for the root
 /// package (`packages[""]`, lockfile v2/v3).
 fn lockfile_drift(manifest: &str, lockfile: &str) -> Vec<String> {
@@ -378,6 +414,18 @@ mod tests {
         assert!(problems[0].contains("`react` is `^18.3.1`"));
         assert!(problems[1].contains("`zod` is in package.json but not"));
         assert!(problems[2].contains("`left-pad` is in the lockfile"));
+    }
+
+    #[test]
+    fn json_errors_name_file_line_and_column() {
+        let (line, message) = json_error("web/package.json", "{\n  \"a\": 1,\n  oops\n}").unwrap();
+        assert_eq!(line, 3);
+        assert!(
+            message.starts_with("web/package.json:3:3: not valid JSON: "),
+            "{message}"
+        );
+        assert!(!message.contains(" at line "), "{message}");
+        assert_eq!(json_error("x", "{}"), None);
     }
 
     #[test]

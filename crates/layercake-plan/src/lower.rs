@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use buildkit_llb as llb;
 use thiserror::Error;
 
+use crate::ignore::literal_pattern;
 use crate::image_config::{ImageConfig, env_to_map};
 use crate::model::{
     Base, CacheSharing, CopyStep, FileSource, Mount, Network, Plan, Platform, RunStep, Stage,
@@ -97,6 +98,8 @@ pub fn lower(plan: &Plan, inputs: &LowerInputs) -> Result<Lowered, LowerError> {
         frontend: BTreeMap::new(),
         stages: BTreeMap::new(),
         follow_paths: plan.context.follow_paths.clone(),
+        include_patterns: plan.context.include_patterns.clone(),
+        exclude_patterns: plan.context.exclude_patterns.clone(),
     };
     for stage in &plan.stages {
         let lowered = lowering.stage(stage)?;
@@ -126,10 +129,13 @@ struct Lowering<'i> {
     frontend: BTreeMap<Platform, llb::Output>,
     stages: BTreeMap<StageId, LoweredStage>,
     follow_paths: Vec<String>,
+    include_patterns: Vec<String>,
+    exclude_patterns: Vec<String>,
 }
 
 /// A copy with the options every layercake copy uses: create the destination, follow symlinks,
-/// let wildcards match nothing, and the step's owner.
+/// and the step's owner. The source is a path, never a wildcard: a folder named `web[1]` is that
+/// folder, and `*` is a file named `*` (only the one-by-one fallback asks for wildcards).
 fn file_copy(
     source: llb::Output,
     src: impl Into<String>,
@@ -138,9 +144,7 @@ fn file_copy(
 ) -> llb::FileCopy {
     let copy = llb::FileCopy::new(source, src, dest)
         .create_dest_path(true)
-        .follow_symlinks(true)
-        .allow_wildcard(true)
-        .allow_empty_wildcard(true);
+        .follow_symlinks(true);
     match &step.owner {
         Some(owner) => copy.owner(llb::Owner::parse(owner)),
         None => copy,
@@ -186,10 +190,30 @@ impl Lowering<'_> {
         }
         let mut local = self
             .context_local()
-            .follow_paths(self.follow_paths.iter().cloned())
+            .follow_paths(self.follow_paths.iter().map(|p| literal_pattern(p)))
             .custom_name("[context] load build context");
-        if !self.inputs.context_excludes.is_empty() {
-            local = local.exclude_patterns(self.inputs.context_excludes.iter().cloned());
+        // Narrowed to the include patterns and every followed path (so the transfer holds the
+        // same files whether or not BuildKit adds followed paths to the includes itself); a
+        // followed `.` is the whole context anyway.
+        if !self.include_patterns.is_empty() && !self.follow_paths.iter().any(|p| p == ".") {
+            let includes: Vec<String> = self
+                .include_patterns
+                .iter()
+                .cloned()
+                .chain(self.follow_paths.iter().map(|p| literal_pattern(p)))
+                .collect();
+            local = local.include_patterns(includes);
+        }
+        // `.dockerignore` first, in its order; then what the plan's copies leave out anyway.
+        let excludes: Vec<String> = self
+            .inputs
+            .context_excludes
+            .iter()
+            .chain(&self.exclude_patterns)
+            .cloned()
+            .collect();
+        if !excludes.is_empty() {
+            local = local.exclude_patterns(excludes);
         }
         let output = local.build();
         self.context = Some(output.clone());
@@ -510,12 +534,16 @@ impl Lowering<'_> {
     ) -> Result<llb::Output, LowerError> {
         let mut op = llb::FileOp::new(root).custom_name(&step.name);
         for file in &step.include {
-            op = op.copy(file_copy(
-                source.clone(),
-                one_match_wildcard(&join_path(path, file)),
-                &join_path(&step.dest, file),
-                step,
-            ));
+            op = op.copy(
+                file_copy(
+                    source.clone(),
+                    one_match_wildcard(&join_path(path, file)),
+                    &join_path(&step.dest, file),
+                    step,
+                )
+                .allow_wildcard(true)
+                .allow_empty_wildcard(true),
+            );
         }
         finish_file_op(stage, op)
     }
@@ -542,7 +570,7 @@ impl Lowering<'_> {
             .follow_paths([if folder.is_empty() {
                 ".".to_owned()
             } else {
-                folder.to_owned()
+                literal_pattern(folder)
             }])
             .exclude_patterns(excludes)
             .custom_name(format!(

@@ -129,6 +129,14 @@ impl Plan {
 pub struct ContextInput {
     /// Paths (relative to the context root) that the build reads; BuildKit transfers only these.
     pub follow_paths: Vec<String>,
+    /// Patterns (relative to the context root) that stand for a service folder in the
+    /// transfer: the service's `include`, under its folder.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub include_patterns: Vec<String>,
+    /// Patterns left out of the transfer after `.dockerignore`'s: what the copies leave out
+    /// anyway (a service's `exclude`, a node service's `node_modules` and output folder).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exclude_patterns: Vec<String>,
 }
 
 /// Names a stage: `api/wheels`, `web/build`.

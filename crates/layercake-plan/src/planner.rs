@@ -153,6 +153,8 @@ pub fn plan(
         options,
         stages: Vec::new(),
         follow_paths: BTreeSet::new(),
+        include_patterns: BTreeSet::new(),
+        exclude_patterns: BTreeSet::new(),
     };
     let (output, image) = match &service.toolchain {
         Toolchain::Python(py) => builder.python(services, service, py, files)?,
@@ -163,6 +165,8 @@ pub fn plan(
         platform: options.platform.clone(),
         context: ContextInput {
             follow_paths: builder.follow_paths.into_iter().collect(),
+            include_patterns: builder.include_patterns.into_iter().collect(),
+            exclude_patterns: builder.exclude_patterns.into_iter().collect(),
         },
         stages: crate::secret_digest::add_secret_digests(builder.stages, services),
         output,
@@ -195,6 +199,8 @@ pub fn lock_plan(
         options,
         stages: Vec::new(),
         follow_paths: BTreeSet::new(),
+        include_patterns: BTreeSet::new(),
+        exclude_patterns: BTreeSet::new(),
     };
     let (_, lock) = builder.lock_stages(service, py, &requirement_files);
     Ok(Some(Plan {
@@ -202,6 +208,8 @@ pub fn lock_plan(
         platform: options.platform.clone(),
         context: ContextInput {
             follow_paths: builder.follow_paths.into_iter().collect(),
+            include_patterns: builder.include_patterns.into_iter().collect(),
+            exclude_patterns: builder.exclude_patterns.into_iter().collect(),
         },
         stages: crate::secret_digest::add_secret_digests(builder.stages, services),
         output: lock,
@@ -277,6 +285,10 @@ struct Planner<'o> {
     options: &'o PlanOptions,
     stages: Vec<Stage>,
     follow_paths: BTreeSet<String>,
+    /// See [`ContextInput::include_patterns`].
+    include_patterns: BTreeSet<String>,
+    /// See [`ContextInput::exclude_patterns`].
+    exclude_patterns: BTreeSet<String>,
 }
 
 /// Steps of one stage, numbered when the stage is finished: `[api wheels 2/3] pip wheel …`.
@@ -346,8 +358,29 @@ fn quiet_pip(step: &mut RunStep) {
         .insert("PIP_ROOT_USER_ACTION".into(), "ignore".into());
 }
 
-fn sh(script: &str) -> Vec<String> {
-    vec!["/bin/sh".into(), "-c".into(), script.to_owned()]
+/// `/bin/sh -c SCRIPT sh ARGS…`: a fixed script whose values arrive as `$1`, `$2`, … (or
+/// `"$@"`), so no value is ever parsed as shell syntax.
+fn sh_with_args(script: &str, args: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut argv = vec![
+        "/bin/sh".to_owned(),
+        "-c".to_owned(),
+        script.to_owned(),
+        "sh".to_owned(),
+    ];
+    argv.extend(args);
+    argv
+}
+
+fn escape_step_name(mut step: Step) -> Step {
+    let name = match &mut step {
+        Step::Run(s) => &mut s.name,
+        Step::Copy(s) => &mut s.name,
+        Step::WriteFile(s) => &mut s.name,
+    };
+    if let std::borrow::Cow::Owned(escaped) = layercake_spec::shown(name) {
+        *name = escaped;
+    }
+    step
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -371,7 +404,9 @@ impl Planner<'_> {
             purpose: draft.purpose,
             platform: draft.platform,
             base: draft.base,
-            steps: draft.steps,
+            // Step names reach BuildKit's progress and the terminal: what a value holds that
+            // would be invisible or act on the terminal is shown escaped.
+            steps: draft.steps.into_iter().map(escape_step_name).collect(),
             output,
             export_cache,
             secret_derived: false,
@@ -415,11 +450,33 @@ impl Planner<'_> {
     }
 
     fn context_copy(&mut self, service: &ServiceSettings, name: &str, dest: &str) -> CopyStep {
-        self.follow_paths.insert(if service.path.is_empty() {
-            ".".into()
+        // The transfer carries what the copy takes: the service's `include` (under its folder)
+        // rather than the whole folder, and none of what its `exclude` leaves out. (Excludes
+        // with a `!` would re-include past `.dockerignore` there: then the folder goes whole.)
+        let under = |pattern: &str| {
+            if service.path.is_empty() {
+                pattern.to_owned()
+            } else {
+                format!(
+                    "{}/{pattern}",
+                    crate::ignore::literal_pattern(&service.path)
+                )
+            }
+        };
+        if service.include.is_empty() {
+            self.follow_paths.insert(if service.path.is_empty() {
+                ".".into()
+            } else {
+                service.path.clone()
+            });
         } else {
-            service.path.clone()
-        });
+            self.include_patterns
+                .extend(service.include.iter().map(|p| under(p)));
+        }
+        if !service.exclude.iter().any(|p| p.starts_with('!')) {
+            self.exclude_patterns
+                .extend(service.exclude.iter().map(|p| under(p)));
+        }
         CopyStep {
             name: name.to_owned(),
             from: FileSource::Context {
@@ -447,12 +504,14 @@ impl Planner<'_> {
             .collect();
         let archives = self.cache_id("apt-archives", &image_key, Some(&platform));
         let lists = self.cache_id("apt-lists", &image_key, Some(&platform));
-        let script = format!(
-            "apt-get update && apt-get install -y --no-install-recommends {}",
-            packages.join(" ")
-        );
+        // The names are arguments of a fixed script, never part of it (they are validated as
+        // Debian package names too).
         let label = format!("apt-get install {}", packages.join(" "));
-        draft.run(&label, sh(&script), |step| {
+        let args = sh_with_args(
+            "apt-get update && apt-get install -y --no-install-recommends \"$@\"",
+            packages.iter().cloned(),
+        );
+        draft.run(&label, args, |step| {
             step.env
                 .insert("DEBIAN_FRONTEND".into(), "noninteractive".into());
             // Package lists and downloads live in locked cache mounts: never in a layer, and two
@@ -473,14 +532,14 @@ impl Planner<'_> {
     fn create_user(draft: &mut StageDraft, user: &RunAs) {
         if let RunAs::User { name, uid, gid } = user {
             // Debian-style images have useradd; Alpine-style ones busybox adduser.
-            let script = format!(
-                "if command -v useradd >/dev/null 2>&1; then \
-                 groupadd --system --gid {gid} {name} && \
-                 useradd --system --uid {uid} --gid {gid} --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin {name}; \
-                 else addgroup -S -g {gid} {name} && adduser -S -D -H -u {uid} -G {name} -s /sbin/nologin {name}; fi"
-            );
+            // $1 name, $2 uid, $3 gid: values of a fixed script.
+            let script = "if command -v useradd >/dev/null 2>&1; then \
+                 groupadd --system --gid \"$3\" \"$1\" && \
+                 useradd --system --uid \"$2\" --gid \"$3\" --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \"$1\"; \
+                 else addgroup -S -g \"$3\" \"$1\" && adduser -S -D -H -u \"$2\" -G \"$1\" -s /sbin/nologin \"$1\"; fi";
             let label = format!("create user {name} ({uid}:{gid})");
-            draft.run(&label, sh(&script), |step| step.network = Network::None);
+            let args = sh_with_args(script, [name.clone(), uid.to_string(), gid.to_string()]);
+            draft.run(&label, args, |step| step.network = Network::None);
         }
     }
 
@@ -755,7 +814,11 @@ impl Planner<'_> {
             },
             dest: "/".into(),
             contents_only: true,
-            include: files.to_vec(),
+            // Paths, not patterns: `req[1].txt` is that file.
+            include: files
+                .iter()
+                .map(|f| crate::ignore::literal_pattern(f))
+                .collect(),
             exclude: Vec::new(),
             owner: None,
         });
@@ -1240,9 +1303,19 @@ impl Planner<'_> {
             &format!("copy {}", display_dir(&service.path)),
             "/",
         );
-        // A stray local node_modules or old build output must never shadow the built ones.
+        // A stray local node_modules or old build output must never shadow the built ones,
+        // and is not transferred either.
         copy.exclude.push("node_modules".into());
-        copy.exclude.push(node.output.clone());
+        // `output` is a path: as an exclude pattern, escaped.
+        copy.exclude
+            .push(crate::ignore::literal_pattern(&node.output));
+        for left_out in ["node_modules", node.output.as_str()] {
+            self.exclude_patterns
+                .insert(match join_in_context(&service.path, left_out) {
+                    Some(path) => crate::ignore::literal_pattern(&path),
+                    None => continue,
+                });
+        }
         sources.copy(copy);
         let sources = self.finish(sources, StageOutput::Root, false);
 

@@ -163,8 +163,9 @@ impl SpecError {
     }
 
     /// The one-line message, without position or snippet.
+    /// The message, one line, with control, bidi and invisible characters escaped.
     pub fn message(&self) -> String {
-        self.0.kind.to_string()
+        crate::text::shown(&self.0.kind.to_string()).into_owned()
     }
 
     pub fn kind(&self) -> &ErrorKind {
@@ -186,6 +187,11 @@ impl fmt::Display for SpecError {
             help,
             snippet,
         } = &*self.0;
+        // Values quoted in a message are shown escaped: a spec cannot hide text or send
+        // terminal sequences through an error.
+        let kind = crate::text::shown(&kind.to_string()).into_owned();
+        let help = help.as_deref().map(crate::text::shown);
+        let file = crate::text::shown(file);
         write!(f, "error: {kind}")?;
         let Some(location) = location else {
             write!(f, "\n --> {file}")?;
@@ -232,7 +238,7 @@ const SNIPPET_CONTEXT_BEFORE: usize = 40;
 /// terminal escape sequences through an error message.
 fn snippet_window(line: &str, column: usize) -> (String, usize) {
     let clean = |c: char| {
-        if c.is_control() && c != '\t' {
+        if c != '\t' && crate::text::shown(c.encode_utf8(&mut [0; 4])).len() != c.len_utf8() {
             '\u{fffd}'
         } else {
             c

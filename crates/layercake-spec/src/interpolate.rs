@@ -98,34 +98,79 @@ pub fn interpolate(
     args: &BTreeMap<String, String>,
     declared: &BTreeMap<String, Spanned<String>>,
 ) -> Result<String, InterpolateError> {
-    let syntax = |reason| InterpolateError::Syntax {
-        location: value.location,
-        reason,
-    };
     let mut out = String::with_capacity(value.value.len());
-    for piece in pieces(&value.value).map_err(syntax)? {
+    for piece in checked_pieces(value)? {
         match piece {
             Piece::Text(text) => out.push_str(text),
             Piece::Arg { name, default } => {
-                let found = args
-                    .get(name)
-                    .map(String::as_str)
-                    .or_else(|| declared.get(name).map(|d| d.value.as_str()));
-                match (found, default) {
-                    (Some(""), Some(d)) => out.push_str(d),
-                    (Some(v), _) => out.push_str(v),
-                    (None, Some(d)) => out.push_str(d),
-                    (None, None) => {
-                        return Err(InterpolateError::Undeclared {
-                            location: value.location,
-                            name: name.to_owned(),
-                        });
-                    }
-                }
+                out.push_str(&arg_value(value, name, default, args, declared)?);
             }
         }
     }
     Ok(out)
+}
+
+/// Expands a shell-form script the way a shell receives a Dockerfile `ARG`: as a value, never
+/// as script text. Each `${NAME}` / `${NAME:-default}` becomes the positional parameter
+/// `${N}` and its value the N-th argument; `$$` becomes the `$` the shell sees. The values
+/// are quoted or not by the script as written (`"${NAME}"` stays one word, like `"$NAME"`).
+pub fn interpolate_shell(
+    value: &Spanned<String>,
+    args: &BTreeMap<String, String>,
+    declared: &BTreeMap<String, Spanned<String>>,
+) -> Result<(String, Vec<String>), InterpolateError> {
+    let mut script = String::with_capacity(value.value.len());
+    let mut values: Vec<String> = Vec::new();
+    for piece in checked_pieces(value)? {
+        match piece {
+            Piece::Text(text) => script.push_str(text),
+            Piece::Arg { name, default } => {
+                values.push(arg_value(value, name, default, args, declared)?);
+                script.push_str(&format!("${{{}}}", values.len()));
+            }
+        }
+    }
+    Ok((script, values))
+}
+
+fn checked_pieces(value: &Spanned<String>) -> Result<Vec<Piece<'_>>, InterpolateError> {
+    pieces(&value.value).map_err(|reason| InterpolateError::Syntax {
+        location: value.location,
+        reason,
+    })
+}
+
+/// The value of one reference: the given build arg, else its declared default, else the
+/// reference's own `:-default` (which also replaces an empty value).
+fn arg_value(
+    value: &Spanned<String>,
+    name: &str,
+    default: Option<&str>,
+    args: &BTreeMap<String, String>,
+    declared: &BTreeMap<String, Spanned<String>>,
+) -> Result<String, InterpolateError> {
+    let found = args
+        .get(name)
+        .map(String::as_str)
+        .or_else(|| declared.get(name).map(|d| d.value.as_str()));
+    let chosen = match (found, default) {
+        (Some(""), Some(d)) => d,
+        (Some(v), _) => v,
+        (None, Some(d)) => d,
+        (None, None) => {
+            return Err(InterpolateError::Undeclared {
+                location: value.location,
+                name: name.to_owned(),
+            });
+        }
+    };
+    if chosen.contains('\0') {
+        return Err(InterpolateError::Syntax {
+            location: value.location,
+            reason: format!("the value of build arg `{name}` holds a NUL character"),
+        });
+    }
+    Ok(chosen.to_owned())
 }
 
 /// The build arg names a value refers to, in order of appearance (repeats kept once).

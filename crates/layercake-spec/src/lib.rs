@@ -34,6 +34,7 @@ mod model;
 mod paths;
 mod resolve;
 mod schema;
+mod text;
 mod validate;
 mod yaml;
 
@@ -45,4 +46,5 @@ pub use location::{Location, Spanned};
 pub use model::*;
 pub use paths::PathError;
 pub use schema::json_schema;
+pub use text::{config_text_problem, shown, shown_lines, value_problem};
 pub use validate::{MAX_SPEC_BYTES, parse};

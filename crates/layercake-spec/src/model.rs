@@ -207,7 +207,18 @@ pub struct Asset {
 pub enum Command {
     Exec(Vec<Spanned<String>>),
     Shell(Spanned<String>),
+    /// A shell form whose `${...}` were expanded by [`Spec::resolve_args`]: each reference is
+    /// now a positional parameter (`${1}`, `${2}`, …) of the script and its value one argument
+    /// after it, so a build arg reaches the shell as a value, the way a Dockerfile's `ARG`
+    /// reaches `RUN` as an environment variable, and is never parsed as shell syntax.
+    ShellArgs {
+        script: Spanned<String>,
+        args: Vec<String>,
+    },
 }
+
+/// `$0` of a shell-form command with arguments (what the shell names itself in its messages).
+pub const SHELL_ARG0: &str = "sh";
 
 impl Command {
     /// The argv an image config or exec op wants.
@@ -215,6 +226,16 @@ impl Command {
         match self {
             Self::Exec(args) => args.iter().map(|a| a.value.clone()).collect(),
             Self::Shell(script) => vec!["/bin/sh".into(), "-c".into(), script.value.clone()],
+            Self::ShellArgs { script, args } => {
+                let mut argv = vec![
+                    "/bin/sh".into(),
+                    "-c".into(),
+                    script.value.clone(),
+                    SHELL_ARG0.into(),
+                ];
+                argv.extend(args.iter().cloned());
+                argv
+            }
         }
     }
 
@@ -222,14 +243,16 @@ impl Command {
     pub fn parts(&self) -> Vec<&Spanned<String>> {
         match self {
             Self::Exec(args) => args.iter().collect(),
-            Self::Shell(script) => vec![script],
+            Self::Shell(script) | Self::ShellArgs { script, .. } => vec![script],
         }
     }
 
+    /// The strings still to expand (an expanded shell form has none).
     pub(crate) fn parts_mut(&mut self) -> Vec<&mut Spanned<String>> {
         match self {
             Self::Exec(args) => args.iter_mut().collect(),
             Self::Shell(script) => vec![script],
+            Self::ShellArgs { .. } => Vec::new(),
         }
     }
 }

@@ -3,9 +3,10 @@
 use std::collections::BTreeMap;
 
 use crate::error::{ErrorKind, SpecError, SpecErrors};
-use crate::interpolate::{InterpolateError, interpolate, referenced_args};
+use crate::interpolate::{InterpolateError, interpolate, interpolate_shell, referenced_args};
 use crate::location::{Location, Spanned};
-use crate::model::{Serve, ServiceKind, Spec};
+use crate::model::{Command, Serve, ServiceKind, Spec};
+use crate::text::shown;
 
 /// Calls `f` on every string that may hold `${...}`, with a description of where it is.
 /// This list is the contract: image, builder_image, command, entrypoint, env values,
@@ -56,6 +57,31 @@ pub(crate) fn for_each_interpolated(
     }
 }
 
+/// Calls `f` on every shell-form-capable command: `command`, `entrypoint`, `build_steps`.
+fn for_each_shell_command(spec: &mut Spec, f: &mut dyn FnMut(&mut Command, &str)) {
+    for service in &mut spec.services {
+        let name = service.name.value.clone();
+        let at = |field: &str| format!("in `{field}` of service `{name}`");
+        if let ServiceKind::Python(python) = &mut service.kind {
+            for step in &mut python.build_steps {
+                f(step, &at("python.build_steps"));
+            }
+        }
+        if let Some(command) = &mut service.command {
+            f(command, &at("command"));
+        }
+        if let Some(command) = &mut service.entrypoint {
+            f(command, &at("entrypoint"));
+        }
+    }
+}
+
+/// An image reference after expansion: no spaces or control characters (it lands in an LLB
+/// source and a Dockerfile's `FROM` line).
+fn is_image_text(text: &str) -> bool {
+    !text.is_empty() && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 impl Spec {
     /// The spec with every `${...}` expanded, taking values from `args` (the build args given
     /// to the build, e.g. `--build-arg`) over the declared defaults.
@@ -64,9 +90,43 @@ impl Spec {
         let mut errors = Vec::new();
         let declared = self.args.clone();
         let file = self.file.clone();
+        // Shell forms first: their references become positional parameters, so the generic
+        // pass below (which would paste values into the script) no longer sees them.
+        for_each_shell_command(&mut spec, &mut |command, context| {
+            let Command::Shell(script) = command else {
+                return;
+            };
+            match interpolate_shell(script, args, &declared) {
+                Ok((_, values)) if values.is_empty() => {}
+                Ok((expanded, values)) => {
+                    *command = Command::ShellArgs {
+                        script: Spanned::new(expanded, script.location),
+                        args: values,
+                    };
+                }
+                Err(error) => {
+                    errors.push(to_spec_error(&file, context, error));
+                    // Reported once: the pass below skips it.
+                    *command = Command::ShellArgs {
+                        script: script.clone(),
+                        args: Vec::new(),
+                    };
+                }
+            }
+        });
         for_each_interpolated(&mut spec, &mut |value, context| match interpolate(
             value, args, &declared,
         ) {
+            Ok(expanded) if context.contains("image`") && !is_image_text(&expanded) => {
+                errors.push(SpecError::new(
+                    &file,
+                    Some(value.location),
+                    ErrorKind::Interpolation {
+                        context: context.to_owned(),
+                        reason: format!("`{}` is not an image reference", shown(&expanded)),
+                    },
+                ));
+            }
             Ok(expanded) => value.value = expanded,
             Err(error) => errors.push(to_spec_error(&file, context, error)),
         });

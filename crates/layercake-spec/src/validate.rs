@@ -10,6 +10,7 @@ use crate::interpolate::{Piece, is_arg_name, pieces};
 use crate::location::{Location, Spanned};
 use crate::model::*;
 use crate::paths::{PathError, check_absolute, join_checked, normalize_relative};
+use crate::text::{config_text_problem, shown, value_problem};
 use crate::yaml::{self, Node, Value};
 
 /// Specs bigger than this are refused before any parsing.
@@ -319,7 +320,14 @@ impl Checker<'_> {
     /// A string; plain numbers and booleans are taken as written (`8000` → `"8000"`).
     fn string(&mut self, node: &Node, key: &str, ctx: &Ctx) -> Option<Spanned<String>> {
         match (&node.value, &node.raw) {
-            (Value::Str(s), _) => Some(Spanned::new(s.clone(), node.location)),
+            (Value::Str(s), _) => {
+                // NUL ends a string in argv, env and most files: what ran would not be this.
+                if let Some(problem) = value_problem(s) {
+                    self.invalid(node, key, ctx, problem);
+                    return None;
+                }
+                Some(Spanned::new(s.clone(), node.location))
+            }
             (Value::Bool(_) | Value::Int(_) | Value::Float(_), Some(raw)) => {
                 Some(Spanned::new(raw.clone(), node.location))
             }
@@ -388,7 +396,23 @@ impl Checker<'_> {
             return out;
         };
         for (name, key_node, value) in fields.entries {
-            if name.is_empty() || name.contains('=') {
+            // Env names and label keys land in the image config as they are.
+            if let Some(problem) = config_text_problem(name) {
+                self.invalid(
+                    key_node,
+                    key,
+                    parent,
+                    format!("`{}` is not a valid name: {problem}", shown(name)),
+                );
+                continue;
+            }
+            // An environment variable name has no `=` and no white space (no shell and no
+            // Dockerfile `ENV` could name it).
+            let env_like = key != "labels";
+            if name.is_empty()
+                || name.contains('=')
+                || env_like && name.contains(char::is_whitespace)
+            {
                 self.invalid(
                     key_node,
                     key,
@@ -484,6 +508,11 @@ impl Checker<'_> {
         base: &str,
         path: &str,
     ) -> Option<String> {
+        // A path lands in copies, mounts, step names and Dockerfile lines as it is.
+        if let Some(problem) = config_text_problem(path) {
+            self.invalid(node, key, ctx, problem);
+            return None;
+        }
         let result = normalize_relative(path).and_then(|normalized| {
             join_checked(base, &normalized)
                 .map(|_| normalized)
@@ -522,6 +551,26 @@ impl Checker<'_> {
                 _ => (false, item.value.as_str()),
             };
             if let Some(normalized) = self.check_relative(item_node, key, ctx, base, pattern) {
+                // The patterns filter the copy of the service folder: one that climbs out of
+                // it could match nothing there, and the copy would silently miss the file.
+                if normalized == ".." || normalized.starts_with("../") {
+                    let kind = ErrorKind::InvalidValue {
+                        key: key.to_owned(),
+                        context: ctx.describe(),
+                        reason: format!(
+                            "`{}` climbs out of the service folder `{base}`, and `{key}` only \
+                             filters what is copied from that folder",
+                            shown(&item.value)
+                        ),
+                    };
+                    self.report_help(
+                        item_node,
+                        kind,
+                        "set `path` to a folder holding both, and list what the service needs \
+                         under `include`",
+                    );
+                    continue;
+                }
                 let value = if negated {
                     format!("!{normalized}")
                 } else {
@@ -535,6 +584,10 @@ impl Checker<'_> {
 
     fn absolute_path(&mut self, node: &Node, key: &str, ctx: &Ctx) -> Option<Spanned<String>> {
         let value = self.string(node, key, ctx)?;
+        if let Some(problem) = config_text_problem(&value.value) {
+            self.invalid(node, key, ctx, problem);
+            return None;
+        }
         match check_absolute(&value.value) {
             Ok(()) => Some(value),
             Err(e) => {
@@ -906,14 +959,18 @@ impl Checker<'_> {
                 let items = self.string_list(node, "volumes", &ctx, false);
                 let mut out = Vec::new();
                 for item in items {
-                    match check_absolute(&item.value) {
+                    let checked = match config_text_problem(&item.value) {
+                        Some(problem) => Err(problem),
+                        None => check_absolute(&item.value).map_err(|e| e.to_string()),
+                    };
+                    match checked {
                         Ok(()) => out.push(item),
                         Err(e) => self.errors.push(self.at_location(
                             item.location,
                             ErrorKind::InvalidValue {
                                 key: "volumes".to_owned(),
                                 context: ctx.describe(),
-                                reason: e.to_string(),
+                                reason: e,
                             },
                         )),
                     }
@@ -926,9 +983,18 @@ impl Checker<'_> {
             .get("labels")
             .map(|n| self.string_map(n, "labels", &ctx))
             .unwrap_or_default();
-        let stop_signal = fields
-            .get("stop_signal")
-            .and_then(|n| self.nonempty_string(n, "stop_signal", &ctx));
+        let stop_signal = fields.get("stop_signal").and_then(|n| {
+            let signal = self.nonempty_string(n, "stop_signal", &ctx)?;
+            if !is_signal(&signal.value) {
+                let reason = format!(
+                    "`{}` is not a signal (a name like `SIGTERM` or `SIGRTMIN+3`, or a number)",
+                    shown(&signal.value)
+                );
+                self.invalid(n, "stop_signal", &ctx, reason);
+                return None;
+            }
+            Some(signal)
+        });
         let secrets = fields
             .get("secrets")
             .map(|n| self.secrets(n, &ctx))
@@ -1120,14 +1186,20 @@ impl Checker<'_> {
             let items = self.string_list(n, key, &ctx, false);
             let mut out = Vec::new();
             for item in items {
-                // They become apt-get arguments: a leading `-` would be an option.
-                if item.value.starts_with('-') || item.value.chars().any(char::is_whitespace) {
+                // They become apt-get arguments: only a Debian package name (with an optional
+                // `:arch` and `=version`) is one, never an option, a path or shell text.
+                if !is_apt_package(&item.value) {
                     let error = self.at_location(
                         item.location,
                         ErrorKind::InvalidValue {
                             key: key.to_owned(),
                             context: ctx.describe(),
-                            reason: format!("`{}` is not an apt package name", item.value),
+                            reason: format!(
+                                "`{}` is not an apt package name (Debian names: lowercase \
+                                 letters, digits and `+-.`, then optionally `:arch` and \
+                                 `=version`)",
+                                shown(&item.value)
+                            ),
                         },
                     );
                     self.errors.push(error);
@@ -1773,6 +1845,47 @@ pub(crate) fn is_version(text: &str) -> bool {
         && parts
             .iter()
             .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// A Debian package name (`[a-z0-9][a-z0-9+.-]+`, policy 5.6.1), optionally `:arch` and
+/// `=version` (`[epoch:]upstream[-revision]`, policy 5.6.12), as `apt-get install` takes it.
+pub(crate) fn is_apt_package(text: &str) -> bool {
+    let (name, version) = match text.split_once('=') {
+        Some((name, version)) => (name, Some(version)),
+        None => (text, None),
+    };
+    let (name, arch) = match name.split_once(':') {
+        Some((name, arch)) => (name, Some(arch)),
+        None => (name, None),
+    };
+    let mut chars = name.chars();
+    let name_ok = name.len() >= 2
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && chars
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '-' | '.'));
+    let arch_ok = arch.is_none_or(|a| {
+        !a.is_empty()
+            && a.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    });
+    let version_ok = version.is_none_or(|v| {
+        v.chars().next().is_some_and(|c| c.is_ascii_digit())
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-' | '~' | ':'))
+    });
+    name_ok && arch_ok && version_ok
+}
+
+/// A stop signal as Docker takes it: `SIGTERM`, `TERM`, `SIGRTMIN+3`, or a number.
+fn is_signal(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 32
+        && (text.chars().all(|c| c.is_ascii_digit())
+            || text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-')))
 }
 
 fn is_user_name(name: &str) -> bool {

@@ -72,7 +72,7 @@ pub(crate) fn load(text: &str) -> Result<Node, YamlError> {
                 }
             }
             YamlError {
-                message: plain_message(message),
+                message: plain_message(message, text.contains('&')),
                 location,
             }
         })?;
@@ -98,9 +98,9 @@ fn budget() -> serde_saphyr::budget::Budget {
 }
 
 /// Rewords the library's messages that speak of its own API rather than of the YAML.
-fn plain_message(message: String) -> String {
+fn plain_message(message: String, has_anchors: bool) -> String {
     if let Some(breach) = message.strip_prefix("budget breached: ") {
-        budget_message(breach)
+        budget_message(breach, has_anchors)
     } else if message.starts_with("recursion limit exceeded") {
         format!("the YAML nests deeper than {MAX_DEPTH} levels")
     } else if message.starts_with("multiple YAML documents") {
@@ -113,14 +113,25 @@ fn plain_message(message: String) -> String {
 }
 
 /// The budget errors name a Rust enum variant (`Nodes { nodes: 20001 }`); say it in words.
-fn budget_message(breach: &str) -> String {
+/// "Alias bomb" only when the spec has anchors (`&name`): without them it has no aliases.
+fn budget_message(breach: &str, has_anchors: bool) -> String {
     let limit = |what: &str, limit: usize| {
-        format!("the spec has more than {limit} {what}; is this an alias bomb?")
+        let bomb = if has_anchors {
+            "; is this an alias bomb?"
+        } else {
+            ""
+        };
+        format!("the spec has more than {limit} {what}{bomb}")
     };
     if breach.starts_with("Depth") || breach.starts_with("FlowNesting") {
         format!("the YAML nests deeper than {MAX_DEPTH} levels")
     } else if breach.starts_with("Nodes") || breach.starts_with("Events") {
-        limit("values (counting every alias expanded)", MAX_NODES)
+        let what = if has_anchors {
+            "values (counting every alias expanded)"
+        } else {
+            "values"
+        };
+        limit(what, MAX_NODES)
     } else if breach.starts_with("Aliases") || breach.starts_with("AliasAnchorRatio") {
         limit("aliases (`*name`)", MAX_ALIASES)
     } else if breach.starts_with("RecordedAnchor") {

@@ -86,3 +86,18 @@ fn all_errors_are_reported_in_file_order() {
     assert_eq!(lines, sorted);
     assert!(errors.len() >= 3, "{errors}");
 }
+
+#[test]
+fn too_many_values_without_anchors_is_not_called_an_alias_bomb() {
+    let mut text = String::from("services:\n  api:\n    python: { version: \"3.12\" }\n    env:\n");
+    for i in 0..25_000 {
+        text.push_str(&format!("      K{i}: v\n"));
+    }
+    let rendered = parse("layercake.yaml", &text).unwrap_err().to_string();
+    assert!(rendered.contains("more than 20000 values"), "{rendered}");
+    assert!(!rendered.contains("alias"), "{rendered}");
+    // With anchors, the question is fair.
+    let bomb = format!("x-a: &a [v, v]\n{text}");
+    let rendered = parse("layercake.yaml", &bomb).unwrap_err().to_string();
+    assert!(rendered.contains("is this an alias bomb?"), "{rendered}");
+}

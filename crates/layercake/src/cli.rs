@@ -84,6 +84,9 @@ pub struct CheckArgs {
     /// The build context; default: the folder holding the spec.
     #[arg(long)]
     pub context: Option<PathBuf>,
+    /// Fail (exit 1) on warnings too, not only on errors.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

@@ -2,8 +2,43 @@
 
 use std::collections::BTreeMap;
 
-use layercake_plan::{PlanError, Platform, ServiceSettings, services_from_spec};
-use layercake_spec::{Spec, SpecErrors};
+use layercake_plan::{PlanError, Platform, ServiceSettings, join_in_context, services_from_spec};
+use layercake_spec::{Location, Serve, Spec, SpecErrors};
+
+/// The largest context file layercake reads (requirement files, manifests, lockfiles,
+/// `.dockerignore`), in the CLI and the frontend alike: far below the gRPC message limit.
+pub const MAX_CONTEXT_FILE_BYTES: usize = 8 * 1024 * 1024;
+
+/// Where the spec names a context file the plan reads: the requirement file's own value, the
+/// nginx config, else the service's `path` (npm manifests, files named by other files).
+pub fn naming_location(spec: &Spec, target: &str, path: &str) -> Option<Location> {
+    let service = spec.service(target)?;
+    let base = if service.path.value == "." {
+        ""
+    } else {
+        service.path.value.as_str()
+    };
+    let names = |value: &str| join_in_context(base, value).as_deref() == Some(path);
+    if let Some(python) = service.python()
+        && let Some(requirement) = python.requirements.iter().find(|r| names(&r.value))
+    {
+        return Some(requirement.location);
+    }
+    if let Some(Serve::Nginx(nginx)) = &service.serve
+        && let Some(config) = nginx.config.as_ref().filter(|c| names(&c.value))
+    {
+        return Some(config.location);
+    }
+    Some(service.path.location)
+}
+
+/// `file:line:col: message` when the place is known.
+pub fn at_location(file: &str, location: Option<Location>, message: &str) -> String {
+    match location {
+        Some(at) => format!("{file}:{}:{}: {message}", at.line, at.column),
+        None => message.to_owned(),
+    }
+}
 
 /// A parsed spec and its services with build args applied.
 pub struct LoadedSpec {

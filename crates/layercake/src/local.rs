@@ -8,14 +8,14 @@ use std::process::ExitCode;
 
 use buildkit_llb::Definition;
 use layercake_plan::{
-    Base, ContextFiles, FileSource, LowerInputs, Mount, Plan, PlanOptions, Platform, StageOutput,
-    Step, lint, lint_files_to_read, lower, plan,
+    Base, ContextFiles, FileSource, LowerInputs, Mount, Plan, PlanOptions, Platform, Severity,
+    StageOutput, Step, lint, lint_files_to_read, lower, plan,
 };
 
 use crate::cli::{BuildArgs, CheckArgs, Command, LlbArgs, SpecArg};
 use crate::load::{LoadedSpec, choose_target, parse_build_args, plan_platform};
 use crate::tools;
-use crate::tools::spec_file::{context_dir, read_plan_files, read_spec};
+use crate::tools::spec_file::{open_context, read_plan_files, read_spec};
 
 /// A failure of an offline command: the message for stderr.
 struct Failure(String);
@@ -42,7 +42,8 @@ pub fn main(command: Command) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(Failure(message)) => {
-            eprintln!("{}", message.trim_end());
+            // Whatever a message quotes is shown escaped: no terminal sequences, no hidden text.
+            eprintln!("{}", layercake_spec::shown_lines(message.trim_end()));
             ExitCode::from(1)
         }
     }
@@ -54,11 +55,11 @@ fn parse_platform(text: &str) -> Result<Platform, Failure> {
         .map_err(|e| Failure(format!("--platform `{text}`: {e}")))
 }
 
-fn build_plan(args: &BuildArgs) -> Result<(LoadedSpec, Plan), Failure> {
+fn build_plan(args: &BuildArgs) -> Result<(LoadedSpec, Plan, Vec<String>), Failure> {
     let build_args = parse_build_args(&args.build_args)?;
     let loaded = read_spec(&args.spec, &build_args)?;
     let target = choose_target(&loaded.spec, args.target.as_deref())?;
-    let context = context_dir(&args.spec, args.context.as_ref());
+    let context = open_context(&args.spec, args.context.as_ref())?;
     let files = read_plan_files(&loaded, &target, &context)?;
     let platform = parse_platform(&args.platform)?;
     let plan = plan(
@@ -67,11 +68,11 @@ fn build_plan(args: &BuildArgs) -> Result<(LoadedSpec, Plan), Failure> {
         &files,
         &PlanOptions::new(platform),
     )?;
-    Ok((loaded, plan))
+    Ok((loaded, plan, context.excludes()))
 }
 
 fn plan_command(args: &BuildArgs) -> Result<ExitCode, Failure> {
-    let (_, plan) = build_plan(args)?;
+    let (_, plan, _) = build_plan(args)?;
     let text = if args.json {
         serde_json::to_string_pretty(&plan)? + "\n"
     } else {
@@ -82,9 +83,11 @@ fn plan_command(args: &BuildArgs) -> Result<ExitCode, Failure> {
 }
 
 fn llb_command(args: &LlbArgs) -> Result<ExitCode, Failure> {
-    let (_, plan) = build_plan(&args.build)?;
+    let (_, plan, context_excludes) = build_plan(&args.build)?;
     let inputs = LowerInputs {
         context_name: "context".into(),
+        // As the frontend sends them: `.dockerignore` in the order written.
+        context_excludes,
         frontend_image: Some(args.frontend_image.clone()),
         merge_op: true,
         mount_content_cache: true,
@@ -118,7 +121,7 @@ fn targets_command(args: &SpecArg) -> Result<ExitCode, Failure> {
         let description = service
             .description
             .as_ref()
-            .map(|d| format!("  {}", d.value))
+            .map(|d| format!("  {}", layercake_spec::shown(&d.value)))
             .unwrap_or_default();
         let _ = writeln!(out, "{}{marker}{description}", service.name.value);
     }
@@ -128,7 +131,7 @@ fn targets_command(args: &SpecArg) -> Result<ExitCode, Failure> {
 
 fn check_command(args: &CheckArgs) -> Result<ExitCode, Failure> {
     let loaded = read_spec(&args.spec, &BTreeMap::new())?;
-    let context = context_dir(&args.spec, args.context.as_ref());
+    let context = open_context(&args.spec, args.context.as_ref())?;
     let mut files = ContextFiles::new();
     let mut asked = BTreeSet::new();
     loop {
@@ -139,9 +142,10 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, Failure> {
         if wanted.is_empty() {
             break;
         }
-        // Files that do not exist stay out of the map: the checks report them.
+        // Files that do not exist stay out of the map: the checks report them. One the
+        // context cannot hold (excluded, a device, too large, a link out of it) is an error.
         for path in wanted {
-            if let Ok(contents) = std::fs::read_to_string(context.join(&path)) {
+            if let Some(contents) = context.read(&path)? {
                 files.insert(path, contents);
             }
         }
@@ -154,20 +158,29 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, Failure> {
             (Some(file), None) => format!(" ({file})"),
             _ => String::new(),
         };
+        // Findings quote file contents: shown escaped.
         let _ = writeln!(
             out,
-            "{:?} {} [{}]{place}: {}",
-            finding.severity, finding.rule, finding.service, finding.message
+            "{:?} {} [{}]{}: {}",
+            finding.severity,
+            finding.rule,
+            finding.service,
+            layercake_spec::shown(&place),
+            layercake_spec::shown(&finding.message)
         );
     }
     if findings.is_empty() {
         let _ = writeln!(out, "{}: no problems found", args.spec.display());
     }
     std::io::stdout().write_all(out.as_bytes())?;
-    Ok(if findings.is_empty() {
-        ExitCode::SUCCESS
-    } else {
+    // Errors fail the check; warnings only with --strict.
+    let failed = findings
+        .iter()
+        .any(|f| args.strict || f.severity == Severity::Error);
+    Ok(if failed {
         ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     })
 }
 

@@ -2,6 +2,7 @@
 //! command line around the same spec → plan → LLB pipeline.
 
 mod cli;
+mod context_fs;
 mod frontend;
 mod load;
 mod local;

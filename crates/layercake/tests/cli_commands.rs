@@ -350,13 +350,33 @@ fn check_positions_a_line_pip_would_refuse() {
 }
 
 #[test]
+fn check_exits_0_on_warnings_and_1_with_strict() {
+    let out = check_python_project(
+        "check-strict",
+        "      pip_flags: [--no-binary=markupsafe,pyyaml]\n",
+        "markupsafe==3.0.2\npyyaml==6.0.2\n",
+    );
+    // A warning: reported, exit 0 (the build works).
+    assert_eq!(code(&out), 0, "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("Warning PipFlagNotAnOption"));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-check-strict");
+    let strict = layercake(&[
+        "check",
+        "--strict",
+        &dir.join("layercake.yaml").to_string_lossy(),
+    ]);
+    assert_eq!(code(&strict), 1, "{}", text(&strict.stdout));
+    assert!(text(&strict.stdout).contains("PipFlagNotAnOption"));
+}
+
+#[test]
 fn check_warns_on_a_pip_flag_split_by_a_flow_list_comma() {
     let out = check_python_project(
         "check-pip-flags",
         "      pip_flags: [--no-binary=markupsafe,pyyaml]\n",
         "markupsafe==3.0.2\npyyaml==6.0.2\n",
     );
-    assert_eq!(code(&out), 1, "{}", text(&out.stdout));
+    assert_eq!(code(&out), 0, "a warning: {}", text(&out.stdout));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("PipFlagNotAnOption"), "{stdout}");
     assert!(stdout.contains("`pyyaml`"), "{stdout}");

@@ -155,3 +155,88 @@ fn builtin_dockerfile_frontend_builds_the_same_files() {
         }
     }
 }
+
+/// Values that hold line breaks, quotes, commas and Dockerfile syntax stay values: every line
+/// of the output is a comment, an instruction layercake writes, a RUN flag continuation or a
+/// heredoc line, and no injected instruction appears.
+#[test]
+fn no_value_becomes_an_instruction() {
+    let dir = scratch_dir("dockerfile-hostile");
+    std::fs::create_dir_all(dir.join("my app")).unwrap();
+    std::fs::write(dir.join("my app/requirements.txt"), "flask==3.0.0\n").unwrap();
+    std::fs::write(
+        dir.join("layercake.yaml"),
+        r#"args: { NAME: x }
+services:
+  api:
+    path: "my app"
+    python:
+      version: "3.12"
+      build_steps:
+        - "echo ${NAME}\nRUN echo INJECTED-STEP"
+        - [echo, "a\nRUN echo INJECTED-EXEC"]
+    command: ["run", "\nCMD INJECTED-CMD"]
+    env: { GREETING: "hi\nENV INJECTED=1" }
+    labels: { "org.example\"x": "v\nLABEL injected=1" }
+    secrets: [{ id: tok, target: "/run/secrets/a,target=/etc/passwd" }]
+    healthcheck: { command: "exit 0\nRUN echo INJECTED-HEALTH" }
+"#,
+    )
+    .unwrap();
+    let out = stdout(layercake().current_dir(&dir).args([
+        "dockerfile",
+        "layercake.yaml",
+        "--target",
+        "api",
+        "--build-arg",
+        "NAME=\nRUN echo INJECTED-ARG",
+    ]));
+    let instructions = [
+        "FROM ",
+        "RUN ",
+        "COPY ",
+        "USER ",
+        "WORKDIR ",
+        "ENV ",
+        "LABEL ",
+        "EXPOSE ",
+        "VOLUME ",
+        "STOPSIGNAL ",
+        "HEALTHCHECK ",
+        "ENTRYPOINT ",
+        "CMD ",
+        "SHELL ",
+    ];
+    let mut heredoc: Option<String> = None;
+    let mut continued = false;
+    for line in out.lines() {
+        if let Some(end) = &heredoc {
+            if line == end {
+                heredoc = None;
+            }
+            continue;
+        }
+        assert!(
+            !line.contains("INJECTED") || line.starts_with("# ") || line.contains("\\n"),
+            "a value became a line: {line:?}\n{out}"
+        );
+        let is_instruction = instructions.iter().any(|i| line.starts_with(i));
+        assert!(
+            line.is_empty() || line.starts_with('#') || is_instruction || continued,
+            "unexpected line {line:?}\n{out}"
+        );
+        continued = line.ends_with('\\');
+        if let Some((_, rest)) = line.split_once("<<\"") {
+            heredoc = rest.split_once('"').map(|(end, _)| end.to_owned());
+        }
+    }
+    assert!(!out.contains("\nRUN echo INJECTED"), "{out}");
+    assert!(
+        out.contains("\"target=/run/secrets/a,target=/etc/passwd\""),
+        "{out}"
+    );
+    assert!(
+        out.contains("COPY [\"my app\", \"/app\"]") || out.contains("\"my app"),
+        "{out}"
+    );
+}

@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use buildkit_frontend::{BuildError, Client};
+use buildkit_frontend::{BuildError, Client, SourceLocation, SourceRange};
 use buildkit_llb::{Definition, Local, pb};
+use layercake_plan::{IgnoreRules, literal_pattern};
 use prost::Message as _;
 
 /// The spec as read from the client.
@@ -30,6 +31,8 @@ pub struct ContextReader<'c> {
     client: &'c Client,
     /// Context-relative path → contents (`None`: does not exist).
     cache: Mutex<BTreeMap<String, Option<String>>>,
+    /// `<spec>.dockerignore`, once the spec is read (`Some(None)`: there is none).
+    spec_dockerignore: Mutex<Option<Option<String>>>,
 }
 
 fn not_found_or(error: buildkit_frontend::ClientError, what: &str) -> Result<(), BuildError> {
@@ -45,13 +48,16 @@ impl<'c> ContextReader<'c> {
         ContextReader {
             client,
             cache: Mutex::new(BTreeMap::new()),
+            spec_dockerignore: Mutex::new(None),
         }
     }
 
+    /// A local source of exactly these files: their paths are literal, not patterns.
     fn local(&self, name: &str, paths: &[String], label: String) -> Local {
+        let patterns: Vec<String> = paths.iter().map(|p| literal_pattern(p)).collect();
         let mut local = Local::new(name)
-            .include_patterns(paths.iter().cloned())
-            .follow_paths(paths.iter().cloned())
+            .include_patterns(patterns.iter().cloned())
+            .follow_paths(patterns)
             .shared_key_hint(name)
             .custom_name(label);
         let session = &self.client.env().session_id;
@@ -111,6 +117,10 @@ impl<'c> ContextReader<'c> {
                 None
             }
         };
+        *self
+            .spec_dockerignore
+            .lock()
+            .map_err(|_| BuildError::new("context cache poisoned"))? = Some(dockerignore.clone());
         Ok(SpecFile {
             name,
             text: String::from_utf8_lossy(&bytes).into_owned(),
@@ -161,8 +171,21 @@ impl<'c> ContextReader<'c> {
                 wanted.join(", ")
             );
             let reference = self.solve_local(self.local(key, &wanted, label)).await?;
+            // One byte past the limit: enough to tell a file is too large, never more.
+            let limit = crate::load::MAX_CONTEXT_FILE_BYTES;
+            let range = Some((
+                0,
+                i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1),
+            ));
             for path in wanted {
-                let contents = match self.client.read_file(&reference, &path, None).await {
+                let contents = match self.client.read_file(&reference, &path, range).await {
+                    Ok(bytes) if bytes.len() > limit => {
+                        return Err(BuildError::new(format!(
+                            "`{}` is larger than {limit} bytes, the limit for a file layercake \
+                             reads from the context",
+                            layercake_spec::shown(&path)
+                        )));
+                    }
                     Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
                     Err(error) => {
                         not_found_or(error, &path)?;
@@ -175,6 +198,16 @@ impl<'c> ContextReader<'c> {
                     .insert(path, contents);
             }
         }
+        // What `.dockerignore` leaves out is not in the context, for the plan's reads as for
+        // every transfer: a file it excludes is an error naming both, never read.
+        if let Some((name, rules)) = self.rules()? {
+            // (`.dockerignore` itself is read whatever it says, as Docker reads it.)
+            for path in paths.iter().filter(|p| *p != DOCKERIGNORE) {
+                if let Some(rule) = rules.excluded_by(path) {
+                    return Err(excluded_error(path, &name, &rule.as_exclude(), rule.line));
+                }
+            }
+        }
         let cache = self
             .cache
             .lock()
@@ -185,38 +218,82 @@ impl<'c> ContextReader<'c> {
             .collect())
     }
 
-    /// Exclude patterns for the context: `<spec>.dockerignore`, else the context's `.dockerignore`.
-    pub async fn dockerignore(&self, spec: &SpecFile) -> Result<Vec<String>, BuildError> {
-        let text = match &spec.dockerignore {
-            Some(text) => Some(text.clone()),
-            None => {
-                let key = DOCKERIGNORE.to_owned();
-                self.read_context_files(std::slice::from_ref(&key))
-                    .await?
-                    .remove(&key)
+    /// The ignore rules in force, once known: `<spec>.dockerignore`, else the context's
+    /// `.dockerignore` (after a read brought it along). With the file's name.
+    fn rules(&self) -> Result<Option<(String, IgnoreRules)>, BuildError> {
+        let spec = self
+            .spec_dockerignore
+            .lock()
+            .map_err(|_| BuildError::new("context cache poisoned"))?
+            .clone();
+        let (name, text) = match spec {
+            Some(Some(text)) => (self.spec_ignore_name(), text),
+            _ => {
+                let cache = self
+                    .cache
+                    .lock()
+                    .map_err(|_| BuildError::new("context cache poisoned"))?;
+                match cache.get(DOCKERIGNORE) {
+                    Some(Some(text)) => (DOCKERIGNORE.to_owned(), text.clone()),
+                    _ => return Ok(None),
+                }
             }
         };
-        Ok(text.map(|t| ignore_patterns(&t)).unwrap_or_default())
+        parse_ignore(&name, &text).map(|rules| Some((name, rules)))
+    }
+
+    fn spec_ignore_name(&self) -> String {
+        format!(
+            "{}.dockerignore",
+            self.client.opts().filename().unwrap_or(DEFAULT_SPEC_NAME)
+        )
+    }
+
+    /// Exclude patterns for the context, in the order written (the order is their meaning):
+    /// `<spec>.dockerignore`, else the context's `.dockerignore`.
+    pub async fn dockerignore(&self, spec: &SpecFile) -> Result<Vec<String>, BuildError> {
+        let (name, text) = match &spec.dockerignore {
+            Some(text) => (self.spec_ignore_name(), Some(text.clone())),
+            None => {
+                let key = DOCKERIGNORE.to_owned();
+                let text = self
+                    .read_context_files(std::slice::from_ref(&key))
+                    .await?
+                    .remove(&key);
+                (key, text)
+            }
+        };
+        match text {
+            Some(text) => Ok(parse_ignore(&name, &text)?.excludes()),
+            None => Ok(Vec::new()),
+        }
     }
 }
 
-/// `.dockerignore` lines → patterns as BuildKit's exclude list wants them: comments and blank
-/// lines dropped, surrounding space trimmed, a leading `/` removed (patterns are always rooted
-/// at the context).
-pub fn ignore_patterns(text: &str) -> Vec<String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .map(|line| {
-            let (negate, pattern) = match line.strip_prefix('!') {
-                Some(rest) => ("!", rest.trim()),
-                None => ("", line),
-            };
-            let pattern = pattern.trim_start_matches('/');
-            let pattern = if pattern.is_empty() { "." } else { pattern };
-            format!("{negate}{pattern}")
-        })
-        .collect()
+/// A `.dockerignore` as rules; a bad pattern is an error at its line.
+fn parse_ignore(name: &str, text: &str) -> Result<IgnoreRules, BuildError> {
+    IgnoreRules::parse(name, text).map_err(|error| {
+        let line = i32::try_from(error.line).unwrap_or(i32::MAX);
+        BuildError::new(layercake_spec::shown(&error.to_string()).into_owned()).with_location(
+            SourceLocation {
+                filename: name.to_owned(),
+                data: text.as_bytes().to_vec(),
+                language: String::new(),
+                ranges: vec![SourceRange::line(line)],
+            },
+        )
+    })
+}
+
+/// A file the plan needs that the ignore rules leave out of the context.
+pub(crate) fn excluded_error(path: &str, file: &str, pattern: &str, line: u32) -> BuildError {
+    BuildError::new(
+        layercake_spec::shown(&format!(
+            "`{path}` is excluded from the build context by `{pattern}` ({file}:{line}), and \
+             the build needs it; remove that line, or add `!{path}` after it"
+        ))
+        .into_owned(),
+    )
 }
 
 /// The frontend's own image reference, for copying the health probe into images: from the
@@ -254,11 +331,25 @@ mod tests {
     use buildkit_llb::Image;
 
     #[test]
-    fn dockerignore_lines_become_patterns() {
-        let text = "# comment\n\n  node_modules  \n/dist\n!dist/keep.txt\n**/__pycache__\n";
+    fn dockerignore_lines_become_patterns_in_their_order() {
+        let text =
+            "# comment\n\n  node_modules  \n/dist\n!dist/keep.txt\n**/__pycache__\n*\n!app.py\n";
         assert_eq!(
-            ignore_patterns(text),
-            vec!["node_modules", "dist", "!dist/keep.txt", "**/__pycache__"]
+            parse_ignore(".dockerignore", text).unwrap().excludes(),
+            vec![
+                "node_modules",
+                "dist",
+                "!dist/keep.txt",
+                "**/__pycache__",
+                "*",
+                "!app.py"
+            ]
+        );
+        let error = parse_ignore(".dockerignore", "ok\n[bad\n").unwrap_err();
+        assert!(
+            error.message.starts_with(".dockerignore:2:1: "),
+            "{}",
+            error.message
         );
     }
 

@@ -27,7 +27,13 @@ use context::{ContextReader, SpecFile};
 pub fn main() -> ExitCode {
     let started = Instant::now();
     buildkit_frontend::run(move |client| async move {
-        let result = build(client.clone()).await;
+        // Whatever an error quotes (a value, a file name) is shown escaped in BuildKit's output.
+        let result = build(client.clone()).await.map_err(|mut error| {
+            if let std::borrow::Cow::Owned(shown) = layercake_spec::shown_lines(&error.message) {
+                error.message = shown;
+            }
+            error
+        });
         report_timings(&client, started);
         result
     })
@@ -157,8 +163,9 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
         format!("cannot resolve base image `{reference}` for {platform}: {error}")
     };
     let frontend_image = context::frontend_image(opts.get("source"), &build_args);
+    // `.dockerignore` order is its meaning (the last matching rule wins): never sorted.
     let lower_inputs = |images, context_excludes: Vec<String>, frontend_is_probe_layer| {
-        let mut inputs = LowerInputs {
+        LowerInputs {
             context_name: opts.context_key().to_owned(),
             context_excludes,
             session_id: Some(client.env().session_id.clone()).filter(|s| !s.is_empty()),
@@ -178,9 +185,7 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
                 && !client.has_llb_cap(buildkit_llb::caps::FILE_COPY_INCLUDE_EXCLUDE_PATTERNS),
             mount_content_cache: client.has_llb_cap(buildkit_llb::caps::EXEC_MOUNT_CONTENT_CACHE),
             frontend_is_probe_layer,
-        };
-        inputs.context_excludes.sort();
-        inputs
+        }
     };
 
     // The lock stage of every platform that needs one: solved first, its report read, so the

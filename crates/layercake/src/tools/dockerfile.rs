@@ -25,7 +25,7 @@ use layercake_plan::{
 };
 
 use super::error::ToolError;
-use super::spec_file::{context_dir, read_plan_files, read_spec, write_stdout};
+use super::spec_file::{open_context, read_plan_files, read_spec, write_stdout};
 use crate::cli::DockerfileArgs;
 use crate::load::{choose_target, parse_build_args};
 
@@ -45,7 +45,7 @@ pub fn dockerfile_command(args: &DockerfileArgs) -> Result<ExitCode, ToolError> 
     let build_args = parse_build_args(&args.build_args).map_err(ToolError::Usage)?;
     let loaded = read_spec(&args.spec, &build_args)?;
     let target = choose_target(&loaded.spec, args.target.as_deref())?;
-    let context = context_dir(&args.spec, args.context.as_ref());
+    let context = open_context(&args.spec, args.context.as_ref())?;
     let files = read_plan_files(&loaded, &target, &context)?;
     let platform = Platform::linux_amd64();
     // A platform no engine reports: the stages planned on it are the build-platform ones.
@@ -60,7 +60,14 @@ pub fn dockerfile_command(args: &DockerfileArgs) -> Result<ExitCode, ToolError> 
         ..PlanOptions::new(platform)
     };
     let plan = plan(&loaded.services, &target, &files, &options)?;
-    let exists = |path: &str| context.join(path).exists();
+    let problems = unwritable(&plan);
+    if !problems.is_empty() {
+        return Err(ToolError::Usage(format!(
+            "service `{target}` cannot be written as a Dockerfile that means the same: {}",
+            problems.join("; ")
+        )));
+    }
+    let exists = |path: &str| context.exists(path);
     let inputs = DockerfileInputs {
         frontend_image: &args.frontend_image,
         build_platform: &build_platform,
@@ -153,6 +160,83 @@ struct Writer<'a> {
     out: String,
 }
 
+/// Whether `text` can stand bare in an instruction (not in JSON): no control character (a line
+/// break would start a new instruction) and no trailing `\` (it would continue the line).
+fn bare_ok(text: &str) -> bool {
+    !text.chars().any(char::is_control) && !text.trim_end().ends_with('\\')
+}
+
+/// The values a Dockerfile would have to carry bare (WORKDIR, USER, STOPSIGNAL, FROM, `ENV`
+/// names, mount options) that it cannot carry as they are. Everything else goes in JSON or
+/// quotes. The spec validation refuses these already; this is the writer's own guarantee that
+/// no value becomes an instruction.
+fn unwritable(plan: &Plan) -> Vec<String> {
+    let mut bare: Vec<(&str, &str)> = Vec::new();
+    let config = &plan.image.config;
+    bare.extend(config.user.iter().map(|u| ("the user", u.as_str())));
+    bare.extend(
+        config
+            .working_dir
+            .iter()
+            .map(|w| ("the workdir", w.as_str())),
+    );
+    bare.extend(
+        config
+            .stop_signal
+            .iter()
+            .map(|s| ("the stop signal", s.as_str())),
+    );
+    for entry in &config.env {
+        let name = entry
+            .split_once('=')
+            .map_or(entry.as_str(), |(name, _)| name);
+        bare.push(("an env name", name));
+    }
+    for stage in &plan.stages {
+        if let Base::Image(reference) = &stage.base {
+            bare.push(("an image", reference));
+        }
+        for step in &stage.steps {
+            if let Step::Run(run) = step {
+                bare.push(("a step's user", &run.user));
+                bare.push(("a step's folder", &run.cwd));
+            }
+        }
+    }
+    bare.into_iter()
+        .filter(|(_, text)| !bare_ok(text) || (text.is_empty()))
+        .map(|(what, text)| format!("{what} `{}`", layercake_spec::shown(text)))
+        .collect()
+}
+
+/// A `--mount` option (`key=value`) as the Dockerfile's CSV reads it: quoted when it holds a
+/// comma or a quote, so a value cannot add options.
+fn mount_option(option: String) -> String {
+    if option.contains([',', '"']) {
+        format!("\"{}\"", option.replace('"', "\"\""))
+    } else {
+        option
+    }
+}
+
+/// A COPY source or destination that the plain form would split or misread.
+fn needs_json(word: &str) -> bool {
+    word.is_empty()
+        || word.starts_with("--")
+        || word
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\\'))
+}
+
+/// `COPY flags sources… dest`, in JSON form when a word needs it.
+fn copy_line(flags: &str, words: &[String]) -> String {
+    if words.iter().any(|w| needs_json(w)) {
+        format!("COPY {flags}{}", json_list(words))
+    } else {
+        format!("COPY {flags}{}", words.join(" "))
+    }
+}
+
 pub fn render_dockerfile(plan: &Plan, inputs: &DockerfileInputs<'_>) -> String {
     let mut writer = Writer {
         plan,
@@ -193,7 +277,12 @@ impl Writer<'_> {
             } else {
                 ""
             };
-        let _ = writeln!(self.out, "\n# {}: {}", stage.id, stage.purpose);
+        let _ = writeln!(
+            self.out,
+            "\n# {}: {}",
+            layercake_spec::shown(&stage.id.to_string()),
+            layercake_spec::shown(&stage.purpose)
+        );
         if stage.ignore_cache {
             let _ = writeln!(
                 self.out,
@@ -226,7 +315,7 @@ impl Writer<'_> {
         // write `WORKDIR /`, which would become the image's working directory.
         let mut cwd: Option<String> = (stage.id == self.plan.output).then(|| "/".to_owned());
         for step in &stage.steps {
-            let _ = writeln!(self.out, "# {}", step.name());
+            let _ = writeln!(self.out, "# {}", layercake_spec::shown(step.name()));
             match step {
                 Step::Run(run) => self.run(run, &mut user, &mut cwd),
                 Step::Copy(copy) => self.copy(copy),
@@ -269,7 +358,9 @@ impl Writer<'_> {
                     // The writable mount's starting content, laid where the step sees it.
                     match from {
                         Some(id) => {
-                            let _ = writeln!(self.out, "COPY --from={} / {target}", self.name(id));
+                            let from = format!("--from={} ", self.name(id));
+                            let line = copy_line(&from, &["/".to_owned(), target.clone()]);
+                            let _ = writeln!(self.out, "{line}");
                         }
                         None => {
                             let _ = writeln!(
@@ -282,15 +373,24 @@ impl Writer<'_> {
                 }
                 Mount::ReadOnly { target, source } => {
                     let from = match source {
-                        FileSource::Context { path } => format!("source={}", join(path, "")),
-                        FileSource::Stage { stage, path } => {
-                            format!("from={},source={}", self.name(stage), join("/", path))
+                        FileSource::Context { path } => {
+                            mount_option(format!("source={}", join(path, "")))
                         }
-                        FileSource::Frontend { path } => {
-                            format!("from={},source={path}", self.inputs.frontend_image)
-                        }
+                        FileSource::Stage { stage, path } => format!(
+                            "from={},{}",
+                            self.name(stage),
+                            mount_option(format!("source={}", join("/", path)))
+                        ),
+                        FileSource::Frontend { path } => format!(
+                            "from={},{}",
+                            self.inputs.frontend_image,
+                            mount_option(format!("source={path}"))
+                        ),
                     };
-                    flags.push(format!("--mount=type=bind,{from},target={target}"));
+                    flags.push(format!(
+                        "--mount=type=bind,{from},{}",
+                        mount_option(format!("target={target}"))
+                    ));
                 }
                 Mount::Cache {
                     target,
@@ -303,7 +403,9 @@ impl Writer<'_> {
                         CacheSharing::Locked => "locked",
                     };
                     flags.push(format!(
-                        "--mount=type=cache,id={id},target={target},sharing={sharing}"
+                        "--mount=type=cache,{},{},sharing={sharing}",
+                        mount_option(format!("id={id}")),
+                        mount_option(format!("target={target}"))
                     ));
                 }
                 Mount::SecretFile {
@@ -311,7 +413,8 @@ impl Writer<'_> {
                     id,
                     required,
                 } => flags.push(format!(
-                    "--mount=type=secret,id={id},target={target},required={required}"
+                    "--mount=type=secret,id={id},{},required={required}",
+                    mount_option(format!("target={target}"))
                 )),
                 Mount::SecretEnv { name, id, required } => flags.push(format!(
                     // `env=` needs Dockerfile syntax 1.10 or later.
@@ -320,9 +423,10 @@ impl Writer<'_> {
                 Mount::Ssh { required } => {
                     flags.push(format!("--mount=type=ssh,required={required}"));
                 }
-                Mount::Tmpfs { target } => {
-                    flags.push(format!("--mount=type=tmpfs,target={target}"))
-                }
+                Mount::Tmpfs { target } => flags.push(format!(
+                    "--mount=type=tmpfs,{}",
+                    mount_option(format!("target={target}"))
+                )),
             }
         }
         let mut args = Vec::new();
@@ -360,7 +464,7 @@ impl Writer<'_> {
             let _ = writeln!(
                 self.out,
                 "# layercake leaves out {} here (COPY --exclude needs a labs Dockerfile frontend: list them in .dockerignore)",
-                copy.exclude.join(", ")
+                layercake_spec::shown(&copy.exclude.join(", "))
             );
         }
         let source = |pattern: &str| {
@@ -372,7 +476,8 @@ impl Writer<'_> {
             }
         };
         if copy.include.is_empty() {
-            let _ = writeln!(self.out, "COPY {flags}{} {}", source(""), copy.dest);
+            let line = copy_line(&flags, &[source(""), copy.dest.clone()]);
+            let _ = writeln!(self.out, "{line}");
             return;
         }
         let flat = copy
@@ -380,9 +485,10 @@ impl Writer<'_> {
             .iter()
             .all(|p| !p.contains('/') && !has_glob(p));
         if flat {
-            let sources: Vec<String> = copy.include.iter().map(|p| source(p)).collect();
-            let dest = format!("{}/", copy.dest.trim_end_matches('/'));
-            let _ = writeln!(self.out, "COPY {flags}{} {dest}", sources.join(" "));
+            let mut words: Vec<String> = copy.include.iter().map(|p| source(p)).collect();
+            words.push(format!("{}/", copy.dest.trim_end_matches('/')));
+            let line = copy_line(&flags, &words);
+            let _ = writeln!(self.out, "{line}");
             return;
         }
         // Nested includes keep their relative path under the destination.
@@ -393,7 +499,8 @@ impl Writer<'_> {
             } else {
                 join(&copy.dest, pattern)
             };
-            let _ = writeln!(self.out, "COPY {flags}{} {dest}", source(pattern));
+            let line = copy_line(&flags, &[source(pattern), dest]);
+            let _ = writeln!(self.out, "{line}");
         }
     }
 
@@ -459,7 +566,14 @@ impl Writer<'_> {
                     let _ = writeln!(self.out, "HEALTHCHECK {flags}CMD {}", json_list(rest));
                 }
                 Some((kind, rest)) if kind == "CMD-SHELL" => {
-                    let _ = writeln!(self.out, "HEALTHCHECK {flags}CMD {}", rest.join(" "));
+                    let script = rest.join(" ");
+                    if bare_ok(&script) {
+                        let _ = writeln!(self.out, "HEALTHCHECK {flags}CMD {script}");
+                    } else {
+                        // Docker runs CMD-SHELL with /bin/sh -c: the same, in JSON.
+                        let exec = ["/bin/sh".to_owned(), "-c".to_owned(), script];
+                        let _ = writeln!(self.out, "HEALTHCHECK {flags}CMD {}", json_list(&exec));
+                    }
                 }
                 _ => {
                     let _ = writeln!(self.out, "HEALTHCHECK NONE");

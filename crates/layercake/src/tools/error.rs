@@ -32,4 +32,9 @@ pub enum ToolError {
     NothingFound { dir: PathBuf },
     #[error("cannot write to stdout: {0}")]
     Stdout(std::io::Error),
+    #[error(transparent)]
+    Context(#[from] crate::context_fs::ContextError),
+    /// A context file the plan needs, with where the spec names it.
+    #[error("{0}")]
+    Missing(String),
 }

@@ -13,6 +13,7 @@ use layercake_plan::RequirementsFile;
 
 use super::error::ToolError;
 use crate::cli::InitArgs;
+use crate::context_fs::ContextDir;
 
 /// Folders never searched: dependencies and tool state, not projects.
 const SKIPPED: [&str; 5] = ["node_modules", ".git", ".venv", "venv", "__pycache__"];
@@ -44,8 +45,24 @@ pub enum Kind {
 
 pub fn init_command(args: &InitArgs) -> Result<ExitCode, ToolError> {
     let target = args.dir.join("layercake.yaml");
-    if target.exists() && !args.force {
-        return Err(ToolError::Exists { path: target });
+    match std::fs::symlink_metadata(&target) {
+        // Never written through: a link could point anywhere on the host.
+        Ok(meta) if meta.file_type().is_symlink() => {
+            return Err(ToolError::Write {
+                path: target,
+                source: std::io::Error::other(
+                    "it is a symlink; layercake init never writes through one",
+                ),
+            });
+        }
+        Ok(meta) if !meta.is_file() => {
+            return Err(ToolError::Write {
+                path: target,
+                source: std::io::Error::other("it is not a regular file"),
+            });
+        }
+        Ok(_) if !args.force => return Err(ToolError::Exists { path: target }),
+        _ => {}
     }
     let found = detect(&args.dir)?;
     if found.is_empty() {
@@ -58,10 +75,19 @@ pub fn init_command(args: &InitArgs) -> Result<ExitCode, ToolError> {
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_default();
     let text = render(&args.syntax, &found, &root_name);
-    std::fs::write(&target, text).map_err(|source| ToolError::Write {
-        path: target.clone(),
-        source,
+    // Only a spec `layercake check` accepts is written: folder names and file contents are
+    // input too.
+    crate::load::load(
+        "layercake.yaml",
+        text.as_bytes(),
+        &std::collections::BTreeMap::new(),
+    )
+    .map_err(|errors| {
+        ToolError::Spec(format!(
+            "layercake init made a spec it would refuse, so it wrote nothing:\n{errors}"
+        ))
     })?;
+    write_new(&args.dir, &target, &text)?;
     let names: Vec<String> = found.iter().map(|f| f.path.clone()).collect();
     eprintln!(
         "wrote {} ({} service{}: {}); check it with `layercake check {}`",
@@ -78,19 +104,44 @@ pub fn init_command(args: &InitArgs) -> Result<ExitCode, ToolError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Writes `text` to `target` without following a symlink: into a new file beside it (created,
+/// never opened if it exists), then renamed over `target` (a rename replaces a link, it does
+/// not write through it).
+fn write_new(dir: &Path, target: &Path, text: &str) -> Result<(), ToolError> {
+    use std::io::Write as _;
+    let temporary = dir.join(format!(".layercake.yaml.{}.tmp", std::process::id()));
+    let error = |source| ToolError::Write {
+        path: target.to_path_buf(),
+        source,
+    };
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)
+        .and_then(|mut file| {
+            file.write_all(text.as_bytes())
+                .and_then(|()| file.sync_all())
+        })
+        .and_then(|()| std::fs::rename(&temporary, target));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written.map_err(error)
+}
+
 /// Every project in `root` and its subfolders down to [`MAX_DEPTH`], in path order.
 pub fn detect(root: &Path) -> Result<Vec<Found>, ToolError> {
     let mut folders = Vec::new();
     collect_folders(root, String::new(), 0, &mut folders)?;
     let mut found = Vec::new();
     for (dir, path) in folders {
-        if dir.join("requirements.txt").is_file() {
+        if has_file(&dir, "requirements.txt") {
             found.push(Found {
                 path: path.clone(),
                 kind: python_project(&dir),
             });
         }
-        if dir.join("package.json").is_file() && dir.join("package-lock.json").is_file() {
+        if has_file(&dir, "package.json") && has_file(&dir, "package-lock.json") {
             found.push(Found {
                 path,
                 kind: node_project(&dir),
@@ -134,8 +185,15 @@ fn collect_folders(
     Ok(())
 }
 
+/// A file of the project folder, read as strictly as a build context (no symlink out of the
+/// folder, no devices or FIFOs, the size limit); `None` when it cannot be read.
 fn read(dir: &Path, name: &str) -> Option<String> {
-    std::fs::read_to_string(dir.join(name)).ok()
+    ContextDir::plain(dir).read(name).ok().flatten()
+}
+
+/// Whether the project folder holds a regular file `name` (resolved inside the folder).
+fn has_file(dir: &Path, name: &str) -> bool {
+    ContextDir::plain(dir).read(name).is_ok_and(|f| f.is_some())
 }
 
 /// `3.12`, `3.12.1` → kept; anything else (`pypy3.10`, `system`) → `None`.
@@ -241,7 +299,7 @@ fn asgi_module(dir: &Path) -> String {
     ];
     candidates
         .iter()
-        .find(|(file, _)| dir.join(file).is_file())
+        .find(|(file, _)| has_file(dir, file))
         .map_or("main:app", |(_, module)| module)
         .to_owned()
 }
@@ -251,7 +309,7 @@ fn django_project(dir: &Path) -> Option<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .ok()?
         .flatten()
-        .filter(|e| e.path().join("wsgi.py").is_file())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()) && has_file(&e.path(), "wsgi.py"))
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
@@ -277,7 +335,7 @@ fn node_project(dir: &Path) -> Kind {
             .iter()
             .any(|section| package.get(section).and_then(|d| d.get(name)).is_some())
     };
-    let output = if depends_on("@angular/core") || dir.join("angular.json").is_file() {
+    let output = if depends_on("@angular/core") || has_file(dir, "angular.json") {
         Some(angular_output(dir, &package))
     } else if depends_on("react-scripts") {
         Some("build".to_owned())

@@ -6,20 +6,36 @@ use std::path::{Path, PathBuf};
 use layercake_plan::{ContextFiles, files_to_read};
 
 use super::error::ToolError;
-use crate::load::{LoadedSpec, load};
+use crate::context_fs::{ContextDir, ContextError, read_regular_bytes};
+use crate::load::{LoadedSpec, at_location, load, naming_location};
 
 pub fn read_spec(
     path: &Path,
     build_args: &BTreeMap<String, String>,
 ) -> Result<LoadedSpec, ToolError> {
-    let bytes = std::fs::read(path).map_err(|source| ToolError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
+    // A regular file of at most the spec limit: never a device or a FIFO, never read on past
+    // the limit.
+    let limit = layercake_spec::MAX_SPEC_BYTES;
+    let bytes = match read_regular_bytes(path, &path.display().to_string(), limit) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            return Err(ToolError::Read {
+                path: path.to_path_buf(),
+                source: std::io::ErrorKind::NotFound.into(),
+            });
+        }
+        Err(ContextError::TooLarge { .. }) => {
+            let size = std::fs::metadata(path).map_or(0, |m| m.len());
+            return Err(ToolError::Spec(format!(
+                "error: the spec is {size} bytes; the limit is {limit} bytes (1 MiB)\n --> {name}"
+            )));
+        }
+        Err(error) => return Err(error.into()),
+    };
     load(&name, &bytes, build_args).map_err(|errors| {
         let rendered: Vec<String> = errors.iter().map(ToString::to_string).collect();
         ToolError::Spec(rendered.join("\n"))
@@ -35,11 +51,16 @@ pub fn context_dir(spec: &Path, context: Option<&PathBuf>) -> PathBuf {
     })
 }
 
+/// The build context with its ignore rules, read as strictly as the frontend reads it.
+pub fn open_context(spec: &Path, context: Option<&PathBuf>) -> Result<ContextDir, ToolError> {
+    Ok(ContextDir::open(&context_dir(spec, context), spec)?)
+}
+
 /// Reads the files the planner asks for until it asks for nothing new.
 pub fn read_plan_files(
     loaded: &LoadedSpec,
     target: &str,
-    context: &Path,
+    context: &ContextDir,
 ) -> Result<ContextFiles, ToolError> {
     let mut files = ContextFiles::new();
     loop {
@@ -48,9 +69,14 @@ pub fn read_plan_files(
             return Ok(files);
         }
         for path in wanted {
-            let full = context.join(&path);
-            let contents = std::fs::read_to_string(&full)
-                .map_err(|source| ToolError::Read { path: full, source })?;
+            let Some(contents) = context.read(&path)? else {
+                let location = naming_location(&loaded.spec, target, &path);
+                return Err(ToolError::Missing(at_location(
+                    &loaded.spec.file,
+                    location,
+                    &format!("service `{target}`: `{path}` was not found in the build context"),
+                )));
+            };
             files.insert(path, contents);
         }
     }
