@@ -66,13 +66,15 @@ pub(crate) fn requirement_closure(
         let parent = path.rsplit_once('/').map_or("", |(dir, _)| dir);
         let included: Vec<&str> = parsed.referenced_files().collect();
         for reference in included.into_iter().rev() {
-            let included = join_in_context(parent, reference).ok_or_else(|| {
-                PlanError::IncludeOutsideContext {
+            // An absolute path names the machine's file system, never the context.
+            let included = (!reference.starts_with('/'))
+                .then(|| join_in_context(parent, reference))
+                .flatten()
+                .ok_or_else(|| PlanError::IncludeOutsideContext {
                     service: service.name.clone(),
                     file: path.clone(),
                     include: reference.to_owned(),
-                }
-            })?;
+                })?;
             stack.push((included, depth + 1, Some(path.clone())));
         }
     }
@@ -336,6 +338,19 @@ mod tests {
             closure(&["r0.txt"], &chain),
             Err(PlanError::IncludesTooDeep { .. })
         ));
+        // `-r /etc/passwd` and `-r ../../x` are refused, naming what was written.
+        for include in ["/etc/passwd", "../../x.txt"] {
+            let files: ContextFiles = [("req.txt".to_owned(), format!("-r {include}\n"))]
+                .into_iter()
+                .collect();
+            let error = closure(&["req.txt"], &files).err().map(|e| e.to_string());
+            assert!(
+                error
+                    .as_deref()
+                    .is_some_and(|m| m.contains(include) && m.contains("req.txt")),
+                "{include}: {error:?}"
+            );
+        }
         let big: ContextFiles = [
             (
                 "a.txt".to_owned(),

@@ -121,3 +121,25 @@ fn a_requirement_file_over_the_limit_is_refused_without_reading_it_whole() {
         Some(8 * 1024 * 1024 + 1)
     );
 }
+
+#[test]
+fn a_missing_requirement_file_is_an_error_at_the_spec_value_that_named_it() {
+    let mut files = example_files();
+    files.remove("backend/requirements.txt");
+    let fake = FakeBridge::default()
+        .with_local("dockerfile", [("layercake.yaml", example_spec())])
+        .with_local("context", files)
+        .with_gateway_caps([caps::FRONTEND_INPUTS, caps::SOURCE_META_RESOLVER])
+        .with_llb_caps(all_llb_caps());
+    run(&fake, &["filename=layercake.yaml", "target=api"]);
+    let error = returned_error(&fake);
+    // testdata/example/layercake.yaml names it on line 13, after `requirements: ` (column 21).
+    assert!(
+        error.message.starts_with(
+            "layercake.yaml:13:21: service `api`: `backend/requirements.txt` was not found"
+        ),
+        "{}",
+        error.message
+    );
+    assert!(build_solves(&fake).is_empty(), "nothing was built");
+}

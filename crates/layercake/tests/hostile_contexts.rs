@@ -157,7 +157,10 @@ fn lay_out(case: &Case, kind: &str) -> Laid {
             [kind, path, bytes] if kind == "big" => {
                 let mut text = b"flask==3.0.0\n".to_vec();
                 text.resize(bytes.parse().unwrap(), b'#');
-                std::fs::write(context.join(path), text).unwrap();
+                let big = context.join(path);
+                // git keeps no empty folders: a case's folder may exist only through this file.
+                std::fs::create_dir_all(big.parent().unwrap()).unwrap();
+                std::fs::write(big, text).unwrap();
             }
             _ => panic!("{}: bad setup `{step}`", case.name),
         }

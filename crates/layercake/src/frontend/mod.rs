@@ -107,7 +107,7 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
         error
     })?;
 
-    let files = read_plan_files(&reader, &loaded, &target).await?;
+    let files = read_plan_files(&reader, &spec_file, &loaded, &target).await?;
     let build_platform = client.env().build_platform();
     let mut platforms = opts.platforms().map_err(opts_error)?;
     if platforms.is_empty() {
@@ -434,6 +434,7 @@ async fn solve_lock(
 /// Reads the requirement files the plan needs, following `-r`/`-c` includes.
 async fn read_plan_files(
     reader: &ContextReader<'_>,
+    spec_file: &SpecFile,
     loaded: &LoadedSpec,
     target: &str,
 ) -> Result<layercake_plan::ContextFiles, BuildError> {
@@ -447,9 +448,17 @@ async fn read_plan_files(
         let found = reader.read_context_files(&wanted).await?;
         for path in wanted {
             let Some(contents) = found.get(&path) else {
-                return Err(BuildError::new(format!(
-                    "service `{target}`: `{path}` was not found in the build context"
-                )));
+                // Positioned at the spec value that named the file (or the service's path).
+                let location = crate::load::naming_location(&loaded.spec, target, &path);
+                let mut error = BuildError::new(crate::load::at_location(
+                    &loaded.spec.file,
+                    location,
+                    &format!("service `{target}`: `{path}` was not found in the build context"),
+                ));
+                if let Some(at) = location {
+                    error = error.with_location(spec_file.location(at.line));
+                }
+                return Err(error);
             };
             files.insert(path, contents.clone());
         }

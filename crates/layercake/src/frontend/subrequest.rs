@@ -138,7 +138,7 @@ async fn outline(
     };
     // Cache ids come from the plan, which needs the requirement files; without them the
     // outline still lists args and secrets.
-    let files = super::read_plan_files(reader, &loaded, &target)
+    let files = super::read_plan_files(reader, spec_file, &loaded, &target)
         .await
         .unwrap_or_default();
     let platform = crate::load::plan_platform(&client.env().build_platform());
