@@ -212,9 +212,25 @@ pub enum Command {
     /// after it, so a build arg reaches the shell as a value, the way a Dockerfile's `ARG`
     /// reaches `RUN` as an environment variable, and is never parsed as shell syntax.
     ShellArgs {
+        /// The shell: `/bin/sh` for a shell form, or the one an exec form names
+        /// (`[bash, -c, "…"]`).
+        shell: String,
         script: Spanned<String>,
         args: Vec<String>,
     },
+}
+
+/// Shells whose `-c SCRIPT` an exec form may run (`[sh, -c, "…"]`): the script is shell code, so
+/// build args in it are handed over as positional parameters, as in a shell form.
+const SHELLS: [&str; 6] = ["sh", "bash", "dash", "ash", "zsh", "ksh"];
+
+impl Command {
+    /// `[SHELL, -c, SCRIPT, …]`: the index of the script when the exec form runs a shell script.
+    pub fn exec_shell_script(args: &[Spanned<String>]) -> Option<usize> {
+        let shell = args.first()?.value.rsplit('/').next()?;
+        (SHELLS.contains(&shell) && args.get(1).is_some_and(|a| a.value == "-c") && args.len() >= 3)
+            .then_some(2)
+    }
 }
 
 /// `$0` of a shell-form command with arguments (what the shell names itself in its messages).
@@ -226,9 +242,13 @@ impl Command {
         match self {
             Self::Exec(args) => args.iter().map(|a| a.value.clone()).collect(),
             Self::Shell(script) => vec!["/bin/sh".into(), "-c".into(), script.value.clone()],
-            Self::ShellArgs { script, args } => {
+            Self::ShellArgs {
+                shell,
+                script,
+                args,
+            } => {
                 let mut argv = vec![
-                    "/bin/sh".into(),
+                    shell.clone(),
                     "-c".into(),
                     script.value.clone(),
                     SHELL_ARG0.into(),

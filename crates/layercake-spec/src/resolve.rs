@@ -92,14 +92,47 @@ impl Spec {
         let file = self.file.clone();
         // Shell forms first: their references become positional parameters, so the generic
         // pass below (which would paste values into the script) no longer sees them.
+        // An exec form that runs a shell script (`[sh, -c, "…${X}"]`) is shell code too.
         for_each_shell_command(&mut spec, &mut |command, context| {
-            let Command::Shell(script) = command else {
-                return;
+            let (shell, script) = match command {
+                Command::Shell(script) => ("/bin/sh".to_owned(), script.clone()),
+                Command::Exec(parts) => match Command::exec_shell_script(parts) {
+                    Some(index)
+                        if parts[..index].iter().all(|p| !p.value.contains("${"))
+                            && parts[index].value.contains("${") =>
+                    {
+                        if parts.len() > index + 1 {
+                            // Its own `$0 $1 …` follow: our parameters cannot be numbered
+                            // around them, and pasting values in would make them shell code.
+                            errors.push(SpecError::new(
+                                &file,
+                                Some(parts[index].location),
+                                ErrorKind::Interpolation {
+                                    context: context.to_owned(),
+                                    reason: "a `-c` script given its own arguments cannot \
+                                             take build args; pass the value as one of those \
+                                             arguments instead"
+                                        .to_owned(),
+                                },
+                            ));
+                            *command = Command::ShellArgs {
+                                shell: parts[0].value.clone(),
+                                script: parts[index].clone(),
+                                args: Vec::new(),
+                            };
+                            return;
+                        }
+                        (parts[0].value.clone(), parts[index].clone())
+                    }
+                    _ => return,
+                },
+                Command::ShellArgs { .. } => return,
             };
-            match interpolate_shell(script, args, &declared) {
+            match interpolate_shell(&script, args, &declared) {
                 Ok((_, values)) if values.is_empty() => {}
                 Ok((expanded, values)) => {
                     *command = Command::ShellArgs {
+                        shell,
                         script: Spanned::new(expanded, script.location),
                         args: values,
                     };
@@ -108,7 +141,8 @@ impl Spec {
                     errors.push(to_spec_error(&file, context, error));
                     // Reported once: the pass below skips it.
                     *command = Command::ShellArgs {
-                        script: script.clone(),
+                        shell,
+                        script,
                         args: Vec::new(),
                     };
                 }

@@ -109,3 +109,47 @@ fn an_image_arg_with_a_line_break_is_refused() {
     assert!(errors.contains("python\\nRUN id"), "{errors}");
     assert!(errors.contains("layercake.yaml:4:"), "{errors}");
 }
+
+/// An exec form that runs a shell script is shell code too: `[sh, -c, "…${X}"]` gets the value
+/// as a positional parameter, and one whose script has its own arguments is refused.
+#[test]
+fn a_build_arg_in_an_exec_form_shell_script_is_a_positional_parameter() {
+    let spec = parse(
+        "layercake.yaml",
+        "args:\n  NAME: x\nservices:\n  api:\n    python:\n      version: \"3.12\"\n      \
+         build_steps:\n        - [/bin/bash, -c, \"echo hello ${NAME}\"]\n        - [sh, -c, \
+         \"echo $$1 ${NAME}\", sh, one]\n",
+    )
+    .unwrap();
+    let args = BTreeMap::from([("NAME".to_owned(), "$(touch /tmp/pwned)".to_owned())]);
+    let errors = spec.resolve_args(&args).err().map(|e| e.to_string());
+    let Some(errors) = errors else {
+        unreachable!("the script with its own arguments was accepted")
+    };
+    assert!(errors.contains("layercake.yaml:9:"), "{errors}");
+    assert!(errors.contains("own arguments"), "{errors}");
+
+    let spec = parse(
+        "layercake.yaml",
+        "args:\n  NAME: x\nservices:\n  api:\n    python:\n      version: \"3.12\"\n      \
+         build_steps:\n        - [/bin/bash, -c, \"echo hello ${NAME}\"]\n",
+    )
+    .unwrap();
+    let resolved = spec.resolve_args(&args).unwrap();
+    let step = &resolved
+        .service("api")
+        .unwrap()
+        .python()
+        .unwrap()
+        .build_steps[0];
+    assert_eq!(
+        step.argv(),
+        [
+            "/bin/bash",
+            "-c",
+            "echo hello ${1}",
+            "sh",
+            "$(touch /tmp/pwned)"
+        ]
+    );
+}
