@@ -1,11 +1,12 @@
-//! The lock stage's answer: the complete pinned closure pip resolved inside BuildKit, for one
-//! service and one target platform, read from the `--report` of `pip install --dry-run`.
+//! The lock stage's answer: the complete pinned closure uv resolved inside BuildKit, for one
+//! service and one target platform, read from the requirements file `uv pip compile` wrote.
 
-use serde::Deserialize;
 use thiserror::Error;
 
-/// Where the lock stage writes pip's installation report (in its output mount).
-pub const LOCK_REPORT: &str = "report.json";
+use crate::requirements::{LineKind, RequirementsError, RequirementsFile};
+
+/// Where the lock stage writes the resolved closure (in its output mount).
+pub const LOCK_REPORT: &str = "requirements.txt";
 
 /// One package of the resolved closure.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,8 +14,9 @@ pub struct LockedPackage {
     /// PEP 503-normalised.
     pub name: String,
     pub version: String,
-    /// `sha256:…` of the file pip chose, when the index said.
-    pub hash: Option<String>,
+    /// `sha256:…` of every file of that release the index lists (the wheel step checks the one
+    /// pip picks against them).
+    pub hashes: Vec<String>,
 }
 
 /// The resolved closure, by normalised name.
@@ -25,91 +27,44 @@ pub struct Lock {
 
 #[derive(Debug, Error)]
 pub enum LockError {
-    #[error("the lock stage's report is not pip's installation report: {0}")]
-    Unreadable(String),
+    #[error("the lock stage's output is not a requirements file: {0}")]
+    Unreadable(#[from] RequirementsError),
     #[error(
-        "the lock stage resolved `{name}` to a direct reference ({url}); layercake plans \
-         per-package steps for index packages only"
+        "the lock stage resolved `{0}` to a direct reference; layercake plans per-package steps \
+         for index packages only"
     )]
-    DirectReference { name: String, url: String },
-    #[error("the lock stage's report names `{0}` twice")]
+    DirectReference(String),
+    #[error("the lock stage left `{0}` without one pinned version")]
+    Unpinned(String),
+    #[error("the lock stage's output names `{0}` twice")]
     Duplicate(String),
 }
 
-#[derive(Deserialize)]
-struct Report {
-    install: Vec<Install>,
-}
-
-#[derive(Deserialize)]
-struct Install {
-    metadata: Metadata,
-    #[serde(default)]
-    is_direct: bool,
-    download_info: Option<DownloadInfo>,
-}
-
-#[derive(Deserialize)]
-struct Metadata {
-    name: String,
-    version: String,
-}
-
-#[derive(Deserialize)]
-struct DownloadInfo {
-    #[serde(default)]
-    url: String,
-    archive_info: Option<ArchiveInfo>,
-}
-
-#[derive(Deserialize)]
-struct ArchiveInfo {
-    /// pip ≥ 23: `{"sha256": "…"}`.
-    #[serde(default)]
-    hashes: std::collections::BTreeMap<String, String>,
-    /// Older pip: `"sha256=…"`.
-    hash: Option<String>,
-}
-
 impl Lock {
-    /// Reads pip's `--report` JSON (format version 1).
-    pub fn from_pip_report(bytes: &[u8]) -> Result<Lock, LockError> {
-        let report: Report =
-            serde_json::from_slice(bytes).map_err(|e| LockError::Unreadable(e.to_string()))?;
-        let mut packages: Vec<LockedPackage> = Vec::with_capacity(report.install.len());
-        for install in report.install {
-            let name = install
-                .metadata
-                .name
-                .parse::<pep508_rs::PackageName>()
-                .map_err(|e| LockError::Unreadable(e.to_string()))?
-                .to_string();
-            if install.is_direct {
-                let url = install.download_info.map(|d| d.url).unwrap_or_default();
-                return Err(LockError::DirectReference { name, url });
+    /// Reads `uv pip compile --generate-hashes` output (one `name==version` a package, hashes,
+    /// no markers: it was resolved for one interpreter).
+    pub fn from_compiled(text: &str) -> Result<Lock, LockError> {
+        let parsed = RequirementsFile::parse(LOCK_REPORT, text)?;
+        let mut packages: Vec<LockedPackage> = Vec::new();
+        for line in parsed.lines {
+            match line.kind {
+                LineKind::Requirement(requirement) => {
+                    let name = requirement.name.to_string();
+                    let Some(version) = requirement.pin.as_ref().map(ToString::to_string) else {
+                        return Err(LockError::Unpinned(name));
+                    };
+                    if packages.iter().any(|p| p.name == name) {
+                        return Err(LockError::Duplicate(name));
+                    }
+                    packages.push(LockedPackage {
+                        name,
+                        version,
+                        hashes: requirement.hashes,
+                    });
+                }
+                LineKind::Direct(text) => return Err(LockError::DirectReference(text)),
+                LineKind::Include(_) | LineKind::Constraint(_) | LineKind::Option(_) => {}
             }
-            if packages.iter().any(|p| p.name == name) {
-                return Err(LockError::Duplicate(name));
-            }
-            let hash = install
-                .download_info
-                .and_then(|info| info.archive_info)
-                .and_then(|archive| {
-                    archive
-                        .hashes
-                        .get("sha256")
-                        .map(|digest| format!("sha256:{digest}"))
-                        .or_else(|| {
-                            archive.hash.and_then(|h| {
-                                h.strip_prefix("sha256=").map(|d| format!("sha256:{d}"))
-                            })
-                        })
-                });
-            packages.push(LockedPackage {
-                name,
-                version: install.metadata.version,
-                hash,
-            });
         }
         packages.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(Lock { packages })
@@ -121,36 +76,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_pips_report() {
-        let report = br#"{"version":"1","pip_version":"24.0","install":[
-            {"download_info":{"url":"https://files/x/Starlette-0.27.0-py3-none-any.whl",
-              "archive_info":{"hash":"sha256=aa","hashes":{"sha256":"aa"}}},
-             "is_direct":false,"requested":false,"metadata":{"name":"Starlette","version":"0.27.0"}},
-            {"download_info":{"url":"https://files/x/anyio-3.7.1.tar.gz",
-              "archive_info":{"hash":"sha256=bb"}},
-             "is_direct":false,"requested":false,"metadata":{"name":"anyio","version":"3.7.1"}},
-            {"download_info":{"url":"https://files/x/idna.whl","archive_info":{}},
-             "is_direct":false,"requested":true,"metadata":{"name":"idna","version":"3.4"}}
-        ],"environment":{}}"#;
-        let lock = Lock::from_pip_report(report).map_err(|e| e.to_string());
+    fn reads_what_uv_pip_compile_writes() {
+        let text = "# This file was autogenerated by uv via the following command:\n\
+                    #    uv pip compile --generate-hashes --output-file /lock/requirements.txt\n\
+                    Starlette==0.46.2 \\\n    --hash=sha256:aa \\\n    --hash=sha256:bb\n    # via fastapi\n\
+                    anyio==4.16.0 \\\n    --hash=sha256:cc\n    # via\n    #   starlette\n";
+        let lock = Lock::from_compiled(text).map_err(|e| e.to_string());
         assert_eq!(
             lock,
             Ok(Lock {
                 packages: vec![
                     LockedPackage {
                         name: "anyio".into(),
-                        version: "3.7.1".into(),
-                        hash: Some("sha256:bb".into())
-                    },
-                    LockedPackage {
-                        name: "idna".into(),
-                        version: "3.4".into(),
-                        hash: None
+                        version: "4.16.0".into(),
+                        hashes: vec!["sha256:cc".into()],
                     },
                     LockedPackage {
                         name: "starlette".into(),
-                        version: "0.27.0".into(),
-                        hash: Some("sha256:aa".into())
+                        version: "0.46.2".into(),
+                        hashes: vec!["sha256:aa".into(), "sha256:bb".into()],
                     },
                 ]
             })
@@ -158,15 +102,21 @@ mod tests {
     }
 
     #[test]
-    fn refuses_direct_references_and_garbage() {
-        let direct = br#"{"install":[{"is_direct":true,"download_info":{"url":"file:///src"},
-            "metadata":{"name":"app","version":"1"}}]}"#;
+    fn refuses_what_cannot_be_built_per_package() {
         assert!(matches!(
-            Lock::from_pip_report(direct),
-            Err(LockError::DirectReference { .. })
+            Lock::from_compiled("app @ file:///src\n"),
+            Err(LockError::DirectReference(_))
         ));
         assert!(matches!(
-            Lock::from_pip_report(b"{}"),
+            Lock::from_compiled("six>=1\n"),
+            Err(LockError::Unpinned(_))
+        ));
+        assert!(matches!(
+            Lock::from_compiled("six==1\nSix==1\n"),
+            Err(LockError::Duplicate(_))
+        ));
+        assert!(matches!(
+            Lock::from_compiled("six==>1\n"),
             Err(LockError::Unreadable(_))
         ));
     }

@@ -262,19 +262,23 @@ impl PinnedRequirements {
         }
     }
 
-    /// The lock stage's closure. Its hashes pin the very files pip chose (pip's hash-checking
-    /// mode wants all or none, so they are used only when every package has one).
+    /// The lock stage's closure. Its hashes pin the files of each release the index lists
+    /// (pip's hash-checking mode wants all lines hashed or none, so they are used only when
+    /// every package has some).
     pub fn from_lock(collected: &Collected, lock: &Lock) -> PinnedRequirements {
-        let hashed = lock.packages.iter().all(|p| p.hash.is_some());
+        let hashed = lock.packages.iter().all(|p| !p.hashes.is_empty());
         let requirements = lock
             .packages
             .iter()
             .map(|package| {
                 let pin = format!("{}=={}", package.name, package.version);
-                let line = match (&package.hash, hashed) {
-                    (Some(hash), true) => format!("{pin} --hash={hash}"),
-                    _ => pin.clone(),
-                };
+                let mut line = pin.clone();
+                if hashed {
+                    for hash in &package.hashes {
+                        line.push_str(" --hash=");
+                        line.push_str(hash);
+                    }
+                }
                 PinnedRequirement {
                     name: package.name.clone(),
                     line,
@@ -502,7 +506,7 @@ mod tests {
         let package = |name: &str, hash: Option<&str>| LockedPackage {
             name: name.into(),
             version: "1.0".into(),
-            hash: hash.map(str::to_owned),
+            hashes: hash.map(str::to_owned).into_iter().collect(),
         };
         let all = Lock {
             packages: vec![

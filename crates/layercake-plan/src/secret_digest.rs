@@ -69,15 +69,18 @@ pub fn secret_digest(service: &str, id: &str, value: &[u8]) -> String {
     format!("sha256:{hex}\n")
 }
 
-/// The ids of the secrets a run step mounts.
+/// The ids of the secrets a run step mounts, each once (one secret may be mounted under two
+/// names, as the lock step gives pip's index variable to uv too).
 fn mounted_secrets(run: &RunStep) -> Vec<String> {
-    run.mounts
-        .iter()
-        .filter_map(|mount| match mount {
-            Mount::SecretFile { id, .. } | Mount::SecretEnv { id, .. } => Some(id.clone()),
-            _ => None,
-        })
-        .collect()
+    let mut ids: Vec<String> = Vec::new();
+    for mount in &run.mounts {
+        if let Mount::SecretFile { id, .. } | Mount::SecretEnv { id, .. } = mount
+            && !ids.contains(id)
+        {
+            ids.push(id.clone());
+        }
+    }
+    ids
 }
 
 fn digest_stage(

@@ -95,7 +95,11 @@ fn install_execs(g: &Graph) -> Vec<String> {
     g.ops
         .keys()
         .filter(|d| {
-            exec_args(g, d).is_some_and(|a| a.contains("pip install") && !a.contains("--dry-run"))
+            exec_args(g, d).is_some_and(|a| {
+                a.contains("pip install")
+                    && !a.contains("--dry-run")
+                    && !a.contains("--target /tool")
+            })
         })
         .cloned()
         .collect()
@@ -105,28 +109,32 @@ fn install_execs(g: &Graph) -> Vec<String> {
 fn resolve_exec(g: &Graph) -> Option<String> {
     g.ops
         .keys()
-        .find(|d| {
-            exec_args(g, d)
-                .is_some_and(|a| a.contains("pip install --dry-run") && !a.contains("--report"))
-        })
+        .find(|d| exec_args(g, d).is_some_and(|a| a.contains("pip install --dry-run")))
         .cloned()
 }
 
-/// The lock stage's exec: pip resolves the requirement files and reports the closure.
+/// The lock stage's exec: uv resolves the requirement files into a compiled requirements file.
 fn lock_exec(g: &Graph) -> Option<String> {
     g.ops
         .keys()
-        .find(|d| {
-            exec_args(g, d)
-                .is_some_and(|a| a.contains("pip install --dry-run") && a.contains("--report"))
-        })
+        .find(|d| exec_args(g, d).is_some_and(|a| a.contains("uv pip compile")))
         .cloned()
 }
 
-/// The steps that download packages: the wheel builds and the lock stage's resolution.
+/// The lock stage's resolver install: `pip install --target /tool` of uv, by hash.
+fn resolver_exec(g: &Graph) -> Option<String> {
+    g.ops
+        .keys()
+        .find(|d| exec_args(g, d).is_some_and(|a| a.contains("--target /tool")))
+        .cloned()
+}
+
+/// The steps that download packages: the wheel builds, the lock stage's resolution and its
+/// resolver's install.
 fn dependency_execs(g: &Graph) -> Vec<String> {
     let mut execs = wheel_execs(g);
     execs.extend(lock_exec(g));
+    execs.extend(resolver_exec(g));
     execs
 }
 
@@ -290,9 +298,11 @@ fn pip_wheel_sees_the_closure_of_r_and_c_includes() {
             .as_ref()
             .map(|m| m.args.clone())
             .unwrap_or_default();
+        // pip takes `-r FILE`, uv the files themselves.
         assert!(
             args.windows(2)
-                .any(|w| w[0] == "-r" && w[1] == "/src/svc/requirements/prod.txt"),
+                .any(|w| w[0] == "-r" && w[1] == "/src/svc/requirements/prod.txt")
+                || args.iter().any(|a| a == "/src/svc/requirements/prod.txt"),
             "{args:?}"
         );
         assert!(exec.mounts.iter().any(|m| m.dest == "/src" && m.readonly));
@@ -723,18 +733,24 @@ fn secrets_are_mounts_never_environment_values() {
     let g = graph("ok-full", "api");
     let wheels = dependency_execs(&g);
     assert!(!wheels.is_empty());
+    let lock = lock_exec(&g);
     for digest in &wheels {
         let wheel = g.exec(digest);
         let name = g.name(digest);
-        assert_eq!(
-            wheel.secretenv,
-            vec![pb::SecretEnv {
+        let mut want = vec![pb::SecretEnv {
+            id: "pip_index".into(),
+            name: "PIP_INDEX_URL".into(),
+            optional: false,
+        }];
+        // uv reads the index under its own name: the same secret, mounted twice.
+        if lock.as_ref() == Some(digest) {
+            want.push(pb::SecretEnv {
                 id: "pip_index".into(),
-                name: "PIP_INDEX_URL".into(),
+                name: "UV_INDEX_URL".into(),
                 optional: false,
-            }],
-            "{name}"
-        );
+            });
+        }
+        assert_eq!(wheel.secretenv, want, "{name}");
         let secret_mounts: BTreeMap<&str, (&str, bool)> = wheel
             .mounts
             .iter()

@@ -223,7 +223,7 @@ pub fn test_lock(files: &ContextFiles) -> Lock {
             packages.entry(name.clone()).or_insert(LockedPackage {
                 name,
                 version,
-                hash: None,
+                hashes: Vec::new(),
             });
         }
     }

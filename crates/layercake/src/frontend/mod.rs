@@ -410,7 +410,7 @@ fn wanted_images<'p>(
 }
 
 /// Solves a lock stage (with the user's cache imports: a fresh machine finds it in the registry
-/// cache) and reads pip's report of the closure from its result.
+/// cache) and reads the closure uv wrote from its result.
 async fn solve_lock(
     client: &Client,
     definition: Definition,
@@ -428,7 +428,7 @@ async fn solve_lock(
         .read_file(&solved.id, layercake_plan::LOCK_REPORT, None)
         .await
         .map_err(|e| failed(&e))?;
-    layercake_plan::Lock::from_pip_report(&report).map_err(|e| failed(&e))
+    layercake_plan::Lock::from_compiled(&String::from_utf8_lossy(&report)).map_err(|e| failed(&e))
 }
 
 /// Reads the requirement files the plan needs, following `-r`/`-c` includes.
