@@ -180,15 +180,17 @@ fn call_check_succeeds_on_the_clean_example() -> TestResult {
 
 #[test]
 #[ignore = "needs the real engine: make e2e"]
-fn call_check_reports_an_unpinned_requirement_and_fails() -> TestResult {
-    let engine = Engine::new("call_check_unpinned")?;
+fn call_check_reports_a_package_pinned_twice_and_fails() -> TestResult {
+    // An unpinned name is fine now (the lock stage resolves it); two pins of one package that
+    // can both apply are what the build could not do.
+    let engine = Engine::new("call_check_conflict")?;
     let project = engine.project("example")?;
-    project.append("backend/requirements.txt", "requests\n")?;
+    project.append("backend/requirements.txt", "requests\nIDNA==3.7\n")?;
     let report = engine.build(&project).call("check").run()?;
     let said = format!("{}{}", report.stdout(), report.messages());
     assert!(
-        said.contains("requests") && said.contains("pinned"),
-        "the problem is not reported:\n{said}"
+        said.contains("ConflictingPins") && said.contains("idna") && !said.contains("requests"),
+        "the problem is not reported (or an unpinned name is):\n{said}"
     );
     assert_check_found_problems(&report, &said);
     Ok(())

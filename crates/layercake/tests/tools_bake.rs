@@ -202,16 +202,25 @@ fn cache_entries(value: &Value) -> Value {
 fn vertices_that_ran(rawjson: &str) -> BTreeSet<String> {
     let mut names = std::collections::BTreeMap::new();
     let mut ran = BTreeSet::new();
-    // rawjson prints pretty-printed SolveStatus objects one after another, each opening with
-    // a `{` line of its own.
+    // rawjson prints SolveStatus objects one after another: pretty-printed before buildx 0.14
+    // (each opening with a `{` line of its own), one object a line since.
     let mut chunks: Vec<String> = Vec::new();
+    let mut open = false;
     for line in rawjson.lines() {
-        if line == "{" || chunks.is_empty() {
-            chunks.push(String::new());
+        if !open && line.starts_with('{') && line.ends_with('}') && line != "{" {
+            chunks.push(line.to_owned());
+            continue;
         }
-        if let Some(chunk) = chunks.last_mut() {
+        if line == "{" {
+            chunks.push(String::new());
+            open = true;
+        }
+        if open && let Some(chunk) = chunks.last_mut() {
             chunk.push_str(line);
             chunk.push('\n');
+        }
+        if line == "}" {
+            open = false;
         }
     }
     for chunk in &chunks {
