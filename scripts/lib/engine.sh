@@ -47,7 +47,10 @@ engine_vars() {
 # to 100 % of 144 lookups each), so each engine gets a caching forwarder of its own: the root's
 # dnsmasq, in the host's network namespace, listening only on the bridge address, forwarding to
 # the host's resolvers. The engine's /etc/resolv.conf names it (engine-ns.sh binds E_RESOLV).
-engine_dns_alive() { [[ -s $E_DNS_PID ]] && kill -0 "$(cat "$E_DNS_PID")" 2>/dev/null; }
+# (The pid file may outlive its process, as after a reboot: only a dnsmasq counts.)
+engine_dns_alive() {
+    [[ -s $E_DNS_PID ]] && [[ $(cat "/proc/$(cat "$E_DNS_PID")/comm" 2>/dev/null) == dnsmasq ]]
+}
 
 engine_dns_up() {
     engine_dns_alive && return 0
