@@ -294,6 +294,19 @@ pub enum Mount {
     Tmpfs { target: String },
 }
 
+impl Mount {
+    /// A read-only mount of a stage's whole result at `target`.
+    pub fn stage_root(target: &str, stage: StageId) -> Mount {
+        Mount::ReadOnly {
+            target: target.to_owned(),
+            source: FileSource::Stage {
+                stage,
+                path: "/".into(),
+            },
+        }
+    }
+}
+
 /// Cache-mount sharing mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -729,13 +729,8 @@ impl Planner<'_> {
             args,
             |step| {
                 Self::pip_install_step(step);
-                step.mounts.push(Mount::ReadOnly {
-                    target: WHEELS_DIR.into(),
-                    source: FileSource::Stage {
-                        stage: wheels.clone(),
-                        path: "/".into(),
-                    },
-                });
+                step.mounts
+                    .push(Mount::stage_root(WHEELS_DIR, wheels.clone()));
                 step.mounts.extend(lock.cloned().map(lock_mount));
             },
         );
@@ -758,13 +753,8 @@ impl Planner<'_> {
             let label = format!("[{name} install {}/{total}] {shown}", index + 1);
             draft.run(&label, args, |step| {
                 Self::pip_install_step(step);
-                step.mounts.push(Mount::ReadOnly {
-                    target: WHEELS_DIR.into(),
-                    source: FileSource::Stage {
-                        stage: group.wheels.clone(),
-                        path: "/".into(),
-                    },
-                });
+                step.mounts
+                    .push(Mount::stage_root(WHEELS_DIR, group.wheels.clone()));
             });
             let stage = self.finish_unnumbered(draft, StageOutput::Diff, true);
             layers.push(stage.id.clone());
@@ -995,30 +985,14 @@ impl Planner<'_> {
                 from: None,
             });
             step.mounts.push(cache);
-            step.mounts.push(Mount::ReadOnly {
-                target: UV_DIR.into(),
-                source: FileSource::Stage {
-                    stage: tool,
-                    path: "/".into(),
-                },
-            });
+            step.mounts.push(Mount::stage_root(UV_DIR, tool));
             if let Some(requirements) = requirements {
-                step.mounts.push(Mount::ReadOnly {
-                    target: REQUIREMENTS_MOUNT.into(),
-                    source: FileSource::Stage {
-                        stage: requirements,
-                        path: "/".into(),
-                    },
-                });
+                step.mounts
+                    .push(Mount::stage_root(REQUIREMENTS_MOUNT, requirements));
             }
             if let Some(packages) = packages {
-                step.mounts.push(Mount::ReadOnly {
-                    target: PACKAGES_MOUNT.into(),
-                    source: FileSource::Stage {
-                        stage: packages,
-                        path: "/".into(),
-                    },
-                });
+                step.mounts
+                    .push(Mount::stage_root(PACKAGES_MOUNT, packages));
             }
             Self::dependency_secrets(service, step);
             // A private index given as a secret env for pip reaches uv under uv's name.
@@ -1122,13 +1096,8 @@ impl Planner<'_> {
                     Self::pip_wheel_step(service, py, cache, step);
                     if let Some(requirements) = requirements {
                         step.cwd = cwd.clone();
-                        step.mounts.push(Mount::ReadOnly {
-                            target: REQUIREMENTS_MOUNT.into(),
-                            source: FileSource::Stage {
-                                stage: requirements,
-                                path: "/".into(),
-                            },
-                        });
+                        step.mounts
+                            .push(Mount::stage_root(REQUIREMENTS_MOUNT, requirements));
                     }
                 });
                 (
@@ -1245,13 +1214,7 @@ impl Planner<'_> {
                     Base::Image(py.image.clone()),
                 );
                 self.system_steps(&mut runtime, service, py);
-                let wheels_mount = wheels.map(|wheels| Mount::ReadOnly {
-                    target: WHEELS_DIR.into(),
-                    source: FileSource::Stage {
-                        stage: wheels,
-                        path: "/".into(),
-                    },
-                });
+                let wheels_mount = wheels.map(|wheels| Mount::stage_root(WHEELS_DIR, wheels));
                 let lock_mount = lock_stage.clone().map(lock_mount);
                 if let (Dependencies::Pinned(pinned), Some(wheels_mount)) =
                     (&dependencies, wheels_mount.clone())
@@ -1301,13 +1264,8 @@ impl Planner<'_> {
                             step.network = Network::None;
                             step.mounts.push(wheels_mount);
                             if let Some(requirements) = requirements {
-                                step.mounts.push(Mount::ReadOnly {
-                                    target: REQUIREMENTS_MOUNT.into(),
-                                    source: FileSource::Stage {
-                                        stage: requirements,
-                                        path: "/".into(),
-                                    },
-                                });
+                                step.mounts
+                                    .push(Mount::stage_root(REQUIREMENTS_MOUNT, requirements));
                             }
                         },
                     );
@@ -1906,13 +1864,7 @@ enum Dependencies {
 /// lock stage is then part of the image's graph, so `--cache-to …,mode=max` exports it and a
 /// fresh machine finds it CACHED. The step's own lines already follow the report.
 fn lock_mount(lock: StageId) -> Mount {
-    Mount::ReadOnly {
-        target: LOCK_DIR.into(),
-        source: FileSource::Stage {
-            stage: lock,
-            path: "/".into(),
-        },
-    }
+    Mount::stage_root(LOCK_DIR, lock)
 }
 
 /// The requirements of one wheel step, and that step's stage.
