@@ -44,7 +44,7 @@ pub use planner::{
 };
 pub use python_deps::{MAX_INCLUDE_DEPTH, MAX_REQUIREMENT_BYTES};
 pub use requirements::{
-    LineKind, Requirement, RequirementLine, RequirementsError, RequirementsFile, referenced_files,
+    LineKind, Requirement, RequirementLine, RequirementsError, RequirementsFile,
 };
 pub use secret_digest::{DIGEST_MOUNT_DIR, digest_salt, secret_digest};
 pub use settings::{

@@ -25,7 +25,7 @@ use crate::model::{
 };
 use crate::nginx;
 use crate::python_deps::{
-    Collected, PinnedRequirement, PinnedRequirements, collect, requirement_closure,
+    PinnedRequirement, PinnedRequirements, Route, collect, requirement_closure,
 };
 use crate::settings::{
     HealthProbe, HealthSettings, NginxSettings, NodeSettings, NpmInstall, PythonSettings, RunAs,
@@ -217,7 +217,7 @@ pub fn lock_plan(
     };
     let requirement_files = requirement_closure(service, py, files)?;
     let collected = collect(service, py, &requirement_files, files)?;
-    if !needs_lock(&collected) {
+    if collected.route() != Route::Lock {
         return Ok(None);
     }
     let mut builder = Planner {
@@ -256,29 +256,20 @@ pub fn describe_requirements(
     let closure = requirement_closure(service, py, files)?;
     let collected = collect(service, py, &closure, files)?;
     let count = collected.requirements.len() + py.pip_packages.len();
-    Ok(Some(if collected.is_empty() {
-        "python requirements: none".to_owned()
-    } else if collected.is_complete_closure() {
-        format!(
+    Ok(Some(match collected.route() {
+        Route::Nothing => "python requirements: none".to_owned(),
+        Route::Closure => format!(
             "python requirements: a complete pinned closure ({count} packages): built and \
              installed per package"
-        )
-    } else if !collected.direct.is_empty() {
-        "python requirements: built in one `pip wheel` step over the files (they hold \
-         editables, URLs or paths)"
-            .to_owned()
-    } else {
-        format!(
+        ),
+        Route::Files => "python requirements: built in one `pip wheel` step over the files \
+                         (they hold editables, URLs or paths)"
+            .to_owned(),
+        Route::Lock => format!(
             "python requirements: {count} top-level requirement(s), resolved in the lock stage \
              for the target platform, then built and installed per package"
-        )
+        ),
     }))
-}
-
-/// The set is resolved in a lock stage unless it is already a complete closure, names things
-/// pip installs as written (editables, URLs: built in one step over the files), or is empty.
-fn needs_lock(collected: &Collected) -> bool {
-    !collected.is_empty() && !collected.is_complete_closure() && collected.direct.is_empty()
 }
 
 fn find<'a>(services: &'a [ServiceSettings], name: &str) -> Result<&'a ServiceSettings, PlanError> {
@@ -1046,20 +1037,22 @@ impl Planner<'_> {
         // What is installed, and how: nothing; a pinned closure (the files themselves, or the
         // lock stage's answer), built per bucket; or the files in one `pip wheel -r` step.
         let mut lock_stage = None;
-        let dependencies = if collected.is_empty() {
-            Dependencies::Nothing
-        } else if collected.is_complete_closure() {
-            Dependencies::Pinned(PinnedRequirements::from_files(&collected))
-        } else if let (true, Some(lock)) = (needs_lock(&collected), &self.options.lock) {
-            let (_, stage) = self.lock_stages(service, py, &requirement_files);
-            lock_stage = Some(stage);
-            Dependencies::Pinned(PinnedRequirements::from_lock(&collected, lock))
-        } else {
-            // 1. requirements: the requirement files, for the steps that read them.
-            if !copied_files.is_empty() {
-                self.requirements_stage(service, &copied_files);
+        let dependencies = match (collected.route(), &self.options.lock) {
+            (Route::Nothing, _) => Dependencies::Nothing,
+            (Route::Closure, _) => Dependencies::Pinned(PinnedRequirements::from_files(&collected)),
+            (Route::Lock, Some(lock)) => {
+                let (_, stage) = self.lock_stages(service, py, &requirement_files);
+                lock_stage = Some(stage);
+                Dependencies::Pinned(PinnedRequirements::from_lock(&collected, lock))
             }
-            Dependencies::Files
+            // Direct references, or no lock answer (the CLI, the Dockerfile renderer).
+            (Route::Files | Route::Lock, _) => {
+                // 1. requirements: the requirement files, for the steps that read them.
+                if !copied_files.is_empty() {
+                    self.requirements_stage(service, &copied_files);
+                }
+                Dependencies::Files
+            }
         };
 
         // 2. builder, 3. wheels: with a pinned closure, one `pip wheel --no-deps` per group of a
@@ -1823,22 +1816,22 @@ fn uv_requirement() -> String {
 /// The `pip_flags` that change what resolves, as `uv pip compile` takes them (indexes, links,
 /// pre-releases, binary choices); the rest only concern building wheels.
 fn uv_flags(pip_flags: &[String]) -> Vec<String> {
-    const WITH_VALUE: [&str; 6] = [
+    const WITH_VALUE: [&str; 7] = [
         "--index-url",
         "-i",
         "--extra-index-url",
         "--find-links",
         "-f",
         "--no-binary",
+        "--only-binary",
     ];
-    const WITH_VALUE_TOO: [&str; 1] = ["--only-binary"];
     let mut out = Vec::new();
     let mut flags = pip_flags.iter().peekable();
     while let Some(flag) = flags.next() {
         let name = flag.split('=').next().unwrap_or(flag);
         if flag == "--pre" {
             out.push("--prerelease=allow".to_owned());
-        } else if WITH_VALUE.contains(&name) || WITH_VALUE_TOO.contains(&name) {
+        } else if WITH_VALUE.contains(&name) {
             out.push(flag.clone());
             if !flag.contains('=')
                 && let Some(value) = flags.next_if(|value| !value.starts_with('-'))

@@ -116,6 +116,33 @@ impl Collected {
     pub fn is_empty(&self) -> bool {
         self.requirements.is_empty() && self.direct.is_empty() && !self.extra_packages
     }
+
+    /// How the set is built: the one decision the plan, the lock plan and `--call outline`
+    /// share.
+    pub fn route(&self) -> Route {
+        if self.is_empty() {
+            Route::Nothing
+        } else if self.is_complete_closure() {
+            Route::Closure
+        } else if !self.direct.is_empty() {
+            Route::Files
+        } else {
+            Route::Lock
+        }
+    }
+}
+
+/// How a service's requirement set is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// Nothing to install.
+    Nothing,
+    /// The files are the complete pinned closure: built per package as they are.
+    Closure,
+    /// Editables, URLs or paths: one `pip wheel -r` step over the files.
+    Files,
+    /// Resolved in the lock stage, then built per package from its answer.
+    Lock,
 }
 
 /// Reads every requirement of `files` (the service's closure, in order) and the spec's packages.

@@ -131,14 +131,6 @@ impl RequirementsFile {
     }
 }
 
-/// Files a requirements file refers to (`-r`, `-c`), as written; nothing when it does not parse
-/// (the plan reports that error with its position).
-pub fn referenced_files(file: &str, contents: &str) -> Vec<String> {
-    RequirementsFile::parse(file, contents)
-        .map(|parsed| parsed.referenced_files().map(str::to_owned).collect())
-        .unwrap_or_default()
-}
-
 /// The header comment the locking tools write at the top of their output.
 fn is_generated_lock(contents: &str) -> bool {
     contents
