@@ -19,7 +19,7 @@ docker buildx version >/dev/null 2>&1 || fail "docker buildx is missing (run: ma
 frontend=${LAYERCAKE_FRONTEND:-layercake:dev}
 docker image inspect "$frontend" >/dev/null 2>&1 \
   || fail "frontend image $frontend is missing (run: make frontend-image)"
-for base in python:3.11-slim node:18 nginx:stable; do
+for base in python:3.11-slim python:3.14-slim node:18 node:24 nginx:stable; do
   docker image inspect "$base" >/dev/null 2>&1 || fail "stand-in base image $base is missing (run: make rig)"
 done
 curl -sf http://127.0.0.1:5000/v2/ >/dev/null || fail "the local registry on 127.0.0.1:5000 is not answering (run: make rig)"

@@ -96,11 +96,17 @@ engine_only_up() {
 }
 
 copy_images_from_main() {
-    local recipe from main_id state
+    local recipe from save main_id state
     for recipe in "$RECIPE_DIR"/*.recipe; do
         load_recipe "$recipe"
-        from=$RECIPE_TAG
-        ((${#RECIPE_ARCHES[@]} == 1)) || from=$(registry_ref "$RECIPE_TAG")-amd64
+        from=$RECIPE_TAG save=()
+        if [[ $(cat "$RIG_VAR_DIR/engines/main/image-state/$(tr '/:' '__' <<<"$RECIPE_TAG")" 2>/dev/null) == official* ]]; then
+            # An official index: its amd64 image only (20.10 loads single-platform images).
+            save=(--platform linux/amd64)
+        elif ((${#RECIPE_ARCHES[@]} > 1)); then
+            # A multi-arch stand-in's amd64 image has an arch tag of its own.
+            from=$(registry_ref "$RECIPE_TAG")-amd64
+        fi
         main_id=$(DOCKER_HOST=unix://$RIG_STATE_DIR/main/docker.sock docker image inspect --format '{{.Id}}' "$from" 2>/dev/null) ||
             die "$from is not in the main engine: make rig first"
         state=$IMPORT_STATE/copy_$(tr '/:' '__' <<<"$RECIPE_TAG")
@@ -108,7 +114,7 @@ copy_images_from_main() {
             log "image $RECIPE_TAG: present (main's $main_id)"
             continue
         fi
-        DOCKER_HOST=unix://$RIG_STATE_DIR/main/docker.sock docker save "$from" | docker load -q >/dev/null
+        DOCKER_HOST=unix://$RIG_STATE_DIR/main/docker.sock docker save "${save[@]}" "$from" | docker load -q >/dev/null
         [[ $from == "$RECIPE_TAG" ]] || docker tag "$from" "$RECIPE_TAG"
         mkdir -p "$IMPORT_STATE"
         echo "$main_id" >"$state"

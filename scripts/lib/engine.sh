@@ -182,6 +182,13 @@ write_daemon_json() {
     if [[ $E_SUITE != bookworm ]]; then
         extra='"features": {"containerd-snapshotter": true}, "ip6tables": false,'
     fi
+    # A registry mirror of Docker Hub for the official images (scripts/lib/images.sh tries them
+    # before making stand-ins). The rig reads no daemon.json of yours: name it here.
+    if [[ -n ${LAYERCAKE_REGISTRY_MIRROR:-} ]]; then
+        [[ $LAYERCAKE_REGISTRY_MIRROR =~ ^https?://[A-Za-z0-9.:/_-]+$ ]] ||
+            die "LAYERCAKE_REGISTRY_MIRROR must be an http(s) URL, got '$LAYERCAKE_REGISTRY_MIRROR'"
+        extra+=" \"registry-mirrors\": [\"$LAYERCAKE_REGISTRY_MIRROR\"],"
+    fi
     cat >"$E_CONFIG.new" <<JSON
 {
   "data-root": "$E_DIR/data",

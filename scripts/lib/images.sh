@@ -132,6 +132,38 @@ build_rootfs() {
 # Empty when the image is absent.
 image_id() { docker image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
 
+image_state_file() { echo "$IMPORT_STATE/$(tr '/:' '__' <<<"$1")"; }
+
+# The official image when a registry serves it (Docker Hub, or the mirror in the engine's
+# daemon.json): then no stand-in is made for that name. Tried only for an absent name, so a warm
+# rig never asks. RIG_OFFICIAL_IMAGES=0 skips it; a pull that times out (a registry that does not
+# answer rather than refuses) stops the attempts for the rest of the run.
+RIG_OFFICIAL_IMAGES=${RIG_OFFICIAL_IMAGES:-1}
+RIG_PULL_TIMEOUT=${RIG_PULL_TIMEOUT:-120}
+OFFICIAL_UNREACHABLE=
+is_official() {
+    local state
+    state=$(image_state_file "$1")
+    [[ -s $state && $(cat "$state") == "official $(image_id "$1")" ]]
+}
+try_official() {
+    local tag=$1 status=0
+    [[ $RIG_OFFICIAL_IMAGES == 1 && -z $OFFICIAL_UNREACHABLE && -z $(image_id "$tag") ]] || return 1
+    timeout "$RIG_PULL_TIMEOUT" docker pull -q "$tag" >/dev/null 2>&1 || status=$?
+    if ((status != 0)); then
+        if ((status == 124)); then
+            OFFICIAL_UNREACHABLE=1
+            log "image $tag: no answer from the registry in ${RIG_PULL_TIMEOUT}s; stand-ins for the rest"
+        else
+            log "image $tag: the official image cannot be pulled here; a stand-in is made"
+        fi
+        return 1
+    fi
+    mkdir -p "$IMPORT_STATE"
+    echo "official $(image_id "$tag")" >"$(image_state_file "$tag")"
+    log "image $tag: the official image, pulled"
+}
+
 # Make TAG hold the image of RECIPE for ARCH: skip when present, import from the cached tarball
 # when possible, bootstrap only when the tarball is missing.
 ensure_image() {
@@ -139,9 +171,13 @@ ensure_image() {
     local name hash state id
     name=$(basename "$recipe" .recipe)
     hash=$(recipe_hash "$recipe" "$arch")
-    state=$IMPORT_STATE/$(tr '/:' '__' <<<"$tag")
+    state=$(image_state_file "$tag")
     id=$(image_id "$tag")
     if [[ -n $id ]]; then
+        if is_official "$tag"; then
+            log "image $tag: present (the official image)"
+            return 0
+        fi
         if [[ ! -s $state ]]; then
             log "image $tag: present and not made by the rig, keeping it"
             return 0
@@ -232,7 +268,7 @@ ensure_registry_index() {
     docker tag "$ref" "$RECIPE_TAG" || die "docker tag $ref $RECIPE_TAG failed"
     [[ $(image_id "$RECIPE_TAG") == "$digest" ]] || die "local $RECIPE_TAG is not the index $digest after tagging"
     # The amd64 step must see this index as its own image, not as a foreign one to keep or replace.
-    echo "$(recipe_hash "$recipe" amd64) $digest" >"$IMPORT_STATE/$(tr '/:' '__' <<<"$RECIPE_TAG")"
+    echo "$(recipe_hash "$recipe" amd64) $digest" >"$(image_state_file "$RECIPE_TAG")"
     echo "$hashes$digest" >"$state"
     log "image $RECIPE_TAG: local multi-platform index (${RECIPE_ARCHES[*]}) in $(since "$start")s"
 }
@@ -254,6 +290,7 @@ prebuild_rootfs() {
     mkdir -p "$WORK_DIR"
     for recipe in "$RECIPE_DIR"/*.recipe; do
         load_recipe "$recipe"
+        is_official "$RECIPE_TAG" && continue
         local arches=(amd64)
         [[ $which == amd64 ]] || arches=("${RECIPE_ARCHES[@]}")
         for arch in "${arches[@]}"; do
@@ -280,8 +317,12 @@ ensure_images() {
     apt_install_missing mmdebstrap
     # mmdebstrap refuses foreign architectures without arch-test.
     [[ ${RIG_PREBUILD:-amd64} == amd64 ]] || apt_install_missing arch-test
-    prebuild_rootfs "${RIG_PREBUILD:-amd64}"
     local recipe
+    for recipe in "$RECIPE_DIR"/*.recipe; do
+        load_recipe "$recipe"
+        try_official "$RECIPE_TAG" || true
+    done
+    prebuild_rootfs "${RIG_PREBUILD:-amd64}"
     for recipe in "$RECIPE_DIR"/*.recipe; do
         load_recipe "$recipe"
         ensure_image "$recipe" amd64 "$RECIPE_TAG"
@@ -295,6 +336,8 @@ ensure_multiplatform() {
     for recipe in "$RECIPE_DIR"/*.recipe; do
         load_recipe "$recipe"
         ((${#RECIPE_ARCHES[@]} > 1)) || continue
+        # The official index carries every platform already (BuildKit fetches the others).
+        is_official "$RECIPE_TAG" && continue
         ensure_registry_index "$recipe"
     done
 }

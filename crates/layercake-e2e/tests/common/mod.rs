@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+mod python_image;
+pub use python_image::*;
+
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// How long a container may take to report `healthy`.
