@@ -69,7 +69,12 @@ engine_dns_up() {
 }
 
 engine_dns_down() {
-    if engine_dns_alive; then kill -TERM "$(cat "$E_DNS_PID")" 2>/dev/null || true; fi
+    if engine_dns_alive; then
+        local pid
+        pid=$(cat "$E_DNS_PID")
+        kill -TERM "$pid" 2>/dev/null || true
+        wait_for 5 bash -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null || true
+    fi
     rm -f "$E_DNS_PID" "$E_RESOLV"
 }
 
@@ -293,6 +298,9 @@ engine_down() {
         fi
         did=1
     fi
+    # The DNS forwarder runs from the root too; it goes first, so what is left below is dockerd's.
+    if engine_dns_alive; then did=1; fi
+    engine_dns_down
     # What dockerd left in its root (shims of containers, a managed containerd): only processes
     # whose root is this engine's root, that is, that the rig started.
     local left
@@ -308,7 +316,6 @@ engine_down() {
         did=1
     fi
     if ip link show "$E_BRIDGE" >/dev/null 2>&1 || [[ -S $E_SOCK || -d $E_RUN ]]; then did=1; fi
-    engine_dns_down
     engine_bridge_down
     engine_cgroups_down
     rm -rf "$E_RUN"
