@@ -498,6 +498,11 @@ def main() -> None:
     results_path, md_path, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
     compact(results_path)
     env, rows, latest = load(results_path)
+    run_envs = {
+        r["run"]: r
+        for r in (json.loads(line) for line in results_path.read_text().splitlines() if line.strip())
+        if r.get("section") == "env"
+    }
     res = Results(rows)
     done = next((r for r in rows if r.get("section") == "done"), {})
     main_lines, ratios = main_tables(res)
@@ -554,17 +559,22 @@ def main() -> None:
         "|---|---|",
         f"| date | {env.get('date')} |",
         f"| engine | Docker {env.get('engine')} (containerd image store), buildx {env.get('buildx', '').split(' ')[1] if ' ' in env.get('buildx', '') else env.get('buildx')} |",
-        f"| BuildKit | the engine's embedded BuildKit (reports `{env.get('buildkit')}`; Debian's docker.io 26.1.5 vendors BuildKit v0.13) |",
+        f"| BuildKit | the engine's embedded BuildKit (reports `{env.get('buildkit')}`; Debian's docker.io 26.1.5 vendors BuildKit v0.13, 28.5 the v0.25 line) |",
         f"| machine | {env.get('nproc')} CPUs ({env.get('cpu')}), {env.get('memory_gib')} GiB memory, Linux {env.get('kernel')} |",
         f"| frontend under test | `{env.get('frontend', '')[:19]}…` |",
         f"| repetitions | {env.get('reps')} (`BENCH_REPS`) |",
         (
-            f"| run time (the `main` run) | {done.get('minutes', '?')} min, {done.get('prunes', '?')} × `docker buildx prune -af`, "
-            f"{len(res.select(scenario='retried'))} scenario chains measured again after a failed build |"
+            f"| run time (the `main` run) | {done.get('minutes', '?')} min, {done.get('prunes', '?')} × `docker buildx prune -af`; "
+            f"{len(res.select(scenario='retried'))} scenario chains (of every run shown) measured again after a failed build |"
         ),
         f"| other clients on the engine | {overlap_note(res)} |",
         f"| other load on the CPUs | {other_load_note(res)} |",
-        "| runs | " + ", ".join(f"{section}: `{run}`" for section, run in sorted(latest.items())) + " |",
+        "| runs | "
+        + ", ".join(
+            f"{section}: `{run}` (Docker {run_envs.get(run, {}).get('engine', '?')}, {run_envs.get(run, {}).get('date', '?')})"
+            for section, run in sorted(latest.items())
+        )
+        + " |",
         "",
         "Network: pip and npm download from PyPI and the npm registry through this machine's egress proxy,",
         "so every cold or dependency build includes real downloads. The engine is shared with other",

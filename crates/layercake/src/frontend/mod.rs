@@ -188,8 +188,8 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
         }
     };
 
-    // The lock stage of every platform that needs one: solved first, its report read, so the
-    // plans below are made per package from the resolved closure.
+    // The lock stage of every platform that needs one: solved first, the requirements.txt it
+    // compiled read back, so the plans below are made per package from the resolved closure.
     let lock_plans = platforms
         .iter()
         .map(|platform| {
