@@ -1,6 +1,6 @@
 //! The whole pure pipeline on arbitrary input: bytes → spec (parse_bytes) → resolve_args →
-//! services → files_to_read / plan (every service) → lower (with and without MergeOp) → LLB
-//! bytes. Errors are fine; a panic, an abort or a hang is a bug.
+//! services → gather (the files each plan reads) → plan (every service) → lower (with and
+//! without MergeOp) → LLB bytes. Errors are fine; a panic, an abort or a hang is a bug.
 //!
 //! Input layout: the spec, optionally followed by `\n#--files--\n` and text served as the
 //! content of every file the planner asks for (requirement files), and by `\n#--args--\n` and
@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use layercake_plan::{
-    ContextFiles, LowerInputs, PlanOptions, Platform, files_to_read, lower, plan,
+    ContextFiles, FileScope, LowerInputs, PlanOptions, Platform, gather, lower, plan,
     services_from_spec,
 };
 use libfuzzer_sys::fuzz_target;
@@ -43,19 +43,22 @@ fn run(data: &[u8]) {
     };
     let services = services_from_spec(&resolved);
     for service in &services {
-        let mut files = ContextFiles::new();
-        // The same loop as the CLI, bounded: every requested file gets the fuzzed text.
-        for _ in 0..8 {
-            let Ok(wanted) = files_to_read(&services, &service.name, &files) else {
-                break;
-            };
-            if wanted.is_empty() {
-                break;
-            }
-            for path in wanted {
-                files.insert(path, file_text.clone());
-            }
-        }
+        // What the CLI gathers, every requested file holding the fuzzed text.
+        let scope = FileScope::Plan {
+            target: &service.name,
+        };
+        // A planner error here (a path out of the context…) is planned without files: plan
+        // reports it too.
+        let files = gather(&services, scope, |wanted| {
+            Ok::<_, std::convert::Infallible>(
+                wanted
+                    .iter()
+                    .map(|path| (path.clone(), file_text.clone()))
+                    .collect::<ContextFiles>(),
+            )
+        })
+        .map(|gathered| gathered.files)
+        .unwrap_or_default();
         // Old engines (no MergeOp/DiffOp) get a plan without diff layers, as the frontend does.
         for merge_op in [true, false] {
             let options = PlanOptions {

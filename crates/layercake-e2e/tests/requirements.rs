@@ -10,6 +10,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use common::python_image::*;
 use common::*;
 use layercake_e2e::{BuildReport, Engine, Project};
 

@@ -6,6 +6,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use common::python_image::*;
 use common::*;
 use layercake_e2e::{Engine, http_get};
 

@@ -20,6 +20,8 @@ pub enum PlanError {
     OutsideContext { service: String, path: String },
     #[error("service `{service}`: `{path}` was not found in the build context")]
     MissingFile { service: String, path: String },
+    #[error("the files the plan needs did not settle after {rounds} rounds (last asked: {last})")]
+    FilesNeverSettled { rounds: usize, last: String },
     #[error("service `{service}`: assets come from `{from}`, which is not a node service")]
     AssetsNotNode { service: String, from: String },
     #[error("an http health check needs a port: set `port:` on the service or the health check")]

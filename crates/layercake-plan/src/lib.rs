@@ -20,6 +20,7 @@ mod lint;
 mod lock;
 mod lower;
 mod model;
+mod needed_files;
 mod nginx;
 mod planner;
 mod python_deps;
@@ -31,16 +32,17 @@ pub use error::PlanError;
 pub use from_spec::services_from_spec;
 pub use ignore::{IgnoreError, IgnoreRule, IgnoreRules, literal_pattern};
 pub use image_config::{ContainerConfig, Empty, Healthcheck, ImageConfig, env_to_map, map_to_env};
-pub use lint::{Finding, Severity, lint, lint_files, lint_files_to_read};
+pub use lint::{Finding, Severity, lint, lint_files};
 pub use lock::{LOCK_REPORT, Lock, LockError, LockedPackage};
 pub use lower::{DEFAULT_PATH, LowerError, LowerInputs, Lowered, ResolvedImage, lower};
 pub use model::{
     Base, CacheSharing, ContextInput, CopyStep, FileSource, Mount, Network, Plan, Platform,
     RunStep, Stage, StageId, StageOutput, Step, WriteFileStep,
 };
+pub use needed_files::{FileScope, GatherError, Gathered, gather, gather_async};
 pub use planner::{
     ContextFiles, DEFAULT_WHEEL_GROUP_SIZE, NoCache, PROBE_PATH, PlanOptions,
-    describe_requirements, files_to_read, join_in_context, lock_plan, plan, rfc3339_utc,
+    describe_requirements, join_in_context, lock_plan, plan, rfc3339_utc,
 };
 pub use python_deps::{MAX_INCLUDE_DEPTH, MAX_REQUIREMENT_BYTES};
 pub use requirements::{

@@ -52,10 +52,12 @@ pub fn lint_files(services: &[ServiceSettings]) -> Vec<String> {
 }
 
 /// What the checks of `services` still need that `known` lacks: the npm manifests and every
-/// service's requirement files, following `-r`/`-c` includes as `known` fills up. A caller reads
-/// them (a missing file stays out of `known`), remembers what it asked for, and asks again until
-/// nothing new comes back.
-pub fn lint_files_to_read(services: &[ServiceSettings], known: &ContextFiles) -> Vec<String> {
+/// service's requirement files, following `-r`/`-c` includes as `known` fills up. Asked round by
+/// round by [`crate::gather`] (`FileScope::Checks`), which never asks for a path twice.
+pub(crate) fn lint_files_to_read(
+    services: &[ServiceSettings],
+    known: &ContextFiles,
+) -> Vec<String> {
     let mut wanted = lint_files(services);
     for service in services {
         // A service whose requirement paths leave the context gets its finding from `lint`.

@@ -147,9 +147,9 @@ impl PlanOptions {
 pub type ContextFiles = BTreeMap<String, String>;
 
 /// Context-relative paths of requirement files the planner still needs to read for `target`
-/// (the declared files, then whatever they include with `-r`/`-c`). The caller reads them, adds
-/// them to `known`, and asks again until the answer is empty.
-pub fn files_to_read(
+/// (the declared files, then whatever they include with `-r`/`-c`), given what is `known`.
+/// Asked round by round by [`crate::gather`] (`FileScope::Plan`).
+pub(crate) fn files_to_read(
     services: &[ServiceSettings],
     target: &str,
     known: &ContextFiles,

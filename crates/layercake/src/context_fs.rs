@@ -14,7 +14,7 @@ use std::ffi::OsString;
 use std::io::Read as _;
 use std::path::{Component, Path, PathBuf};
 
-use layercake_plan::{IgnoreError, IgnoreRules};
+use layercake_plan::{ContextFiles, IgnoreError, IgnoreRules};
 
 use crate::load::MAX_CONTEXT_FILE_BYTES;
 
@@ -93,6 +93,17 @@ impl ContextDir {
             .as_ref()
             .map(IgnoreRules::excludes)
             .unwrap_or_default()
+    }
+
+    /// The files of `paths` that are there (a reader for [`layercake_plan::gather`]).
+    pub fn read_existing(&self, paths: &[String]) -> Result<ContextFiles, ContextError> {
+        let mut found = ContextFiles::new();
+        for path in paths {
+            if let Some(contents) = self.read(path)? {
+                found.insert(path.clone(), contents);
+            }
+        }
+        Ok(found)
     }
 
     /// The file at `path` (relative to the context), `None` when it is not there.

@@ -1,15 +1,15 @@
 //! The offline commands: `plan`, `llb`, `targets`, `check`. They read the spec and the context
 //! from disk; everything else is the same pipeline the frontend runs.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::ExitCode;
 
 use buildkit_llb::Definition;
 use layercake_plan::{
-    Base, ContextFiles, FileSource, LowerInputs, Mount, Plan, PlanOptions, Platform, Severity,
-    StageOutput, Step, lint, lint_files_to_read, lower, plan,
+    Base, FileScope, FileSource, LowerInputs, Mount, Plan, PlanOptions, Platform, Severity,
+    StageOutput, Step, gather, lint, lower, plan,
 };
 
 use crate::cli::{BuildArgs, CheckArgs, Command, LlbArgs, SpecArg};
@@ -132,24 +132,12 @@ fn targets_command(args: &SpecArg) -> Result<ExitCode, Failure> {
 fn check_command(args: &CheckArgs) -> Result<ExitCode, Failure> {
     let loaded = read_spec(&args.spec, &BTreeMap::new())?;
     let context = open_context(&args.spec, args.context.as_ref())?;
-    let mut files = ContextFiles::new();
-    let mut asked = BTreeSet::new();
-    loop {
-        let wanted: Vec<String> = lint_files_to_read(&loaded.services, &files)
-            .into_iter()
-            .filter(|path| asked.insert(path.clone()))
-            .collect();
-        if wanted.is_empty() {
-            break;
-        }
-        // Files that do not exist stay out of the map: the checks report them. One the
-        // context cannot hold (excluded, a device, too large, a link out of it) is an error.
-        for path in wanted {
-            if let Some(contents) = context.read(&path)? {
-                files.insert(path, contents);
-            }
-        }
-    }
+    // Files that do not exist stay out of the map: the checks report them. One the context
+    // cannot hold (excluded, a device, too large, a link out of it) is an error.
+    let files = gather(&loaded.services, FileScope::Checks, |wanted| {
+        context.read_existing(wanted)
+    })?
+    .files;
     let findings = lint(&loaded.services, &files);
     let mut out = String::new();
     for finding in &findings {

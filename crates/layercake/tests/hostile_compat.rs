@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use buildkit_llb::{Definition, caps};
 use layercake_plan::{
-    ContextFiles, LowerInputs, PlanOptions, Platform, files_to_read, lower, plan,
+    ContextFiles, FileScope, LowerInputs, PlanOptions, Platform, gather, lower, plan,
     services_from_spec,
 };
 
@@ -24,17 +24,20 @@ fn definitions(spec: &Path, context: &Path, inputs: &LowerInputs) -> Vec<(String
     let services = services_from_spec(&parsed.resolve_args(&BTreeMap::new()).unwrap());
     let mut out = Vec::new();
     for service in &services {
-        let mut files = ContextFiles::new();
-        loop {
-            let wanted = files_to_read(&services, &service.name, &files).unwrap();
-            if wanted.is_empty() {
-                break;
-            }
-            for path in wanted {
-                let contents = std::fs::read_to_string(context.join(&path)).unwrap();
-                files.insert(path, contents);
-            }
-        }
+        let files = gather(
+            &services,
+            FileScope::Plan {
+                target: &service.name,
+            },
+            |wanted| {
+                wanted
+                    .iter()
+                    .map(|path| Ok((path.clone(), std::fs::read_to_string(context.join(path))?)))
+                    .collect::<Result<ContextFiles, std::io::Error>>()
+            },
+        )
+        .unwrap()
+        .files;
         let planned = plan(
             &services,
             &service.name,

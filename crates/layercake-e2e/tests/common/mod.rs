@@ -3,8 +3,7 @@
 
 use std::time::Duration;
 
-mod python_image;
-pub use python_image::*;
+pub mod python_image;
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 

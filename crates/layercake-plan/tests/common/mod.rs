@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use buildkit_llb::{Definition, pb};
 use layercake_plan::{
-    ContextFiles, Lock, LockedPackage, LowerInputs, Plan, PlanOptions, Platform, RequirementsFile,
-    ServiceSettings, files_to_read, lock_plan, lower, plan, services_from_spec,
+    ContextFiles, FileScope, Lock, LockedPackage, LowerInputs, Plan, PlanOptions, Platform,
+    RequirementsFile, ServiceSettings, gather, lock_plan, lower, plan, services_from_spec,
 };
 
 /// The workspace root (testdata lives there).
@@ -150,26 +150,31 @@ pub fn services_from_text(file_name: &str, text: &str) -> Vec<ServiceSettings> {
     services_from_spec(&resolved)
 }
 
-/// Reads what [`files_to_read`] asks for until it asks for nothing new, like `layercake plan`.
+/// Reads what the plan of `target` needs from `context`, as `layercake plan` does; a test
+/// project always has every file it names.
 pub fn read_context_files(
     services: &[ServiceSettings],
     target: &str,
     context: &Path,
 ) -> ContextFiles {
-    let mut files = ContextFiles::new();
-    for _round in 0..32 {
-        let wanted = files_to_read(services, target, &files).unwrap_or_else(|e| panic!("{e}"));
-        if wanted.is_empty() {
-            return files;
-        }
-        for path in wanted {
-            let full = context.join(&path);
-            let contents = std::fs::read_to_string(&full)
-                .unwrap_or_else(|e| panic!("read {}: {e}", full.display()));
-            files.insert(path, contents);
-        }
-    }
-    panic!("files_to_read never settled for {target}");
+    let gathered = gather(services, FileScope::Plan { target }, |wanted| {
+        wanted
+            .iter()
+            .filter_map(|path| {
+                std::fs::read_to_string(context.join(path))
+                    .ok()
+                    .map(|text| (path.clone(), text))
+            })
+            .map(Ok::<_, std::convert::Infallible>)
+            .collect()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        gathered.missing.is_empty(),
+        "{target}: missing {:?}",
+        gathered.missing
+    );
+    gathered.files
 }
 
 pub fn plan_text(

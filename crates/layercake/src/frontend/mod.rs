@@ -15,7 +15,7 @@ use buildkit_frontend::{
 };
 use buildkit_llb::{Definition, NetMode};
 use layercake_plan::{
-    ImageConfig, LowerInputs, PlanOptions, Platform, ResolvedImage, files_to_read, lower, plan,
+    GatherError, ImageConfig, LowerInputs, PlanOptions, Platform, ResolvedImage, lower, plan,
 };
 use layercake_spec::SpecErrors;
 use tokio::task::JoinSet;
@@ -438,31 +438,30 @@ async fn read_plan_files(
     loaded: &LoadedSpec,
     target: &str,
 ) -> Result<layercake_plan::ContextFiles, BuildError> {
-    let mut files = layercake_plan::ContextFiles::new();
-    loop {
-        let wanted = files_to_read(&loaded.services, target, &files)
-            .map_err(|e| BuildError::new(e.to_string()))?;
-        if wanted.is_empty() {
-            return Ok(files);
+    let gathered = layercake_plan::gather_async(
+        &loaded.services,
+        layercake_plan::FileScope::Plan { target },
+        |wanted| async move { reader.read_context_files(&wanted).await },
+    )
+    .await
+    .map_err(|e| match e {
+        GatherError::Plan(e) => BuildError::new(e.to_string()),
+        GatherError::Read(e) => e,
+    })?;
+    if let Some(path) = gathered.missing.first() {
+        // Positioned at the spec value that named the file (or the service's path).
+        let location = crate::load::naming_location(&loaded.spec, target, path);
+        let mut error = BuildError::new(crate::load::at_location(
+            &loaded.spec.file,
+            location,
+            &format!("service `{target}`: `{path}` was not found in the build context"),
+        ));
+        if let Some(at) = location {
+            error = error.with_location(spec_file.location(at.line));
         }
-        let found = reader.read_context_files(&wanted).await?;
-        for path in wanted {
-            let Some(contents) = found.get(&path) else {
-                // Positioned at the spec value that named the file (or the service's path).
-                let location = crate::load::naming_location(&loaded.spec, target, &path);
-                let mut error = BuildError::new(crate::load::at_location(
-                    &loaded.spec.file,
-                    location,
-                    &format!("service `{target}`: `{path}` was not found in the build context"),
-                ));
-                if let Some(at) = location {
-                    error = error.with_location(spec_file.location(at.line));
-                }
-                return Err(error);
-            };
-            files.insert(path, contents.clone());
-        }
+        return Err(error);
     }
+    Ok(gathered.files)
 }
 
 /// Resolves every (image, platform) at once. `failure` words the error for an image that cannot

@@ -1,10 +1,10 @@
 //! `docker buildx build --call …`: targets, outline, check (lint) and describe.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use buildkit_frontend::{BuildError, Client, FrontendResult, SourceRange, subrequests};
-use layercake_plan::{Finding, Mount, PlanOptions, Severity, Step, lint, lint_files_to_read};
+use layercake_plan::{Finding, Mount, PlanOptions, Severity, Step, lint};
 use layercake_spec::Spec;
 use serde_json::json;
 
@@ -241,19 +241,18 @@ async fn check(
             return Ok(lint_result(&result, text, 1));
         }
     };
-    let mut known = layercake_plan::ContextFiles::new();
-    let mut asked = BTreeSet::new();
-    loop {
-        let wanted: Vec<String> = lint_files_to_read(&loaded.services, &known)
-            .into_iter()
-            .filter(|path| asked.insert(path.clone()))
-            .collect();
-        if wanted.is_empty() {
-            break;
-        }
-        // Missing files stay out of `known`: the checks report them.
-        known.extend(reader.read_context_files(&wanted).await?);
-    }
+    // Missing files stay out of `known`: the checks report them.
+    let known = layercake_plan::gather_async(
+        &loaded.services,
+        layercake_plan::FileScope::Checks,
+        |wanted| async move { reader.read_context_files(&wanted).await },
+    )
+    .await
+    .map_err(|e| match e {
+        layercake_plan::GatherError::Plan(e) => BuildError::new(e.to_string()),
+        layercake_plan::GatherError::Read(e) => e,
+    })?
+    .files;
     let findings = lint(&loaded.services, &known);
     let mut warnings = Vec::new();
     let mut text = String::new();

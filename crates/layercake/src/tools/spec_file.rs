@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use layercake_plan::{ContextFiles, files_to_read};
+use layercake_plan::{ContextFiles, FileScope, GatherError, gather};
 
 use super::error::ToolError;
 use crate::context_fs::{ContextDir, ContextError, read_regular_bytes};
@@ -56,30 +56,29 @@ pub fn open_context(spec: &Path, context: Option<&PathBuf>) -> Result<ContextDir
     Ok(ContextDir::open(&context_dir(spec, context), spec)?)
 }
 
-/// Reads the files the planner asks for until it asks for nothing new.
+/// Reads the files the plan of `target` needs (following includes); a missing one is an error
+/// positioned at the spec value that named it.
 pub fn read_plan_files(
     loaded: &LoadedSpec,
     target: &str,
     context: &ContextDir,
 ) -> Result<ContextFiles, ToolError> {
-    let mut files = ContextFiles::new();
-    loop {
-        let wanted = files_to_read(&loaded.services, target, &files)?;
-        if wanted.is_empty() {
-            return Ok(files);
-        }
-        for path in wanted {
-            let Some(contents) = context.read(&path)? else {
-                let location = naming_location(&loaded.spec, target, &path);
-                return Err(ToolError::Missing(at_location(
-                    &loaded.spec.file,
-                    location,
-                    &format!("service `{target}`: `{path}` was not found in the build context"),
-                )));
-            };
-            files.insert(path, contents);
-        }
+    let gathered = gather(&loaded.services, FileScope::Plan { target }, |wanted| {
+        context.read_existing(wanted)
+    })
+    .map_err(|e| match e {
+        GatherError::Plan(e) => ToolError::Plan(e),
+        GatherError::Read(e) => ToolError::from(e),
+    })?;
+    if let Some(path) = gathered.missing.first() {
+        let location = naming_location(&loaded.spec, target, path);
+        return Err(ToolError::Missing(at_location(
+            &loaded.spec.file,
+            location,
+            &format!("service `{target}`: `{path}` was not found in the build context"),
+        )));
     }
+    Ok(gathered.files)
 }
 
 pub fn write_stdout(text: &str) -> Result<(), ToolError> {
