@@ -2,12 +2,10 @@
 //! 3.14 with top-level pins and compiled dependencies (cp314 wheels), and a Vite 8 app whose
 //! dependencies carry native bindings, built on Node 24. testdata/versions holds the project.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::python_image::*;
-use common::*;
+use crate::common::python_image::*;
+use crate::common::*;
 use layercake_e2e::{Engine, http_get};
 
 #[test]

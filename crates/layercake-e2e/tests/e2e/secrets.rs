@@ -3,9 +3,7 @@
 //! `rebuild_on_change`, a new value re-runs the dependency step and the same value keeps it
 //! cached, and neither the values nor their digest land anywhere.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use layercake_e2e::{Engine, Project, find_marker, registry_blobs};
 
 /// The example project with `secret` (a flow mapping) as the api's one secret, and a marker in

@@ -1,5 +1,4 @@
 //! Shared by the e2e test files: the result type and the steps every scenario names.
-#![allow(dead_code)] // each test file uses a different part
 
 use std::time::Duration;
 

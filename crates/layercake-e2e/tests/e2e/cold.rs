@@ -1,8 +1,6 @@
 //! Cold builds of the example services: they build, become healthy, run as uid 10001 and answer.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use layercake_e2e::{Engine, frontend_override, http_get};
 
 #[test]

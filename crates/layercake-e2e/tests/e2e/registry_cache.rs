@@ -4,9 +4,7 @@
 //! A step restored from the registry may print no CACHED line, so "executed" means: the step's
 //! process printed something (pip and npm always do).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use layercake_e2e::{Engine, Project};
 
 struct Scenario<'a> {

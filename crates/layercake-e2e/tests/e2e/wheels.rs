@@ -7,9 +7,7 @@
 //! step's process printed something (pip always does); a step restored from the registry cache may
 //! print no CACHED line, so CACHED lines are not what is counted.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use layercake_e2e::{BuildReport, Engine, Project};
 
 /// Every wheel step: `[api wheel 3/8] idna==3.20` and `[api wheels 2/8] anyio==… click==…`.

@@ -1,8 +1,6 @@
 //! `.dockerignore` is honoured: a file it names never reaches the image.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use layercake_e2e::Engine;
 
 #[test]

@@ -1,8 +1,6 @@
 //! `--platform linux/amd64,linux/386`: one pushed index with both, and the 386 image runs 32-bit.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use layercake_e2e::{Engine, registry_platforms};
 
 /// Pointer size of the running python, ELF class of the compiled pydantic-core extension

@@ -2,9 +2,7 @@
 //! the epoch and leaves the base image's layers alone, which it can only do when the frontend
 //! hands it the base image's config (with its `rootfs`). Both images start with a merge.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::Path;
 use std::process::Command;
 

@@ -1,9 +1,7 @@
 //! The frontend's own behaviour through buildx: selecting it with BUILDKIT_SYNTAX, the
 //! `--call` subrequests (targets, outline, check) and spec errors with their place.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use layercake_e2e::{BuildReport, Engine, Project, buildx_has_call};
 
 /// `--call check` found problems: the frontend's verdict (`result.statuscode` 1) and, with a

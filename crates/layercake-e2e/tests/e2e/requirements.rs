@@ -6,12 +6,10 @@
 //!
 //! testdata/pyreqs holds the projects; its README says what each one is.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::python_image::*;
-use common::*;
+use crate::common::python_image::*;
+use crate::common::*;
 use layercake_e2e::{BuildReport, Engine, Project};
 
 const BASE: &str = "python:3.11-slim";

@@ -1,8 +1,6 @@
 //! Rebuilds after an edit: code changes never re-run a dependency step, dependency changes do.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use layercake_e2e::{BuildReport, Engine, Project};
 
 fn build(
