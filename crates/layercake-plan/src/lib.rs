@@ -40,6 +40,7 @@ pub use model::{
     RunStep, Stage, StageId, StageOutput, Step, WriteFileStep,
 };
 pub use needed_files::{FileScope, GatherError, Gathered, gather, gather_async};
+pub use pep508_rs::PackageName;
 pub use planner::{
     ContextFiles, DEFAULT_WHEEL_GROUP_SIZE, NoCache, PROBE_PATH, PlanOptions,
     describe_requirements, join_in_context, lock_plan, plan, rfc3339_utc,

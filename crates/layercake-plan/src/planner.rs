@@ -14,6 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use pep508_rs::PackageName;
 use sha2::{Digest as _, Sha256};
 
 use crate::error::PlanError;
@@ -1763,7 +1764,7 @@ fn group_stage_name(
     index: usize,
 ) -> String {
     match group {
-        [only] => format!("{one}-{}", normalize_name(&only.name)),
+        [only] => format!("{one}-{}", only.name),
         _ => format!("{many}-{}", index + 1),
     }
 }
@@ -1874,27 +1875,12 @@ fn bucket_count(count: usize, group_size: usize) -> usize {
 }
 
 /// A requirement's bucket: stable across runs and machines (a hash of its normalised name).
-fn bucket_of(name: &str, buckets: usize) -> usize {
-    let digest = Sha256::digest(normalize_name(name).as_bytes());
+fn bucket_of(name: &PackageName, buckets: usize) -> usize {
+    let digest = Sha256::digest(name.as_ref().as_bytes());
     let mut head = [0u8; 8];
     head.copy_from_slice(&digest[..8]);
     // u64 → usize is lossless on the 64-bit targets we build for; modulo keeps it in range.
     (u64::from_be_bytes(head) % buckets.max(1) as u64) as usize
-}
-
-/// PEP 503 name normalisation: `Pydantic_Core` and `pydantic.core` are `pydantic-core`.
-fn normalize_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -1908,13 +1894,19 @@ mod tests {
         assert_eq!(bucket_count(30, 4), 8);
         assert_eq!(bucket_count(30, 1), 30);
         assert_eq!(bucket_count(3, 1), 3);
-        // The same name lands in the same bucket whatever its spelling.
-        assert_eq!(bucket_of("Pydantic_Core", 8), bucket_of("pydantic-core", 8));
+        let name = |n: &str| -> PackageName { n.parse().expect("a package name") };
+        // The same name lands in the same bucket whatever its spelling: the key is the
+        // normalised name, and it hashes to the bucket it always did.
+        assert_eq!(name("Pydantic_Core").as_ref(), "pydantic-core");
+        assert_eq!(
+            bucket_of(&name("Pydantic_Core"), 8),
+            bucket_of(&name("pydantic.core"), 8)
+        );
         let spread: std::collections::BTreeSet<usize> = [
             "fastapi", "uvicorn", "pydantic", "anyio", "idna", "click", "h11", "sniffio",
         ]
         .iter()
-        .map(|n| bucket_of(n, 4))
+        .map(|n| bucket_of(&name(n), 4))
         .collect();
         assert!(spread.len() >= 3, "names spread over buckets: {spread:?}");
     }

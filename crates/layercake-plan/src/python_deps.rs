@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use pep508_rs::PackageName;
+
 use crate::error::PlanError;
 use crate::lock::Lock;
 use crate::planner::{ContextFiles, join_in_context};
@@ -250,8 +252,8 @@ fn looks_like_another_format(path: &str, text: &str) -> bool {
 /// One requirement of a wheel step and its install layer.
 #[derive(Debug, Clone)]
 pub(crate) struct PinnedRequirement {
-    /// PEP 503-normalised: the bucket key.
-    pub name: String,
+    /// The bucket key.
+    pub name: PackageName,
     /// The line the wheel step builds (`--hash` options and markers included).
     pub line: String,
     /// The line without `--hash`: what installs from the built wheel.
@@ -276,7 +278,7 @@ impl PinnedRequirements {
             .requirements
             .iter()
             .map(|r| PinnedRequirement {
-                name: r.name.to_string(),
+                name: r.name.clone(),
                 line: r.text.clone(),
                 unhashed: r.unhashed().to_owned(),
                 shown: r.shown(),
@@ -531,7 +533,7 @@ mod tests {
             unreachable!("collected")
         };
         let package = |name: &str, hash: Option<&str>| LockedPackage {
-            name: name.into(),
+            name: name.parse().expect("a package name"),
             version: "1.0".into(),
             hashes: hash.map(str::to_owned).into_iter().collect(),
         };

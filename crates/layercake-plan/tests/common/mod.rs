@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 use buildkit_llb::{Definition, pb};
 use layercake_plan::{
-    ContextFiles, FileScope, Lock, LockedPackage, LowerInputs, Plan, PlanOptions, Platform,
-    RequirementsFile, ServiceSettings, gather, lock_plan, lower, plan, services_from_spec,
+    ContextFiles, FileScope, Lock, LockedPackage, LowerInputs, PackageName, Plan, PlanOptions,
+    Platform, RequirementsFile, ServiceSettings, gather, lock_plan, lower, plan,
+    services_from_spec,
 };
 
 /// The workspace root (testdata lives there).
@@ -214,13 +215,13 @@ pub fn plan_text_without_lock(
 /// What the lock stage would answer if pip resolved nothing beyond the files: every named
 /// requirement at its pinned version (`1.0` when it pins none), sorted by name.
 pub fn test_lock(files: &ContextFiles) -> Lock {
-    let mut packages: BTreeMap<String, LockedPackage> = BTreeMap::new();
+    let mut packages: BTreeMap<PackageName, LockedPackage> = BTreeMap::new();
     for (path, text) in files {
         let Ok(parsed) = RequirementsFile::parse(path, text) else {
             continue;
         };
         for requirement in parsed.requirements() {
-            let name = requirement.name.to_string();
+            let name = requirement.name.clone();
             let version = requirement
                 .pin
                 .as_ref()
