@@ -101,6 +101,12 @@ pub struct BuildReport {
 }
 
 impl BuildReport {
+    /// The report of a build or bake run by other means than [`crate::Build`]: its exit status
+    /// and what it wrote to stderr with `--progress=rawjson`.
+    pub fn from_progress(success: bool, stderr: &str) -> Self {
+        Self::parse(success, String::new(), String::new(), stderr, 0.0)
+    }
+
     pub(crate) fn parse(
         success: bool,
         status: String,

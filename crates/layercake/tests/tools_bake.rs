@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
+use layercake_e2e::BuildReport;
 use serde_json::{Value, json};
 use tools_support::*;
 
@@ -197,53 +198,8 @@ fn cache_entries(value: &Value) -> Value {
     )
 }
 
-/// Each vertex that produced process output (pip, npm print) ran; cache hits, even those
-/// restored from the registry, print none. Returns the names of those vertices.
-fn vertices_that_ran(rawjson: &str) -> BTreeSet<String> {
-    let mut names = std::collections::BTreeMap::new();
-    let mut ran = BTreeSet::new();
-    // rawjson prints SolveStatus objects one after another: pretty-printed before buildx 0.14
-    // (each opening with a `{` line of its own), one object a line since.
-    let mut chunks: Vec<String> = Vec::new();
-    let mut open = false;
-    for line in rawjson.lines() {
-        if !open && line.starts_with('{') && line.ends_with('}') && line != "{" {
-            chunks.push(line.to_owned());
-            continue;
-        }
-        if line == "{" {
-            chunks.push(String::new());
-            open = true;
-        }
-        if open && let Some(chunk) = chunks.last_mut() {
-            chunk.push_str(line);
-            chunk.push('\n');
-        }
-        if line == "}" {
-            open = false;
-        }
-    }
-    for chunk in &chunks {
-        let Ok(event) = serde_json::from_str::<Value>(chunk) else {
-            continue;
-        };
-        for vertex in event["vertexes"].as_array().into_iter().flatten() {
-            if let (Some(digest), Some(name)) = (vertex["digest"].as_str(), vertex["name"].as_str())
-            {
-                names.insert(digest.to_owned(), name.to_owned());
-            }
-        }
-        for log in event["logs"].as_array().into_iter().flatten() {
-            if let Some(digest) = log["vertex"].as_str() {
-                ran.insert(digest.to_owned());
-            }
-        }
-    }
-    ran.iter()
-        .filter_map(|digest| names.get(digest).cloned())
-        .collect()
-}
-
+/// The steps of a bake that printed process output: they ran (pip and npm always print; cache
+/// hits, also those restored from the registry, print nothing).
 fn bake_build(dir: &Path, extra: &[&str]) -> BTreeSet<String> {
     let output = ok(Command::new("docker")
         .current_dir(dir)
@@ -255,7 +211,14 @@ fn bake_build(dir: &Path, extra: &[&str]) -> BTreeSet<String> {
             "--progress=rawjson",
         ])
         .args(extra));
-    vertices_that_ran(&String::from_utf8_lossy(&output.stderr))
+    BuildReport::from_progress(
+        output.status.success(),
+        &String::from_utf8_lossy(&output.stderr),
+    )
+    .steps()
+    .filter(|step| step.executed())
+    .map(|step| step.name().to_owned())
+    .collect()
 }
 
 #[test]
