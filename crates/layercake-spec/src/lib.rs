@@ -23,12 +23,14 @@
 //! build args given to a build. Validation already checks that every `${VAR}` without a
 //! default names an arg declared under `args:`.
 //!
-//! [`json_schema`] describes the same format as a JSON Schema for editors.
+//! [`json_schema`] describes the same format as a JSON Schema for editors. It is generated from
+//! the one description of the format's keys (`keys.rs`) that validation takes its known keys from.
 
 mod duration;
 mod encoding;
 mod error;
 mod interpolate;
+mod keys;
 mod location;
 mod model;
 mod paths;

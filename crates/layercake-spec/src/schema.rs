@@ -1,245 +1,326 @@
 //! A JSON Schema of `layercake.yaml`, for editors (`# yaml-language-server: $schema=...`) and
-//! `layercake schema`. It describes shapes; the parser remains the authority on values (paths
-//! inside the context, declared args, cross-service references).
+//! `layercake schema`, generated from the keys validation takes ([`crate::keys`]). It describes
+//! shapes; the parser remains the authority on values (paths inside the context, declared args,
+//! cross-service references).
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
+
+use crate::keys::{self, Key, Section, Shape};
 
 /// The JSON Schema (draft 2020-12) of the spec.
 pub fn json_schema() -> Value {
-    let string_list = json!({ "type": "array", "items": { "type": "string" } });
-    let scalar = json!({ "type": ["string", "number", "boolean"] });
-    let string_map = json!({ "type": "object", "additionalProperties": scalar });
-    let command = json!({
-        "description": "A list (exec form) or a string (run with /bin/sh -c).",
-        "oneOf": [
-            { "type": "string", "minLength": 1 },
-            { "type": "array", "minItems": 1, "items": scalar }
-        ]
-    });
-    let version = json!({
-        "description": "Quoted digits and dots: \"3\", \"3.11\", \"3.11.9\".",
-        "type": "string",
-        "pattern": "^[0-9]+(\\.[0-9]+){0,2}$"
-    });
-    let duration = json!({
-        "description": "Go-style duration: 1h2m3s, 90s, 1.5s, 500ms.",
-        "type": "string",
-        "pattern": "^\\+?(0|(([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$"
-    });
-    let port = json!({ "type": "integer", "minimum": 1, "maximum": 65535 });
-    let relative = json!({ "type": "string", "minLength": 1, "pattern": "^[^/]" });
-    let absolute = json!({ "type": "string", "pattern": "^/" });
+    let mut schema = section(&keys::TOP);
+    schema.insert(
+        "$schema".into(),
+        json!("https://json-schema.org/draft/2020-12/schema"),
+    );
+    schema.insert("title".into(), json!("layercake.yaml"));
+    Value::Object(schema)
+}
 
-    let python = json!({
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["version"],
-        "properties": {
-            "version": version,
-            "image": { "type": "string", "description": "Runtime base; default python:<version>-slim." },
-            "builder_image": { "type": "string", "description": "Wheels-stage base; default: image." },
-            "requirements": { "oneOf": [relative, { "type": "array", "items": relative }] },
-            "pip_flags": string_list,
-            "pip_env": string_map,
-            "packages": {
-                "type": "object",
-                "additionalProperties": false,
-                "properties": { "build": string_list, "runtime": string_list, "pip": string_list }
-            },
-            "build_steps": { "type": "array", "items": command }
-        }
-    });
-    let node = json!({
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["version"],
-        "properties": {
-            "version": version,
-            "image": { "type": "string", "description": "Build base; default node:<version>." },
-            "install": { "enum": ["ci", "install"] },
-            "install_flags": string_list,
-            "npmrc": { "type": "boolean" },
-            "script": { "type": "string", "minLength": 1 },
-            "output": relative,
-            "env": string_map
-        }
-    });
-    let serve = json!({
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["nginx"],
-        "properties": {
-            "nginx": {
-                "type": ["object", "null"],
-                "additionalProperties": false,
-                "properties": {
-                    "image": { "type": "string" },
-                    "spa": { "type": "boolean" },
-                    "config": relative
-                }
+fn section(section: &Section) -> Map<String, Value> {
+    let properties: Map<String, Value> = section
+        .keys
+        .iter()
+        .map(|key| (key.name.to_owned(), property(key)))
+        .collect();
+    let mut out = Map::new();
+    out.insert("type".into(), json!("object"));
+    out.insert("additionalProperties".into(), json!(false));
+    out.insert("properties".into(), Value::Object(properties));
+    let required: Vec<&str> = section
+        .keys
+        .iter()
+        .filter(|key| key.required)
+        .map(|key| key.name)
+        .collect();
+    if !required.is_empty() {
+        out.insert("required".into(), json!(required));
+    }
+    if !section.one_of.is_empty() {
+        let one_of: Vec<Value> = section
+            .one_of
+            .iter()
+            .map(|name| json!({ "required": [name] }))
+            .collect();
+        out.insert("oneOf".into(), Value::Array(one_of));
+    }
+    if let Some(pair) = section.exclusive {
+        out.insert("not".into(), json!({ "required": pair }));
+    }
+    if let Some(prefix) = section.free_prefix {
+        out.insert(
+            "patternProperties".into(),
+            json!({ format!("^{prefix}"): {} }),
+        );
+    }
+    out
+}
+
+fn property(key: &Key) -> Value {
+    let mut value = shape(&key.shape);
+    if let (Some(doc), Value::Object(map)) = (key.doc, &mut value) {
+        map.insert("description".into(), json!(doc));
+    }
+    value
+}
+
+fn shape(of: &Shape) -> Value {
+    match of {
+        Shape::Str => json!({ "type": "string" }),
+        Shape::NonEmpty => json!({ "type": "string", "minLength": 1 }),
+        Shape::Pattern(pattern) => json!({ "type": "string", "pattern": pattern }),
+        Shape::Relative => json!({ "type": "string", "minLength": 1, "pattern": "^[^/]" }),
+        Shape::Absolute => json!({ "type": "string", "pattern": "^/" }),
+        Shape::Version => json!({
+            "description": "Quoted digits and dots: \"3\", \"3.11\", \"3.11.9\".",
+            "type": "string",
+            "pattern": "^[0-9]+(\\.[0-9]+){0,2}$"
+        }),
+        Shape::Duration => json!({
+            "description": "Go-style duration: 1h2m3s, 90s, 1.5s, 500ms.",
+            "type": "string",
+            "pattern": "^\\+?(0|(([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$"
+        }),
+        Shape::Port => json!({ "type": "integer", "minimum": 1, "maximum": 65535 }),
+        Shape::Bool => json!({ "type": "boolean" }),
+        Shape::True => json!({ "const": true }),
+        Shape::Count => json!({ "type": "integer", "minimum": 0 }),
+        Shape::Id => json!({ "type": "integer", "minimum": 1 }),
+        Shape::Command => json!({
+            "description": "A list (exec form) or a string (run with /bin/sh -c).",
+            "oneOf": [
+                shape(&Shape::NonEmpty),
+                { "type": "array", "minItems": 1, "items": shape(&Shape::Scalar) }
+            ]
+        }),
+        Shape::Choice(choices) => json!({ "enum": choices }),
+        Shape::List(item) => json!({ "type": "array", "items": shape(item) }),
+        Shape::OneOrList(item) => json!({
+            "oneOf": [shape(item), { "type": "array", "items": shape(item) }]
+        }),
+        Shape::Map {
+            names,
+            values,
+            nonempty,
+        } => {
+            let mut map = Map::new();
+            map.insert("type".into(), json!("object"));
+            if *nonempty {
+                map.insert("minProperties".into(), json!(1));
             }
-        }
-    });
-    let healthcheck = json!({
-        "type": "object",
-        "additionalProperties": false,
-        "properties": {
-            "http": { "type": "string", "pattern": "^/" },
-            "command": command,
-            "none": { "const": true },
-            "port": port,
-            "interval": duration,
-            "timeout": duration,
-            "start_period": duration,
-            "retries": { "type": "integer", "minimum": 0 }
-        },
-        "oneOf": [
-            { "required": ["http"] },
-            { "required": ["command"] },
-            { "required": ["none"] }
-        ]
-    });
-    let user = json!({
-        "oneOf": [
-            { "type": "string", "description": "A user name, or \"root\" to opt out." },
-            {
-                "type": "object",
-                "additionalProperties": false,
-                "required": ["name"],
-                "properties": {
-                    "name": { "type": "string" },
-                    "uid": { "type": "integer", "minimum": 1 },
-                    "gid": { "type": "integer", "minimum": 1 }
-                }
+            if let Some(pattern) = names {
+                map.insert("propertyNames".into(), json!({ "pattern": pattern }));
             }
-        ]
-    });
-    let secret = json!({
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["id"],
-        "properties": {
-            "id": { "type": "string", "pattern": "^[A-Za-z0-9_.-]+$" },
-            "env": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" },
-            "target": absolute,
-            "required": { "type": "boolean" },
-            "rebuild_on_change": { "type": "boolean" }
-        },
-        "not": { "required": ["env", "target"] }
-    });
-    let asset = json!({
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["from", "to"],
-        "properties": { "from": { "type": "string" }, "to": relative }
-    });
-    let service = json!({
-        "type": "object",
-        "additionalProperties": false,
-        "properties": {
-            "description": { "type": "string" },
-            "path": relative,
-            "include": { "type": "array", "items": relative },
-            "exclude": string_list,
-            "python": python,
-            "node": node,
-            "serve": serve,
-            "assets": { "type": "array", "items": asset },
-            "command": command,
-            "entrypoint": command,
-            "workdir": absolute,
-            "port": port,
-            "env": string_map,
-            "user": user,
-            "healthcheck": healthcheck,
-            "volumes": { "type": "array", "items": absolute },
-            "labels": string_map,
-            "stop_signal": { "type": "string" },
-            "secrets": { "type": "array", "items": secret },
-            "ssh": { "type": "boolean" }
-        },
-        "oneOf": [{ "required": ["python"] }, { "required": ["node"] }]
-    });
-    json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "layercake.yaml",
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["services"],
-        "patternProperties": { "^x-": {} },
-        "properties": {
-            "default": { "type": "string" },
-            "args": {
-                "type": "object",
-                "propertyNames": { "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" },
-                "additionalProperties": { "type": ["string", "number", "boolean", "null"] }
-            },
-            "services": {
-                "type": "object",
-                "minProperties": 1,
-                "propertyNames": { "pattern": "^[a-z][a-z0-9_-]{0,62}$" },
-                "additionalProperties": service
-            }
+            map.insert("additionalProperties".into(), shape(values));
+            Value::Object(map)
         }
-    })
+        Shape::Scalar => json!({ "type": ["string", "number", "boolean"] }),
+        Shape::ScalarOrNull => json!({ "type": ["string", "number", "boolean", "null"] }),
+        Shape::Section(inner) => Value::Object(section(inner)),
+        Shape::SectionOrNull(inner) => {
+            let mut map = section(inner);
+            map.insert("type".into(), json!(["object", "null"]));
+            Value::Object(map)
+        }
+        Shape::StrOrSection(doc, inner) => json!({
+            "oneOf": [{ "type": "string", "description": doc }, Value::Object(section(inner))]
+        }),
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
-    use crate::validate::keys;
+    use crate::error::ErrorKind;
 
-    fn property_names(value: &Value) -> Vec<String> {
-        let mut names: Vec<String> = value["properties"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect();
-        names.sort();
-        names
+    const SERVICE: &str = "/properties/services/additionalProperties";
+
+    /// For each section, where the schema describes it, and a spec that is valid as it is and
+    /// in which `@` marks the place of a key of that section.
+    fn cases() -> Vec<(String, &'static str)> {
+        let at = |path: &str| format!("{SERVICE}{path}");
+        vec![
+            (
+                String::new(),
+                "services: { api: { python: { version: \"3.12\" } } }\n@\n",
+            ),
+            (
+                at(""),
+                "services:\n  api:\n    python: { version: \"3.12\" }\n    @\n",
+            ),
+            (
+                at("/properties/python"),
+                "services:\n  api:\n    python:\n      version: \"3.12\"\n      @\n",
+            ),
+            (
+                at("/properties/python/properties/packages"),
+                "services:\n  api:\n    python:\n      version: \"3.12\"\n      packages:\n        \
+                 build: []\n        @\n",
+            ),
+            (
+                at("/properties/node"),
+                "services:\n  web:\n    node:\n      version: \"22\"\n      @\n",
+            ),
+            (
+                at("/properties/serve"),
+                "services:\n  web:\n    node: { version: \"22\" }\n    serve:\n      nginx: {}\n      \
+                 @\n",
+            ),
+            (
+                at("/properties/serve/properties/nginx"),
+                "services:\n  web:\n    node: { version: \"22\" }\n    serve:\n      nginx:\n        \
+                 image: nginx\n        @\n",
+            ),
+            (
+                at("/properties/assets/items"),
+                "services:\n  web:\n    node: { version: \"22\" }\n  api:\n    python: { version: \
+                 \"3.12\" }\n    assets:\n      -\n        from: web\n        to: static\n        @\n",
+            ),
+            (
+                at("/properties/user/oneOf/1"),
+                "services:\n  api:\n    python: { version: \"3.12\" }\n    user:\n      name: app\n      \
+                 @\n",
+            ),
+            (
+                at("/properties/healthcheck"),
+                "services:\n  api:\n    python: { version: \"3.12\" }\n    port: 8000\n    \
+                 healthcheck:\n      http: /\n      @\n",
+            ),
+            (
+                at("/properties/secrets/items"),
+                "services:\n  api:\n    python: { version: \"3.12\" }\n    secrets:\n      -\n        \
+                 id: token\n        @\n",
+            ),
+        ]
     }
 
-    fn sorted(keys: &[&str]) -> Vec<String> {
-        let mut names: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
-        names.sort();
-        names
+    /// Every section in the key description, with where the schema puts it.
+    fn sections(section: &'static Section, at: String, out: &mut Vec<(String, &'static Section)>) {
+        for key in section.keys {
+            shape_sections(&key.shape, format!("{at}/properties/{}", key.name), out);
+        }
+        out.push((at, section));
     }
 
-    /// The schema and the parser must accept the same keys.
+    fn shape_sections(of: &'static Shape, at: String, out: &mut Vec<(String, &'static Section)>) {
+        match of {
+            Shape::Section(inner) | Shape::SectionOrNull(inner) => sections(inner, at, out),
+            Shape::StrOrSection(_, inner) => sections(inner, format!("{at}/oneOf/1"), out),
+            Shape::List(item) => shape_sections(item, format!("{at}/items"), out),
+            Shape::OneOrList(item) => shape_sections(item, format!("{at}/oneOf/0"), out),
+            Shape::Map { values, .. } => {
+                shape_sections(values, format!("{at}/additionalProperties"), out);
+            }
+            _ => {}
+        }
+    }
+
+    /// `template` with `line` in place of `key`'s own line when it has one, else at the marker;
+    /// and the (1-based) number of that line.
+    fn with_line(template: &str, key: &str, line: &str) -> (String, u32) {
+        let mut lines: Vec<String> = template.lines().map(str::to_owned).collect();
+        let marker = lines.iter().position(|l| l.trim() == "@").unwrap();
+        let indent = lines[marker].trim_end_matches('@').to_owned();
+        let own = lines.iter().position(|l| {
+            l.strip_prefix(indent.as_str())
+                .is_some_and(|rest| rest.starts_with(&format!("{key}:")))
+        });
+        let mut at = own.unwrap_or(marker);
+        lines[at] = format!("{indent}{line}");
+        if own.is_some() {
+            lines.remove(marker);
+            if marker < at {
+                at -= 1;
+            }
+        }
+        (lines.join("\n") + "\n", u32::try_from(at + 1).unwrap())
+    }
+
+    fn problems_on(text: &str, line: u32) -> Vec<ErrorKind> {
+        match crate::parse("layercake.yaml", text) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors
+                .iter()
+                .filter(|e| e.line() == Some(line))
+                .map(|e| e.kind().clone())
+                .collect(),
+        }
+    }
+
+    /// For every section, the keys validation accepts are the keys the schema lists: each key
+    /// the schema lists is taken by validation (not an unknown key) and read by it (a value of
+    /// no shape any key takes is reported on its line), a key it does not list is an unknown
+    /// key, and every section of the description is checked.
     #[test]
-    fn schema_keys_match_the_parser() {
+    fn validation_takes_exactly_the_keys_the_schema_lists() {
         let schema = json_schema();
-        assert_eq!(property_names(&schema), sorted(keys::TOP));
-        let service = &schema["properties"]["services"]["additionalProperties"];
-        assert_eq!(property_names(service), sorted(keys::SERVICE));
-        let props = &service["properties"];
-        assert_eq!(property_names(&props["python"]), sorted(keys::PYTHON));
+        let mut described = Vec::new();
+        sections(&keys::TOP, String::new(), &mut described);
+        let cases = cases();
         assert_eq!(
-            property_names(&props["python"]["properties"]["packages"]),
-            sorted(keys::PACKAGES)
+            described
+                .iter()
+                .map(|(at, _)| at.clone())
+                .collect::<BTreeSet<_>>(),
+            cases
+                .iter()
+                .map(|(at, _)| at.clone())
+                .collect::<BTreeSet<_>>(),
+            "a section without a case here, or a case for no section"
         );
-        assert_eq!(property_names(&props["node"]), sorted(keys::NODE));
-        assert_eq!(property_names(&props["serve"]), sorted(keys::SERVE));
-        assert_eq!(
-            property_names(&props["serve"]["properties"]["nginx"]),
-            sorted(keys::NGINX)
-        );
-        assert_eq!(
-            property_names(&props["assets"]["items"]),
-            sorted(keys::ASSET)
-        );
-        assert_eq!(
-            property_names(&props["user"]["oneOf"][1]),
-            sorted(keys::USER)
-        );
-        assert_eq!(
-            property_names(&props["healthcheck"]),
-            sorted(keys::HEALTHCHECK)
-        );
-        assert_eq!(
-            property_names(&props["secrets"]["items"]),
-            sorted(keys::SECRET)
-        );
+        for (at, template) in &cases {
+            let (_, section) = described.iter().find(|(a, _)| a == at).unwrap();
+            let listed: BTreeSet<&str> = schema
+                .pointer(at)
+                .and_then(|s| s["properties"].as_object())
+                .unwrap_or_else(|| panic!("no section in the schema at `{at}`"))
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(listed, section.names().collect::<BTreeSet<_>>(), "{at}");
+
+            let (valid, _) = with_line(template, "@", "");
+            if let Err(errors) = crate::parse("layercake.yaml", &valid) {
+                panic!("{at}: the template is not valid:\n{valid}\n{errors}");
+            }
+            for key in &listed {
+                let (text, line) = with_line(template, key, &format!("{key}: {{ \"?\": [] }}"));
+                let problems = problems_on(&text, line);
+                assert!(
+                    !problems.is_empty(),
+                    "{at}: validation did not read `{key}`:\n{text}"
+                );
+                for problem in &problems {
+                    assert!(
+                        !matches!(
+                            problem,
+                            ErrorKind::UnknownKey { key: k, .. } | ErrorKind::DuplicateKey { key: k, .. }
+                                if k == key
+                        ),
+                        "{at}: validation does not take `{key}`: {problem:?}\n{text}"
+                    );
+                }
+            }
+            let (text, line) = with_line(template, "zz_unlisted", "zz_unlisted: 1");
+            assert!(
+                problems_on(&text, line).iter().any(
+                    |p| matches!(p, ErrorKind::UnknownKey { key, .. } if key == "zz_unlisted")
+                ),
+                "{at}: a key the schema does not list is not refused:\n{text}"
+            );
+            if let Some(prefix) = section.free_prefix {
+                assert!(
+                    schema
+                        .pointer(&format!("{at}/patternProperties/^{prefix}"))
+                        .is_some(),
+                    "{at}: the schema does not free `{prefix}` keys"
+                );
+                let (text, line) = with_line(template, "", &format!("{prefix}zz: {{ \"?\": [] }}"));
+                assert_eq!(problems_on(&text, line), Vec::new(), "{at}:\n{text}");
+            }
+        }
     }
 }

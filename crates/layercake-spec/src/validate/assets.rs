@@ -1,12 +1,12 @@
 //! `assets:`, and that each names a node service.
 
 use crate::error::ErrorKind;
+use crate::keys;
 use crate::model::{Asset, Spec};
 use crate::yaml::{Node, Value};
 
 use super::checker::Checker;
 use super::context::Ctx;
-use super::keys;
 use super::suggest::closest;
 
 impl Checker<'_> {
@@ -19,7 +19,8 @@ impl Checker<'_> {
         for (i, item) in items.iter().enumerate() {
             let key = format!("assets[{i}]");
             let ctx = service.child(&key);
-            let Some(fields) = self.fields(item, &key, service, &ctx, Some(keys::ASSET), &|_| None)
+            let Some(fields) =
+                self.fields(item, &key, service, &ctx, Some(&keys::ASSET), &|_| None)
             else {
                 continue;
             };

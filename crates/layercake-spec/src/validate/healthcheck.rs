@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::error::ErrorKind;
+use crate::keys;
 use crate::location::Spanned;
 use crate::model::{
     DEFAULT_HEALTHCHECK_INTERVAL, DEFAULT_HEALTHCHECK_RETRIES, DEFAULT_HEALTHCHECK_START_PERIOD,
@@ -12,7 +13,6 @@ use crate::yaml::{Node, Value};
 
 use super::checker::Checker;
 use super::context::Ctx;
-use super::keys;
 
 impl Checker<'_> {
     pub(super) fn healthcheck(
@@ -27,11 +27,13 @@ impl Checker<'_> {
             "healthcheck",
             service,
             &ctx,
-            Some(keys::HEALTHCHECK),
+            Some(&keys::HEALTHCHECK),
             &|_| None,
         )?;
-        let probes: Vec<&str> = ["http", "command", "none"]
-            .into_iter()
+        let probes: Vec<&str> = keys::HEALTHCHECK
+            .one_of
+            .iter()
+            .copied()
             .filter(|k| fields.get(k).is_some())
             .collect();
         let probe = match probes.as_slice() {

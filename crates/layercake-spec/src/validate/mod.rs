@@ -27,69 +27,6 @@ use checker::Checker;
 /// Specs bigger than this are refused before any parsing.
 pub const MAX_SPEC_BYTES: usize = 1024 * 1024;
 
-/// The keys each section accepts (shared with the JSON Schema, which a test keeps in step).
-pub(crate) mod keys {
-    pub const TOP: &[&str] = &["default", "args", "services"];
-    pub const SERVICE: &[&str] = &[
-        "description",
-        "path",
-        "include",
-        "exclude",
-        "python",
-        "node",
-        "serve",
-        "assets",
-        "command",
-        "entrypoint",
-        "workdir",
-        "port",
-        "env",
-        "user",
-        "healthcheck",
-        "volumes",
-        "labels",
-        "stop_signal",
-        "secrets",
-        "ssh",
-    ];
-    pub const PYTHON: &[&str] = &[
-        "version",
-        "image",
-        "builder_image",
-        "requirements",
-        "pip_flags",
-        "pip_env",
-        "packages",
-        "build_steps",
-    ];
-    pub const NODE: &[&str] = &[
-        "version",
-        "image",
-        "install",
-        "install_flags",
-        "npmrc",
-        "script",
-        "output",
-        "env",
-    ];
-    pub const PACKAGES: &[&str] = &["build", "pip", "runtime"];
-    pub const SERVE: &[&str] = &["nginx"];
-    pub const NGINX: &[&str] = &["image", "spa", "config"];
-    pub const ASSET: &[&str] = &["from", "to"];
-    pub const USER: &[&str] = &["name", "uid", "gid"];
-    pub const HEALTHCHECK: &[&str] = &[
-        "http",
-        "command",
-        "none",
-        "port",
-        "interval",
-        "timeout",
-        "start_period",
-        "retries",
-    ];
-    pub const SECRET: &[&str] = &["id", "env", "target", "required", "rebuild_on_change"];
-}
-
 /// Parses and validates a spec. `file_name` is only used in messages; nothing is read.
 ///
 /// All problems found are returned together, in file order.

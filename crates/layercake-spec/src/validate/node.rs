@@ -1,19 +1,19 @@
 //! `node:`.
 
+use crate::keys;
 use crate::location::Spanned;
 use crate::model::{NodeSpec, NpmInstall};
 use crate::yaml::Node;
 
 use super::checker::Checker;
 use super::context::Ctx;
-use super::keys;
 use super::services::move_out_hint;
 
 impl Checker<'_> {
     pub(super) fn node(&mut self, node: &Node, service: &Ctx, base: &str) -> Option<NodeSpec> {
         let ctx = service.child("node");
         let hint = |key: &str| move_out_hint(key, "node");
-        let fields = self.fields(node, "node", service, &ctx, Some(keys::NODE), &hint)?;
+        let fields = self.fields(node, "node", service, &ctx, Some(&keys::NODE), &hint)?;
         // Defaults for this section point at the section.
         let owner = node.location;
         let version = match fields.get("version") {

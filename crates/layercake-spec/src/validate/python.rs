@@ -1,6 +1,7 @@
 //! `python:` and its `packages:`.
 
 use crate::error::ErrorKind;
+use crate::keys;
 use crate::location::Spanned;
 use crate::model::{Packages, PythonSpec};
 use crate::text::shown;
@@ -8,14 +9,13 @@ use crate::yaml::{Node, Value};
 
 use super::checker::Checker;
 use super::context::Ctx;
-use super::keys;
 use super::services::move_out_hint;
 
 impl Checker<'_> {
     pub(super) fn python(&mut self, node: &Node, service: &Ctx, base: &str) -> Option<PythonSpec> {
         let ctx = service.child("python");
         let hint = |key: &str| move_out_hint(key, "python");
-        let fields = self.fields(node, "python", service, &ctx, Some(keys::PYTHON), &hint)?;
+        let fields = self.fields(node, "python", service, &ctx, Some(&keys::PYTHON), &hint)?;
         // Defaults for this section point at the section.
         let owner = node.location;
         let version = match fields.get("version") {
@@ -101,7 +101,7 @@ impl Checker<'_> {
             "packages",
             python,
             &ctx,
-            Some(keys::PACKAGES),
+            Some(&keys::PACKAGES),
             &|_| {
                 Some(
                     "`packages` has `build:` (apt, wheels stage), `runtime:` (apt, final image) \

@@ -1,13 +1,13 @@
 //! `secrets:`.
 
 use crate::interpolate::is_arg_name;
+use crate::keys;
 use crate::location::Spanned;
 use crate::model::{Secret, SecretTarget};
 use crate::yaml::{Node, Value};
 
 use super::checker::Checker;
 use super::context::Ctx;
-use super::keys;
 
 impl Checker<'_> {
     pub(super) fn secrets(&mut self, node: &Node, service: &Ctx) -> Vec<Secret> {
@@ -20,7 +20,7 @@ impl Checker<'_> {
             let key = format!("secrets[{i}]");
             let ctx = service.child(&key);
             let Some(fields) =
-                self.fields(item, &key, service, &ctx, Some(keys::SECRET), &|_| None)
+                self.fields(item, &key, service, &ctx, Some(&keys::SECRET), &|_| None)
             else {
                 continue;
             };

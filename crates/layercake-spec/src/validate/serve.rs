@@ -1,17 +1,17 @@
 //! `serve:` and its `nginx:`.
 
+use crate::keys;
 use crate::location::Spanned;
 use crate::model::{DEFAULT_NGINX_IMAGE, NginxServe, Serve};
 use crate::yaml::{Node, Value};
 
 use super::checker::Checker;
 use super::context::Ctx;
-use super::keys;
 
 impl Checker<'_> {
     pub(super) fn serve(&mut self, node: &Node, service: &Ctx, base: &str) -> Option<Serve> {
         let ctx = service.child("serve");
-        let fields = self.fields(node, "serve", service, &ctx, Some(keys::SERVE), &|_| {
+        let fields = self.fields(node, "serve", service, &ctx, Some(&keys::SERVE), &|_| {
             Some("`serve` has one server today: `nginx:`".to_owned())
         })?;
         let Some(nginx) = fields.get("nginx") else {
@@ -37,7 +37,7 @@ impl Checker<'_> {
             "nginx",
             &ctx,
             &nginx_ctx,
-            Some(keys::NGINX),
+            Some(&keys::NGINX),
             &|_| None,
         )?;
         let image = match fields.get("image") {

@@ -1,6 +1,7 @@
 //! `services:` and the keys every service has.
 
 use crate::error::ErrorKind;
+use crate::keys;
 use crate::location::Spanned;
 use crate::model::{
     DEFAULT_NGINX_PORT, DEFAULT_UID, DEFAULT_USER, DEFAULT_WORKDIR, Service, ServiceKind, User,
@@ -12,7 +13,6 @@ use crate::yaml::{Node, Value};
 use super::checker::Checker;
 use super::context::Ctx;
 use super::fields::Fields;
-use super::keys;
 use super::suggest::misspelt;
 
 impl Checker<'_> {
@@ -56,8 +56,8 @@ impl Checker<'_> {
         let parent = Ctx::default().child("services");
         let ctx = Ctx::service(name);
         let hint = |key: &str| {
-            let python = keys::PYTHON.contains(&key);
-            let node = keys::NODE.contains(&key);
+            let python = keys::PYTHON.has(key);
+            let node = keys::NODE.has(key);
             (python || node).then(|| {
                 let under = match (python, node) {
                     (true, true) => "`python:` or `node:`",
@@ -67,7 +67,7 @@ impl Checker<'_> {
                 format!("`{key}` goes under {under}")
             })
         };
-        let fields = self.fields(node, name, &parent, &ctx, Some(keys::SERVICE), &hint)?;
+        let fields = self.fields(node, name, &parent, &ctx, Some(&keys::SERVICE), &hint)?;
         let name = Spanned::new(name.to_owned(), key.location);
 
         let path = match fields.get("path") {
@@ -290,7 +290,7 @@ impl Checker<'_> {
 
 pub(super) fn move_out_hint(key: &str, section: &str) -> Option<String> {
     keys::SERVICE
-        .contains(&key)
+        .has(key)
         .then(|| format!("`{key}` is a service key: move it out of `{section}:`, one level up"))
 }
 

@@ -4,13 +4,13 @@ use std::collections::BTreeMap;
 
 use crate::error::{ErrorKind, SpecError};
 use crate::interpolate::is_arg_name;
+use crate::keys;
 use crate::location::Spanned;
 use crate::model::Spec;
 use crate::yaml::{Node, Value};
 
 use super::checker::Checker;
 use super::context::Ctx;
-use super::keys;
 use super::suggest::{closest, misspelt};
 
 impl Checker<'_> {
@@ -38,20 +38,8 @@ impl Checker<'_> {
             }
         }
         let top = Ctx::default();
-        // `x-` keys are free for YAML anchors (`x-common: &common ...`), as in Compose.
-        let top_keys: Vec<&str> = match &root.value {
-            Value::Map(map) => map
-                .iter()
-                .filter_map(|(k, _)| match &k.value {
-                    Value::Str(s) if s.starts_with("x-") => Some(s.as_str()),
-                    _ => None,
-                })
-                .chain(keys::TOP.iter().copied())
-                .collect(),
-            _ => keys::TOP.to_vec(),
-        };
         let hint = |key: &str| {
-            if keys::SERVICE.contains(&key) || key == "version" {
+            if keys::SERVICE.has(key) || key == "version" {
                 Some(format!(
                     "`{key}` belongs to a service: `services: {{ NAME: {{ {key}: ... }} }}`"
                 ))
@@ -59,7 +47,7 @@ impl Checker<'_> {
                 Some("the top level has `services:`, `args:` and `default:`".to_owned())
             }
         };
-        let Some(fields) = self.fields(root, "spec", &top, &top, Some(&top_keys), &hint) else {
+        let Some(fields) = self.fields(root, "spec", &top, &top, Some(&keys::TOP), &hint) else {
             return spec;
         };
 

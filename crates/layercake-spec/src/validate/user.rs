@@ -1,12 +1,12 @@
 //! `user:`.
 
 use crate::error::ErrorKind;
+use crate::keys;
 use crate::model::{DEFAULT_UID, User};
 use crate::yaml::{Node, Value};
 
 use super::checker::Checker;
 use super::context::Ctx;
-use super::keys;
 
 impl Checker<'_> {
     pub(super) fn user(&mut self, node: &Node, ctx: &Ctx) -> Option<User> {
@@ -14,7 +14,8 @@ impl Checker<'_> {
             Value::Str(_) => (self.nonempty_string(node, "user", ctx)?, None, None),
             Value::Map(_) => {
                 let inner = ctx.child("user");
-                let fields = self.fields(node, "user", ctx, &inner, Some(keys::USER), &|_| None)?;
+                let fields =
+                    self.fields(node, "user", ctx, &inner, Some(&keys::USER), &|_| None)?;
                 let name = match fields.get("name") {
                     Some(n) => self.nonempty_string(n, "name", &inner)?,
                     None => {
