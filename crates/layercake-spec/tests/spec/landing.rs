@@ -1,6 +1,5 @@
 //! Values reaching a shell arrive as values: build args in shell-form commands become
 //! positional parameters, never script text.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 

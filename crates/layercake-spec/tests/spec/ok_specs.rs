@@ -1,5 +1,4 @@
 //! The good specs in testdata/specs/ok parse, with the values and defaults the schema promises.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

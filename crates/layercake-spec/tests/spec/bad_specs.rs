@@ -1,5 +1,4 @@
 //! Every file in testdata/specs/bad is refused, and its rendered error matches a snapshot.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 

@@ -1,6 +1,5 @@
 //! Hostile specs (testdata/hostile, plus a few generated here): every one is refused quickly
 //! with a positioned, readable error, and none of them panics, hangs or floods the output.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
