@@ -10,9 +10,9 @@ use tonic::transport::Channel;
 
 use crate::error::{BuildError, ClientError, SourceLocation};
 use crate::opts::{BuildEnv, CacheImport, FrontendOpts, ResolveMode};
-use crate::platform::Platform;
 use crate::result::{FrontendResult, SolvedRef};
 use crate::transport::MAX_MESSAGE_SIZE;
+use buildkit_llb::Platform;
 
 /// Gateway and LLB capability ids (only the ones a frontend commonly gates
 /// on; any id string works with [`Client::has_gateway_cap`] and

@@ -51,7 +51,6 @@
 mod client;
 mod error;
 mod opts;
-mod platform;
 mod result;
 mod run;
 pub mod subrequests;
@@ -59,12 +58,13 @@ pub mod subrequests;
 pub mod testing;
 mod transport;
 
+/// Platforms are buildkit-llb's: the ones the options parse are the ones LLB ops take.
+pub use buildkit_llb::{Platform, PlatformError, parse_platform_list};
 pub use client::{Caps, Client, ResolvedImage, Warning, caps};
 pub use error::{BuildError, ClientError, SourceLocation, SourceRange};
 pub use opts::{
     BuildEnv, CacheImport, FrontendOpts, HostIp, NoCache, OptsError, ResolveMode, WorkerInfo,
 };
-pub use platform::{Platform, PlatformError, parse_platform_list};
 pub use result::{
     FrontendResult, IMAGE_BASE_CONFIG_KEY, IMAGE_CONFIG_KEY, ImageResults, PLATFORMS_KEY,
     PlatformImage, ResultError, SOURCE_DATE_EPOCH_KEY, SolvedRef,

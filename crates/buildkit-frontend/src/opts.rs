@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use buildkit_proto::{gateway, pb};
 use serde::Deserialize;
 
-use crate::platform::{Platform, PlatformError, parse_platform_list};
+use buildkit_llb::{Platform, PlatformError, parse_platform_list};
 
 /// Environment variable prefix of the numbered frontend options.
 pub const FRONTEND_OPT_PREFIX: &str = "BUILDKIT_FRONTEND_OPT_";

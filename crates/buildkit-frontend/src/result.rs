@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use buildkit_proto::{gateway, pb};
 use serde::Serialize;
 
-use crate::platform::Platform;
+use buildkit_llb::Platform;
 
 /// Metadata key of the image config (suffixed `/<platform id>` per platform).
 pub const IMAGE_CONFIG_KEY: &str = "containerimage.config";

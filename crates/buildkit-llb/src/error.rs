@@ -1,9 +1,6 @@
 /// Everything that can go wrong while building or reading an LLB graph.
 #[derive(Debug, thiserror::Error)]
 pub enum LlbError {
-    /// A platform string was not `os/arch[/variant]`.
-    #[error("invalid platform {0:?}: expected os/arch or os/arch/variant")]
-    InvalidPlatform(String),
     /// An exec op was given no arguments.
     #[error("exec op needs at least one argument")]
     EmptyArgs,

@@ -78,6 +78,6 @@ pub use file::{FileCopy, FileOp, Mkdir, Mkfile, Owner, Rm, UserRef};
 pub use merge::{Diff, Merge};
 pub use options::{CUSTOM_NAME_KEY, OpOptions};
 pub use output::Output;
-pub use platform::Platform;
+pub use platform::{Platform, PlatformError, parse_platform_list};
 pub use source::{Differ, Git, Http, Image, Local, ResolveMode, attr, normalize_image_reference};
 pub use sourcemap::{Position, Range, SourceLocation, SourceMap};

@@ -833,11 +833,11 @@ fn metadata_options_reach_op_metadata() {
 
 #[test]
 fn platform_parsing() {
-    assert_eq!(Platform::parse("linux/amd64").unwrap(), amd64());
+    assert_eq!(Platform::parse_exact("linux/amd64").unwrap(), amd64());
     assert_eq!(
-        Platform::parse("linux/arm/v7").unwrap().to_string(),
+        Platform::parse_exact("linux/arm/v7").unwrap().to_string(),
         "linux/arm/v7"
     );
-    assert!(Platform::parse("linux").is_err());
-    assert!(Platform::parse("linux//").is_err());
+    assert!(Platform::parse_exact("linux").is_err());
+    assert!(Platform::parse_exact("linux//").is_err());
 }

@@ -161,14 +161,6 @@ fn finish_file_op(stage: &Stage, op: llb::FileOp) -> Result<llb::Output, LowerEr
     Ok(op.build()?)
 }
 
-fn llb_platform(platform: &Platform) -> llb::Platform {
-    let mut out = llb::Platform::new(&platform.os, &platform.architecture);
-    if let Some(variant) = &platform.variant {
-        out = out.with_variant(variant);
-    }
-    out
-}
-
 impl Lowering<'_> {
     /// The client's build-context local, as every source of it is named and keyed.
     fn context_local(&self) -> llb::Local {
@@ -232,7 +224,7 @@ impl Lowering<'_> {
             .as_ref()
             .ok_or(LowerError::NoFrontendImage)?;
         let output = llb::Image::new(reference)
-            .platform(llb_platform(platform))
+            .platform(platform.clone())
             .custom_name(format!("[frontend] {reference}"))
             .build();
         self.frontend.insert(platform.clone(), output.clone());
@@ -322,7 +314,7 @@ impl Lowering<'_> {
                     .images
                     .get(&(reference.clone(), stage.platform.clone()));
                 let mut image = llb::Image::new(reference)
-                    .platform(llb_platform(&stage.platform))
+                    .platform(stage.platform.clone())
                     .custom_name(format!("[{}] FROM {reference}", stage.id));
                 if let Some(digest) = resolved.and_then(|r| r.digest.as_ref()) {
                     image = image.pinned(digest);
@@ -413,7 +405,7 @@ impl Lowering<'_> {
             .cwd(&step.cwd)
             .user(&step.user)
             .envs(env)
-            .platform(llb_platform(&stage.platform))
+            .platform(stage.platform.clone())
             .network(match step.network {
                 Network::Default => self.inputs.network.unwrap_or(llb::NetMode::Sandbox),
                 Network::None => llb::NetMode::None,

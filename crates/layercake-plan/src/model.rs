@@ -3,43 +3,36 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use crate::image_config::ImageConfig;
 
-/// An OS/architecture pair, with an optional variant, as BuildKit writes it (`linux/arm64/v8`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct Platform {
-    pub os: String,
-    pub architecture: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub variant: Option<String>,
-}
+pub use buildkit_llb::Platform;
 
-impl Platform {
-    /// `linux/amd64`, the default of every engine this project runs on.
-    pub fn linux_amd64() -> Platform {
-        Platform {
-            os: "linux".into(),
-            architecture: "amd64".into(),
-            variant: None,
-        }
+/// A platform as the plan writes it (its snapshots, `layercake plan --json`): `os`,
+/// `architecture`, then `variant` when there is one, rather than in the image-spec form of
+/// [`Platform`]'s own serde.
+fn plan_platform<S: Serializer>(platform: &Platform, serializer: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    #[serde(rename = "Platform")]
+    struct PlanPlatform<'a> {
+        os: &'a str,
+        architecture: &'a str,
+        #[serde(skip_serializing_if = "str::is_empty")]
+        variant: &'a str,
+        #[serde(rename = "os.version", skip_serializing_if = "str::is_empty")]
+        os_version: &'a str,
+        #[serde(rename = "os.features", skip_serializing_if = "<[String]>::is_empty")]
+        os_features: &'a [String],
     }
-
-    /// A short, path-safe form used in cache-mount ids (`linux-arm64-v8`).
-    pub fn slug(&self) -> String {
-        self.to_string().replace('/', "-")
+    PlanPlatform {
+        os: &platform.os,
+        architecture: &platform.architecture,
+        variant: &platform.variant,
+        os_version: &platform.os_version,
+        os_features: &platform.os_features,
     }
-}
-
-impl fmt::Display for Platform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.os, self.architecture)?;
-        if let Some(variant) = &self.variant {
-            write!(f, "/{variant}")?;
-        }
-        Ok(())
-    }
+    .serialize(serializer)
 }
 
 /// Everything needed to build one service for one platform.
@@ -48,6 +41,7 @@ pub struct Plan {
     /// The service (the `--target`).
     pub service: String,
     /// The platform of the image being built.
+    #[serde(serialize_with = "plan_platform")]
     pub platform: Platform,
     /// What the build reads from the context: every path any stage copies or mounts.
     pub context: ContextInput,
@@ -167,6 +161,7 @@ pub struct Stage {
     pub id: StageId,
     /// What the stage is for, in a few words (shown by `layercake plan`).
     pub purpose: String,
+    #[serde(serialize_with = "plan_platform")]
     pub platform: Platform,
     pub base: Base,
     pub steps: Vec<Step>,

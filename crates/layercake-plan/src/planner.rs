@@ -72,6 +72,11 @@ const NODE_APP_DIR: &str = "/app";
 /// Probe interval during a health check's start period.
 const START_INTERVAL: Duration = Duration::from_secs(1);
 
+/// The image config's `variant`: absent when the platform has none.
+fn image_variant(platform: &Platform) -> Option<String> {
+    Some(platform.variant.clone()).filter(|v| !v.is_empty())
+}
+
 /// Which stages skip the cache (`--no-cache`, `--no-cache-filter`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum NoCache {
@@ -461,7 +466,8 @@ impl Planner<'_> {
         let mut id = format!("{}layercake-{tool}-{version}", self.options.cache_namespace);
         if let Some(platform) = platform {
             id.push('-');
-            id.push_str(&platform.slug());
+            // A short, path-safe form of the platform: `linux-arm64-v8`.
+            id.push_str(&platform.to_string().replace('/', "-"));
         }
         id
     }
@@ -1453,7 +1459,7 @@ impl Planner<'_> {
                 let image = ImageConfig {
                     architecture: self.options.platform.architecture.clone(),
                     os: self.options.platform.os.clone(),
-                    variant: self.options.platform.variant.clone(),
+                    variant: image_variant(&self.options.platform),
                     created: self.created(),
                     config: ContainerConfig {
                         labels: self.labels(service),
@@ -1618,7 +1624,7 @@ impl Planner<'_> {
         ImageConfig {
             architecture: platform.architecture.clone(),
             os: platform.os.clone(),
-            variant: platform.variant.clone(),
+            variant: image_variant(platform),
             created: self.created(),
             config: ContainerConfig {
                 user: Some(match &service.user {

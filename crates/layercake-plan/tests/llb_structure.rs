@@ -22,11 +22,7 @@ fn graph_with(project: &str, target: &str, options: &PlanOptions) -> Graph {
 }
 
 fn platform(os: &str, arch: &str) -> Platform {
-    Platform {
-        os: os.into(),
-        architecture: arch.into(),
-        variant: None,
-    }
+    Platform::new(os, arch)
 }
 
 /// Proves `exec` sees the context only through `gate` (a copy from the context whose include
@@ -675,11 +671,7 @@ fn cache_ids(g: &Graph) -> BTreeMap<String, Vec<String>> {
 
 #[test]
 fn cache_mount_ids_are_namespaced_by_tool_version_and_platform() {
-    let arm = PlanOptions::new(Platform {
-        os: "linux".into(),
-        architecture: "arm64".into(),
-        variant: None,
-    });
+    let arm = PlanOptions::new(Platform::new("linux", "arm64"));
     let g = graph_with("ok-full", "api", &arm);
     let ids = cache_ids(&g);
     let all: Vec<&String> = ids.values().flatten().collect();

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use layercake_plan::{PlanError, Platform, ServiceSettings, join_in_context, services_from_spec};
+use layercake_plan::{PlanError, ServiceSettings, join_in_context, services_from_spec};
 use layercake_spec::{Location, Serve, Spec, SpecErrors};
 
 /// The largest context file layercake reads (requirement files, manifests, lockfiles,
@@ -86,14 +86,4 @@ pub fn parse_build_args(flags: &[String]) -> Result<BTreeMap<String, String>, St
                 .ok_or_else(|| format!("--build-arg `{flag}` is not KEY=VALUE"))
         })
         .collect()
-}
-
-/// A platform as BuildKit spells it (parsed and normalised by `buildkit-frontend`: `arm64/v8` is
-/// `arm64`) in the plan's terms.
-pub fn plan_platform(platform: &buildkit_frontend::Platform) -> Platform {
-    Platform {
-        os: platform.os.clone(),
-        architecture: platform.architecture.clone(),
-        variant: Some(platform.variant.clone()).filter(|v| !v.is_empty()),
-    }
 }

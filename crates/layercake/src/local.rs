@@ -13,7 +13,7 @@ use layercake_plan::{
 };
 
 use crate::cli::{BuildArgs, CheckArgs, Command, LlbArgs, SpecArg};
-use crate::load::{LoadedSpec, choose_target, parse_build_args, plan_platform};
+use crate::load::{LoadedSpec, choose_target, parse_build_args};
 use crate::tools;
 use crate::tools::spec_file::{open_context, read_plan_files, read_spec};
 
@@ -50,8 +50,9 @@ pub fn main(command: Command) -> ExitCode {
 }
 
 fn parse_platform(text: &str) -> Result<Platform, Failure> {
-    buildkit_frontend::Platform::parse(text)
-        .map(|platform| plan_platform(&platform))
+    // The plan's platforms are `os/arch[/variant]`: no OS version or features reach the LLB.
+    Platform::parse(text)
+        .map(Platform::without_os_options)
         .map_err(|e| Failure(format!("--platform `{text}`: {e}")))
 }
 

@@ -20,7 +20,7 @@ use layercake_plan::{
 use layercake_spec::SpecErrors;
 use tokio::task::JoinSet;
 
-use crate::load::{LoadedSpec, choose_target, load, plan_platform};
+use crate::load::{LoadedSpec, choose_target, load};
 use context::{ContextReader, SpecFile};
 
 /// The image's entrypoint.
@@ -73,14 +73,6 @@ pub(crate) fn spec_error(spec: &SpecFile, errors: &SpecErrors) -> BuildError {
         error = error.with_location(spec.location(line));
     }
     error
-}
-
-fn frontend_platform(platform: &Platform) -> buildkit_frontend::Platform {
-    buildkit_frontend::Platform::new(
-        &platform.os,
-        &platform.architecture,
-        platform.variant.as_deref().unwrap_or(""),
-    )
 }
 
 fn opts_error(error: impl std::fmt::Display) -> BuildError {
@@ -145,9 +137,11 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
     // BuildKit 0.10+ (both ops arrived together); the v0.8 engine of Docker 20.10 has neither.
     let merge_layers = client.has_llb_cap(buildkit_frontend::caps::MERGE_OP)
         && client.has_llb_cap(buildkit_frontend::caps::DIFF_OP);
-    let plan_options = |platform: &buildkit_frontend::Platform| PlanOptions {
-        platform: plan_platform(platform),
-        build_platform: plan_platform(&build_platform),
+    // The plan's platforms are `os/arch[/variant]`: no OS version or features reach the LLB or
+    // the image resolution (the result is still keyed by the full platform).
+    let plan_options = |platform: &Platform| PlanOptions {
+        platform: platform.clone().without_os_options(),
+        build_platform: build_platform.clone().without_os_options(),
         labels: opts.labels(),
         no_cache: no_cache.clone(),
         cache_namespace: opts
@@ -480,7 +474,7 @@ async fn resolve_images(
                 .resolve_image(
                     // BuildKit wants the full name (docker.io/library/python:3.11-slim).
                     &buildkit_llb::normalize_image_reference(&reference),
-                    Some(&frontend_platform(&platform)),
+                    Some(&platform),
                     mode,
                     &format!("[internal] load metadata for {reference}"),
                 )

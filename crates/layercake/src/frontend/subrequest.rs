@@ -141,7 +141,7 @@ async fn outline(
     let files = super::read_plan_files(reader, spec_file, &loaded, &target)
         .await
         .unwrap_or_default();
-    let platform = crate::load::plan_platform(&client.env().build_platform());
+    let platform = client.env().build_platform().without_os_options();
     let mut cache = Vec::new();
     if let Ok(plan) = layercake_plan::plan(
         &loaded.services,

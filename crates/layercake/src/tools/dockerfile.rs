@@ -49,10 +49,7 @@ pub fn dockerfile_command(args: &DockerfileArgs) -> Result<ExitCode, ToolError> 
     let files = read_plan_files(&loaded, &target, &context)?;
     let platform = Platform::linux_amd64();
     // A platform no engine reports: the stages planned on it are the build-platform ones.
-    let build_platform = Platform {
-        variant: Some("buildplatform".into()),
-        ..Platform::linux_amd64()
-    };
+    let build_platform = Platform::linux_amd64().with_variant("buildplatform");
     let options = PlanOptions {
         build_platform: build_platform.clone(),
         // A Dockerfile cannot take a step's changes as a layer: one `pip install` over all wheels.
