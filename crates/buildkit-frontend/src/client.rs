@@ -9,10 +9,10 @@ use buildkit_proto::{fsutil, gateway, pb, types};
 use tonic::transport::Channel;
 
 use crate::error::{BuildError, ClientError, SourceLocation};
-use crate::opts::{BuildEnv, CacheImport, FrontendOpts, ResolveMode};
+use crate::opts::{BuildEnv, CacheImport, FrontendOpts};
 use crate::result::{FrontendResult, SolvedRef};
 use crate::transport::MAX_MESSAGE_SIZE;
-use buildkit_llb::Platform;
+use buildkit_llb::{Platform, ResolveMode};
 
 /// Gateway and LLB capability ids (only the ones a frontend commonly gates
 /// on; any id string works with [`Client::has_gateway_cap`] and

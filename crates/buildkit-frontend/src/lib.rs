@@ -59,12 +59,12 @@ pub mod testing;
 mod transport;
 
 /// Platforms are buildkit-llb's: the ones the options parse are the ones LLB ops take.
-pub use buildkit_llb::{Platform, PlatformError, parse_platform_list};
+pub use buildkit_llb::{
+    NetMode, NoCache, Platform, PlatformError, ResolveMode, parse_platform_list,
+};
 pub use client::{Caps, Client, ResolvedImage, Warning, caps};
 pub use error::{BuildError, ClientError, SourceLocation, SourceRange};
-pub use opts::{
-    BuildEnv, CacheImport, FrontendOpts, HostIp, NoCache, OptsError, ResolveMode, WorkerInfo,
-};
+pub use opts::{BuildEnv, CacheImport, FrontendOpts, HostIp, OptsError, WorkerInfo};
 pub use result::{
     FrontendResult, IMAGE_BASE_CONFIG_KEY, IMAGE_CONFIG_KEY, ImageResults, PLATFORMS_KEY,
     PlatformImage, ResultError, SOURCE_DATE_EPOCH_KEY, SolvedRef,

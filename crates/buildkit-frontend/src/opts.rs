@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use buildkit_proto::{gateway, pb};
 use serde::Deserialize;
 
-use buildkit_llb::{Platform, PlatformError, parse_platform_list};
+use buildkit_llb::{NetMode, NoCache, Platform, PlatformError, ResolveMode, parse_platform_list};
 
 /// Environment variable prefix of the numbered frontend options.
 pub const FRONTEND_OPT_PREFIX: &str = "BUILDKIT_FRONTEND_OPT_";
@@ -168,51 +168,6 @@ impl CacheImport {
         gateway::CacheOptionsEntry {
             r#type: self.kind.clone(),
             attrs: self.attrs.clone(),
-        }
-    }
-}
-
-/// The `no-cache` option.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum NoCache {
-    /// Option absent: use the cache.
-    #[default]
-    Off,
-    /// `no-cache=` (empty): ignore the cache everywhere.
-    All,
-    /// `no-cache=a,b`: ignore the cache for these stages/targets only.
-    Only(BTreeSet<String>),
-}
-
-impl NoCache {
-    /// Whether the stage or target `name` must ignore the cache.
-    pub fn applies_to(&self, name: &str) -> bool {
-        match self {
-            NoCache::Off => false,
-            NoCache::All => true,
-            NoCache::Only(names) => names.contains(name),
-        }
-    }
-}
-
-/// `image-resolve-mode`, also the `ResolveMode` string of image resolution
-/// requests and the `image.resolvemode` source attribute.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ResolveMode {
-    #[default]
-    Default,
-    /// `--pull`: always check the registry.
-    Pull,
-    /// Prefer an image already in the local store.
-    Local,
-}
-
-impl ResolveMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResolveMode::Default => "default",
-            ResolveMode::Pull => "pull",
-            ResolveMode::Local => "local",
         }
     }
 }
@@ -379,8 +334,8 @@ impl<'a> FrontendOpts<'a> {
     pub fn image_resolve_mode(&self) -> Result<ResolveMode, OptsError> {
         match self.get("image-resolve-mode").unwrap_or("") {
             "" | "default" => Ok(ResolveMode::Default),
-            "pull" => Ok(ResolveMode::Pull),
-            "local" => Ok(ResolveMode::Local),
+            "pull" => Ok(ResolveMode::ForcePull),
+            "local" => Ok(ResolveMode::PreferLocal),
             other => Err(invalid(
                 "image-resolve-mode",
                 other,
@@ -389,12 +344,13 @@ impl<'a> FrontendOpts<'a> {
         }
     }
 
-    /// `force-network-mode` (`--network`): the network of RUN-like steps.
-    pub fn network_mode(&self) -> Result<pb::NetMode, OptsError> {
+    /// `force-network-mode` (`--network`): the network of RUN-like steps ([`NetMode::Sandbox`],
+    /// BuildKit's default, when the option is absent).
+    pub fn network_mode(&self) -> Result<NetMode, OptsError> {
         match self.get("force-network-mode").unwrap_or("") {
-            "" | "sandbox" => Ok(pb::NetMode::Unset),
-            "none" => Ok(pb::NetMode::None),
-            "host" => Ok(pb::NetMode::Host),
+            "" | "sandbox" => Ok(NetMode::Sandbox),
+            "none" => Ok(NetMode::None),
+            "host" => Ok(NetMode::Host),
             other => Err(invalid(
                 "force-network-mode",
                 other,
@@ -608,7 +564,7 @@ mod tests {
         assert!(o.cache_imports().unwrap().is_empty());
         assert_eq!(o.no_cache(), NoCache::Off);
         assert_eq!(o.image_resolve_mode().unwrap(), ResolveMode::Default);
-        assert_eq!(o.network_mode().unwrap(), pb::NetMode::Unset);
+        assert_eq!(o.network_mode().unwrap(), NetMode::Sandbox);
         assert!(o.extra_hosts().unwrap().is_empty());
         assert_eq!(o.source_date_epoch().unwrap(), None);
     }
@@ -707,9 +663,9 @@ mod tests {
                 "moby.buildkit.frontend.subrequests"
             ]
         );
-        assert_eq!(o.image_resolve_mode().unwrap(), ResolveMode::Pull);
+        assert_eq!(o.image_resolve_mode().unwrap(), ResolveMode::ForcePull);
         assert_eq!(o.image_resolve_mode().unwrap().as_str(), "pull");
-        assert_eq!(o.network_mode().unwrap(), pb::NetMode::None);
+        assert_eq!(o.network_mode().unwrap(), NetMode::None);
         let hosts = o.extra_hosts().unwrap();
         assert_eq!(hosts.len(), 2);
         assert_eq!(hosts[0].to_pb().host, "db");

@@ -158,7 +158,7 @@ async fn resolve_warn_and_inputs() {
         .resolve_image(
             "python:3.12",
             Some(&arm),
-            ResolveMode::Pull,
+            ResolveMode::ForcePull,
             "[internal] load",
         )
         .await

@@ -30,8 +30,9 @@ pub enum SecurityMode {
     Insecure,
 }
 
-/// How concurrent builds share a cache mount.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// How concurrent builds share a cache mount. Serialises as `shared`, `private`, `locked`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CacheSharing {
     /// Many writers at once.
     #[default]

@@ -76,7 +76,7 @@ pub use exec::{
 };
 pub use file::{FileCopy, FileOp, Mkdir, Mkfile, Owner, Rm, UserRef};
 pub use merge::{Diff, Merge};
-pub use options::{CUSTOM_NAME_KEY, OpOptions};
+pub use options::{CUSTOM_NAME_KEY, NoCache, OpOptions};
 pub use output::Output;
 pub use platform::{Platform, PlatformError, parse_platform_list};
 pub use source::{Differ, Git, Http, Image, Local, ResolveMode, attr, normalize_image_reference};

@@ -4,6 +4,30 @@ use buildkit_proto::pb;
 
 use crate::sourcemap::SourceLocation;
 
+/// Which parts of a build skip the cache (their ops are marked `ignore_cache`): a frontend's
+/// `no-cache` option (`--no-cache`, `--no-cache-filter`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum NoCache {
+    /// Option absent: use the cache.
+    #[default]
+    Off,
+    /// `no-cache=` (empty): ignore the cache everywhere.
+    All,
+    /// `no-cache=a,b`: ignore the cache for the parts (stages, targets) of these names only.
+    Only(BTreeSet<String>),
+}
+
+impl NoCache {
+    /// Whether the part named `name` must ignore the cache.
+    pub fn applies_to(&self, name: &str) -> bool {
+        match self {
+            NoCache::Off => false,
+            NoCache::All => true,
+            NoCache::Only(names) => names.contains(name),
+        }
+    }
+}
+
 /// The `Description` key BuildKit shows as a step's name in progress output.
 pub const CUSTOM_NAME_KEY: &str = "llb.customname";
 

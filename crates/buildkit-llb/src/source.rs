@@ -90,16 +90,29 @@ fn source_node(
     Output::new(node, 0)
 }
 
-/// How BuildKit resolves an image reference (`image.resolvemode`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// How BuildKit resolves an image reference: the `image.resolvemode` attribute, the
+/// `ResolveMode` of image resolution requests, and a frontend's `image-resolve-mode` option.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ResolveMode {
     /// The default: use a local copy when the reference is a digest, else check the registry.
     /// Written as no attribute at all, as BuildKit does.
+    #[default]
     Default,
     /// Always check the registry (`pull`).
     ForcePull,
     /// Prefer an image already present on the worker (`local`).
     PreferLocal,
+}
+
+impl ResolveMode {
+    /// The spelling of resolution requests and options: `default`, `pull`, `local`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResolveMode::Default => "default",
+            ResolveMode::ForcePull => "pull",
+            ResolveMode::PreferLocal => "local",
+        }
+    }
 }
 
 /// A `docker-image://` source: a registry image as the root filesystem.
@@ -192,11 +205,17 @@ impl Image {
         match self.resolve_mode {
             ResolveMode::Default => {}
             ResolveMode::ForcePull => {
-                attrs.insert(attr::IMAGE_RESOLVE_MODE.to_owned(), "pull".to_owned());
+                attrs.insert(
+                    attr::IMAGE_RESOLVE_MODE.to_owned(),
+                    self.resolve_mode.as_str().to_owned(),
+                );
                 op_caps.insert(caps::SOURCE_IMAGE_RESOLVE_MODE);
             }
             ResolveMode::PreferLocal => {
-                attrs.insert(attr::IMAGE_RESOLVE_MODE.to_owned(), "local".to_owned());
+                attrs.insert(
+                    attr::IMAGE_RESOLVE_MODE.to_owned(),
+                    self.resolve_mode.as_str().to_owned(),
+                );
             }
         }
         if !self.record_type.is_empty() {

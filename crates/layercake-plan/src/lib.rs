@@ -28,6 +28,8 @@ mod requirements;
 mod secret_digest;
 mod settings;
 
+/// `--no-cache` and `--no-cache-filter`, as buildkit-frontend's options read them.
+pub use buildkit_llb::NoCache;
 pub use error::PlanError;
 pub use from_spec::services_from_spec;
 pub use ignore::{IgnoreError, IgnoreRule, IgnoreRules, literal_pattern};
@@ -42,8 +44,8 @@ pub use model::{
 pub use needed_files::{FileScope, GatherError, Gathered, gather, gather_async};
 pub use pep508_rs::PackageName;
 pub use planner::{
-    ContextFiles, DEFAULT_WHEEL_GROUP_SIZE, NoCache, PROBE_PATH, PlanOptions,
-    describe_requirements, join_in_context, lock_plan, plan, rfc3339_utc,
+    ContextFiles, DEFAULT_WHEEL_GROUP_SIZE, PROBE_PATH, PlanOptions, describe_requirements,
+    join_in_context, lock_plan, plan, rfc3339_utc,
 };
 pub use python_deps::{MAX_INCLUDE_DEPTH, MAX_REQUIREMENT_BYTES};
 pub use requirements::{

@@ -8,8 +8,8 @@ use thiserror::Error;
 use crate::ignore::literal_pattern;
 use crate::image_config::{ImageConfig, env_to_map};
 use crate::model::{
-    Base, CacheSharing, CopyStep, FileSource, Mount, Network, Plan, Platform, RunStep, Stage,
-    StageId, StageOutput, Step, WriteFileStep,
+    Base, CopyStep, FileSource, Mount, Network, Plan, Platform, RunStep, Stage, StageId,
+    StageOutput, Step, WriteFileStep,
 };
 use crate::planner::PROBE_PATH;
 
@@ -41,9 +41,9 @@ pub struct LowerInputs {
     /// The frontend's own image (the HTTP health probe is copied from it), pinned if possible.
     pub frontend_image: Option<String>,
     /// `image-resolve-mode`.
-    pub resolve_mode: Option<llb::ResolveMode>,
-    /// `force-network-mode`: replaces the network of steps that would use the default one.
-    pub network: Option<llb::NetMode>,
+    pub resolve_mode: llb::ResolveMode,
+    /// `force-network-mode`: the network of steps that would use the default one.
+    pub network: llb::NetMode,
     /// `add-hosts`: (host, ip) entries in every step's /etc/hosts.
     pub extra_hosts: Vec<(String, String)>,
     /// The engine has MergeOp and DiffOp (both BuildKit 0.10+). Without them, merges are lowered
@@ -315,12 +315,10 @@ impl Lowering<'_> {
                     .get(&(reference.clone(), stage.platform.clone()));
                 let mut image = llb::Image::new(reference)
                     .platform(stage.platform.clone())
+                    .resolve_mode(self.inputs.resolve_mode)
                     .custom_name(format!("[{}] FROM {reference}", stage.id));
                 if let Some(digest) = resolved.and_then(|r| r.digest.as_ref()) {
                     image = image.pinned(digest);
-                }
-                if let Some(mode) = self.inputs.resolve_mode {
-                    image = image.resolve_mode(mode);
                 }
                 LoweredStage {
                     output: image.build(),
@@ -407,7 +405,7 @@ impl Lowering<'_> {
             .envs(env)
             .platform(stage.platform.clone())
             .network(match step.network {
-                Network::Default => self.inputs.network.unwrap_or(llb::NetMode::Sandbox),
+                Network::Default => self.inputs.network,
                 Network::None => llb::NetMode::None,
             })
             .custom_name(&step.name);
@@ -439,11 +437,7 @@ impl Lowering<'_> {
                     target,
                     id,
                     sharing,
-                } => exec.mount(llb::Mount::cache(target, id).sharing(match sharing {
-                    CacheSharing::Shared => llb::CacheSharing::Shared,
-                    CacheSharing::Private => llb::CacheSharing::Private,
-                    CacheSharing::Locked => llb::CacheSharing::Locked,
-                })),
+                } => exec.mount(llb::Mount::cache(target, id).sharing(*sharing)),
                 Mount::SecretFile {
                     target,
                     id,

@@ -7,7 +7,7 @@ use serde::{Serialize, Serializer};
 
 use crate::image_config::ImageConfig;
 
-pub use buildkit_llb::Platform;
+pub use buildkit_llb::{CacheSharing, Platform};
 
 /// A platform as the plan writes it (its snapshots, `layercake plan --json`): `os`,
 /// `architecture`, then `variant` when there is one, rather than in the image-spec form of
@@ -300,15 +300,6 @@ impl Mount {
             },
         }
     }
-}
-
-/// Cache-mount sharing mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CacheSharing {
-    Shared,
-    Private,
-    Locked,
 }
 
 /// Where copied or mounted files come from.

@@ -14,6 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use buildkit_llb::NoCache;
 use pep508_rs::PackageName;
 use sha2::{Digest as _, Sha256};
 
@@ -77,32 +78,19 @@ fn image_variant(platform: &Platform) -> Option<String> {
     Some(platform.variant.clone()).filter(|v| !v.is_empty())
 }
 
-/// Which stages skip the cache (`--no-cache`, `--no-cache-filter`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum NoCache {
-    #[default]
-    Nothing,
-    All,
-    /// Service names (`api`), stage names (`wheels`) or both (`api/wheels`).
-    Only(BTreeSet<String>),
-}
-
-impl NoCache {
-    /// Whether the stage `id` skips the cache; `family` is the name it also answers to (the
-    /// stage a user knows it as: the wheel groups are `wheels`, the install layers `runtime`).
-    fn covers(&self, id: &StageId, family: &str) -> bool {
-        match self {
-            NoCache::Nothing => false,
-            NoCache::All => true,
-            NoCache::Only(names) => {
-                names.contains(&id.service)
-                    || names.contains(&id.stage)
-                    || names.contains(family)
-                    || names.contains(&id.to_string())
-                    || names.contains(&format!("{}/{family}", id.service))
-            }
-        }
-    }
+/// Whether the stage `id` skips the cache; `family` is the name it also answers to (the stage a
+/// user knows it as: the wheel groups are `wheels`, the install layers `runtime`). A stage
+/// answers to its service, its name, its family, and `service/name` or `service/family`.
+fn skips_cache(no_cache: &NoCache, id: &StageId, family: &str) -> bool {
+    [
+        id.service.clone(),
+        id.stage.clone(),
+        family.to_owned(),
+        id.to_string(),
+        format!("{}/{family}", id.service),
+    ]
+    .iter()
+    .any(|name| no_cache.applies_to(name))
 }
 
 /// Everything about this build that is not in the spec.
@@ -139,7 +127,7 @@ impl PlanOptions {
             build_platform: platform.clone(),
             platform,
             labels: BTreeMap::new(),
-            no_cache: NoCache::Nothing,
+            no_cache: NoCache::Off,
             cache_namespace: String::new(),
             source_date_epoch: None,
             wheel_group_size: DEFAULT_WHEEL_GROUP_SIZE,
@@ -418,10 +406,11 @@ impl Planner<'_> {
         export_cache: bool,
     ) -> Stage {
         Stage {
-            ignore_cache: self
-                .options
-                .no_cache
-                .covers(&draft.id, draft.family.unwrap_or(draft.id.stage.as_str())),
+            ignore_cache: skips_cache(
+                &self.options.no_cache,
+                &draft.id,
+                draft.family.unwrap_or(draft.id.stage.as_str()),
+            ),
             id: draft.id,
             purpose: draft.purpose,
             platform: draft.platform,

@@ -10,10 +10,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use buildkit_frontend::{
-    BuildError, Client, ClientError, FrontendResult, ImageResults, NoCache, PlatformImage,
-    ResolveMode, SourceLocation, SourceRange, subrequests,
+    BuildError, Client, ClientError, FrontendResult, ImageResults, PlatformImage, ResolveMode,
+    SourceLocation, SourceRange, subrequests,
 };
-use buildkit_llb::{Definition, NetMode};
+use buildkit_llb::Definition;
 use layercake_plan::{
     GatherError, ImageConfig, LowerInputs, PlanOptions, Platform, ResolvedImage, lower, plan,
 };
@@ -105,19 +105,11 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
     if platforms.is_empty() {
         platforms.push(build_platform.clone());
     }
-    let no_cache = match opts.no_cache() {
-        NoCache::Off => layercake_plan::NoCache::Nothing,
-        NoCache::All => layercake_plan::NoCache::All,
-        NoCache::Only(names) => layercake_plan::NoCache::Only(names),
-    };
+    let no_cache = opts.no_cache();
     let resolve_mode = opts.image_resolve_mode().map_err(opts_error)?;
     let epoch = opts.source_date_epoch().map_err(opts_error)?;
     let cache_imports = opts.cache_imports().map_err(opts_error)?;
-    let network = match opts.network_mode().map_err(opts_error)? {
-        buildkit_llb::pb::NetMode::Unset => None,
-        buildkit_llb::pb::NetMode::Host => Some(NetMode::Host),
-        buildkit_llb::pb::NetMode::None => Some(NetMode::None),
-    };
+    let network = opts.network_mode().map_err(opts_error)?;
     let extra_hosts: Vec<(String, String)> = opts
         .extra_hosts()
         .map_err(opts_error)?
@@ -165,11 +157,7 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
             session_id: Some(client.env().session_id.clone()).filter(|s| !s.is_empty()),
             images,
             frontend_image: frontend_image.clone(),
-            resolve_mode: match resolve_mode {
-                ResolveMode::Default => None,
-                ResolveMode::Pull => Some(buildkit_llb::ResolveMode::ForcePull),
-                ResolveMode::Local => Some(buildkit_llb::ResolveMode::PreferLocal),
-            },
+            resolve_mode,
             network,
             extra_hosts: extra_hosts.clone(),
             merge_op: merge_layers,
