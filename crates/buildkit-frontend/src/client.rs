@@ -14,9 +14,9 @@ use crate::result::{FrontendResult, SolvedRef};
 use crate::transport::MAX_MESSAGE_SIZE;
 use buildkit_llb::{Platform, ResolveMode};
 
-/// Gateway and LLB capability ids (only the ones a frontend commonly gates
-/// on; any id string works with [`Client::has_gateway_cap`] and
-/// [`Client::has_llb_cap`]).
+/// Gateway capability ids (only the ones a frontend commonly gates on; any id
+/// string works with [`Client::has_gateway_cap`]). LLB capability ids are
+/// [`buildkit_llb::caps`], for [`Client::has_llb_cap`].
 pub mod caps {
     /// Gateway: `Inputs` and `FrontendInputs`.
     pub const FRONTEND_INPUTS: &str = "frontend.inputs";
@@ -36,27 +36,13 @@ pub mod caps {
     pub const STAT_FILE: &str = "statfile";
     /// Gateway: results as `Ref{id,def}`.
     pub const PROTO_REF_ARRAY: &str = "proto.refarray";
-    /// LLB: MergeOp.
-    pub const MERGE_OP: &str = "mergeop";
-    /// LLB: DiffOp.
-    pub const DIFF_OP: &str = "diffop";
-    /// LLB: cache mounts.
-    pub const EXEC_MOUNT_CACHE: &str = "exec.mount.cache";
-    /// LLB: secret mounts.
-    pub const EXEC_MOUNT_SECRET: &str = "exec.mount.secret";
-    /// LLB: secrets as environment variables.
-    pub const EXEC_SECRET_ENV: &str = "exec.secretenv";
-    /// LLB: `local.followpaths`.
-    pub const SOURCE_LOCAL_FOLLOW_PATHS: &str = "source.local.followpaths";
-    /// LLB: `OpMetadata.export_cache`.
-    pub const META_EXPORT_CACHE: &str = "meta.exportcache";
 }
 
 /// What `Ping` reported: enabled capabilities and the workers.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Caps {
     pub gateway: BTreeSet<String>,
-    pub llb: BTreeSet<String>,
+    pub llb: buildkit_llb::Caps,
     pub workers: Vec<types::WorkerRecord>,
 }
 
@@ -153,12 +139,12 @@ impl Client {
             .await
             .map_err(ClientError::rpc("Ping"))?
             .into_inner();
-        let enabled = |caps: &[buildkit_proto::apicaps::ApiCap]| {
+        fn enabled<C: FromIterator<String>>(caps: &[buildkit_proto::apicaps::ApiCap]) -> C {
             caps.iter()
                 .filter(|c| c.enabled)
                 .map(|c| c.id.clone())
                 .collect()
-        };
+        }
         self.caps = Arc::new(Caps {
             gateway: enabled(&pong.frontend_api_caps),
             llb: enabled(&pong.llb_caps),

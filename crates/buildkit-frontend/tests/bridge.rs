@@ -52,8 +52,8 @@ async fn ping_records_enabled_caps_only() {
         !client.has_gateway_cap(caps::WARNINGS),
         "disabled caps are absent"
     );
-    assert!(client.has_llb_cap(caps::MERGE_OP));
-    assert!(!client.has_llb_cap(caps::DIFF_OP));
+    assert!(client.has_llb_cap(buildkit_llb::caps::MERGE_OP));
+    assert!(!client.has_llb_cap(buildkit_llb::caps::DIFF_OP));
     assert!(
         !client.has_llb_cap(caps::FRONTEND_INPUTS),
         "gateway and LLB caps are separate"

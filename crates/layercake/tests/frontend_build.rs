@@ -7,8 +7,8 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use buildkit_frontend::caps;
 use buildkit_frontend::testing::{FAKE_IMAGE_PATH, fake_digest};
+use buildkit_llb::caps;
 use buildkit_proto::{gateway, pb};
 use support::{
     Graph, SESSION, build_solves, example_fake, loaded_locals, metadata, metadata_json, result, run,

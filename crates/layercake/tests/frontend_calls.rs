@@ -15,7 +15,8 @@ use support::{
 #[test]
 fn missing_llb_cap_fails_naming_it() {
     let mut fake = example_fake();
-    fake.llb_caps.retain(|(id, _)| id != caps::EXEC_MOUNT_CACHE);
+    fake.llb_caps
+        .retain(|(id, _)| id != buildkit_llb::caps::EXEC_MOUNT_CACHE);
     assert_eq!(fake.llb_caps.len(), all_llb_caps().len() - 1);
     run(&fake, &["target=api"]);
 

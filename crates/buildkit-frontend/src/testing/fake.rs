@@ -148,7 +148,10 @@ impl Default for FakeBridge {
                 on(caps::SOURCE_META_RESOLVER, true),
                 on(caps::WARNINGS, false),
             ],
-            llb_caps: vec![on(caps::MERGE_OP, true), on(caps::DIFF_OP, false)],
+            llb_caps: vec![
+                on(buildkit_llb::caps::MERGE_OP, true),
+                on(buildkit_llb::caps::DIFF_OP, false),
+            ],
             image_config: None,
         }
     }

@@ -127,8 +127,8 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
         })?,
     };
     // BuildKit 0.10+ (both ops arrived together); the v0.8 engine of Docker 20.10 has neither.
-    let merge_layers = client.has_llb_cap(buildkit_frontend::caps::MERGE_OP)
-        && client.has_llb_cap(buildkit_frontend::caps::DIFF_OP);
+    let merge_layers = client.has_llb_cap(buildkit_llb::caps::MERGE_OP)
+        && client.has_llb_cap(buildkit_llb::caps::DIFF_OP);
     // The plan's platforms are `os/arch[/variant]`: no OS version or features reach the LLB or
     // the image resolution (the result is still keyed by the full platform).
     let plan_options = |platform: &Platform| PlanOptions {
@@ -361,9 +361,7 @@ fn check_caps(client: &Client, definition: &Definition) -> Result<(), BuildError
         // No caps reported (a test double or a very old engine): let the solve decide.
         return Ok(());
     }
-    let missing = definition
-        .required_caps()
-        .missing_from(supported.iter().map(String::as_str));
+    let missing = definition.required_caps().missing_from(supported.iter());
     if missing.is_empty() {
         Ok(())
     } else {
