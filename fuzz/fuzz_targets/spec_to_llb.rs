@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 
 use layercake_plan::{
-    ContextFiles, FileScope, LowerInputs, PlanOptions, Platform, gather, lower, plan,
-    services_from_spec,
+    ContextFiles, EngineFeatures, FileScope, LowerInputs, PlanOptions, Platform, gather, lower,
+    plan, services_from_spec,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -60,9 +60,11 @@ fn run(data: &[u8]) {
         .map(|gathered| gathered.files)
         .unwrap_or_default();
         // Old engines (no MergeOp/DiffOp) get a plan without diff layers, as the frontend does.
-        for merge_op in [true, false] {
+        for merge_diff in [true, false] {
             let options = PlanOptions {
-                merge_layers: merge_op,
+                engine: EngineFeatures::all()
+                    .with_merge_diff(merge_diff)
+                    .with_mount_content_cache(false),
                 ..PlanOptions::new(Platform::linux_amd64())
             };
             let Ok(planned) = plan(&services, &service.name, &files, &options) else {
@@ -71,7 +73,6 @@ fn run(data: &[u8]) {
             let inputs = LowerInputs {
                 context_name: "context".into(),
                 frontend_image: Some("layercake:dev".into()),
-                merge_op,
                 ..LowerInputs::default()
             };
             if let Ok(lowered) = lower(&planned, &inputs) {

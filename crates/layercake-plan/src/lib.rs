@@ -12,6 +12,7 @@
 //! (requirement files; package.json + lockfile), their results are real layers (cache mounts are
 //! not exported by `--cache-to`), and the code is copied last.
 
+mod engine;
 mod error;
 mod from_spec;
 mod ignore;
@@ -30,6 +31,7 @@ mod settings;
 
 /// `--no-cache` and `--no-cache-filter`, as buildkit-frontend's options read them.
 pub use buildkit_llb::NoCache;
+pub use engine::EngineFeatures;
 pub use error::PlanError;
 pub use from_spec::services_from_spec;
 pub use ignore::{IgnoreError, IgnoreRule, IgnoreRules, literal_pattern};

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use buildkit_llb as llb;
 use thiserror::Error;
 
+use crate::engine::EngineFeatures;
 use crate::ignore::literal_pattern;
 use crate::image_config::{ImageConfig, env_to_map};
 use crate::model::{
@@ -27,7 +28,8 @@ pub struct ResolvedImage {
     pub raw_config: Vec<u8>,
 }
 
-/// Facts from outside the plan that the LLB needs.
+/// Facts from outside the plan that the LLB needs. What the engine can do is not among them: the
+/// plan carries it ([`Plan::engine`]).
 #[derive(Debug, Clone, Default)]
 pub struct LowerInputs {
     /// The local source holding the build context (`context` for docker buildx).
@@ -46,20 +48,6 @@ pub struct LowerInputs {
     pub network: llb::NetMode,
     /// `add-hosts`: (host, ip) entries in every step's /etc/hosts.
     pub extra_hosts: Vec<(String, String)>,
-    /// The engine has MergeOp and DiffOp (both BuildKit 0.10+). Without them, merges are lowered
-    /// to copies, and a plan with [`StageOutput::Diff`] cannot be lowered (the planner avoids it:
-    /// `PlanOptions::merge_layers`).
-    pub merge_op: bool,
-    /// The engine lacks include/exclude patterns on copies (`file.copy.includeexcludepatterns`,
-    /// BuildKit 0.9+): copies whose includes name plain files copy those files one by one.
-    /// Copies with glob includes or excludes still need the capability.
-    pub exact_copies: bool,
-    /// The engine takes a mount's content-cache mode (`exec.mount.cache.content`, BuildKit
-    /// 0.13+). A writable mount of a stage's result is then keyed by that stage's cache key
-    /// alone. Otherwise BuildKit hashes every file of it on each cache check: for the npm
-    /// build's `/app` (node_modules and the code) that is about 0.25 s per build, and it never
-    /// finds a match the key did not, since the stage's key already follows its content.
-    pub mount_content_cache: bool,
     /// The frontend image is one layer holding only the binary at [`PROBE_PATH`] (as both of
     /// its recipes build it) on every platform the plan uses it for. [`Base::Frontend`] is then
     /// the image itself, whose layer keeps the blob it was pulled with. Otherwise the binary is
@@ -94,6 +82,7 @@ pub enum LowerError {
 pub fn lower(plan: &Plan, inputs: &LowerInputs) -> Result<Lowered, LowerError> {
     let mut lowering = Lowering {
         inputs,
+        engine: plan.engine,
         context: None,
         frontend: BTreeMap::new(),
         stages: BTreeMap::new(),
@@ -125,6 +114,7 @@ struct LoweredStage {
 
 struct Lowering<'i> {
     inputs: &'i LowerInputs,
+    engine: EngineFeatures,
     context: Option<llb::Output>,
     frontend: BTreeMap<Platform, llb::Output>,
     stages: BTreeMap<StageId, LoweredStage>,
@@ -284,7 +274,7 @@ impl Lowering<'_> {
                     stage.id.stage,
                     outputs.len()
                 );
-                let output = if self.inputs.merge_op {
+                let output = if self.engine.merge_diff() {
                     let merge = llb::Merge::new(outputs).custom_name(name);
                     if stage.ignore_cache {
                         merge.ignore_cache().build()
@@ -363,7 +353,7 @@ impl Lowering<'_> {
         }
         let output = match (&stage.output, result) {
             (StageOutput::Diff, _) => {
-                if !self.inputs.merge_op {
+                if !self.engine.merge_diff() {
                     return Err(LowerError::NoDiffOp(stage.id.clone()));
                 }
                 let diff = llb::Diff::new(base.output, root).custom_name(format!(
@@ -428,7 +418,7 @@ impl Lowering<'_> {
                         None => llb::Output::scratch(),
                     };
                     let mut mount = llb::Mount::layer(start, target);
-                    if from.is_some() && self.inputs.mount_content_cache {
+                    if from.is_some() && self.engine.mount_content_cache() {
                         mount = mount.content_cache(llb::ContentCache::Off);
                     }
                     exec.mount(mount)
@@ -477,7 +467,7 @@ impl Lowering<'_> {
         step: &CopyStep,
         root: llb::Output,
     ) -> Result<llb::Output, LowerError> {
-        if self.inputs.exact_copies
+        if !self.engine.copy_patterns()
             && step.include.is_empty()
             && !step.exclude.is_empty()
             && !step.exclude.iter().any(|p| p.starts_with('!'))
@@ -486,7 +476,7 @@ impl Lowering<'_> {
             return self.copy_from_filtered_context(stage, step, root, path);
         }
         let (source, path) = self.source(&step.from, &stage.platform)?;
-        if self.inputs.exact_copies
+        if !self.engine.copy_patterns()
             && step.exclude.is_empty()
             && !step.include.is_empty()
             && step.include.iter().all(|p| is_plain_path(p))

@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
+use crate::engine::EngineFeatures;
 use crate::image_config::ImageConfig;
 
 pub use buildkit_llb::{CacheSharing, Platform};
@@ -51,6 +52,10 @@ pub struct Plan {
     pub output: StageId,
     /// The final image configuration, before the base image's configuration is merged in.
     pub image: ImageConfig,
+    /// The engine the plan was made for ([`crate::PlanOptions::engine`]): lowering writes the
+    /// ops for exactly it. Not part of the plan's printed form.
+    #[serde(skip)]
+    pub engine: EngineFeatures,
 }
 
 impl Plan {

@@ -18,6 +18,7 @@ use buildkit_llb::NoCache;
 use pep508_rs::PackageName;
 use sha2::{Digest as _, Sha256};
 
+use crate::engine::EngineFeatures;
 use crate::error::PlanError;
 use crate::image_config::{ContainerConfig, Empty, Healthcheck, ImageConfig, map_to_env};
 use crate::lock::{LOCK_REPORT, Lock};
@@ -109,11 +110,10 @@ pub struct PlanOptions {
     pub source_date_epoch: Option<i64>,
     /// About how many pinned requirements share one wheel step (1: one step per requirement).
     pub wheel_group_size: usize,
-    /// The engine can diff and merge file systems (DiffOp and MergeOp, BuildKit 0.10+): pinned
-    /// requirements are then installed one layer per wheel group, laid onto the runtime image with
-    /// MergeOp, so a changed pin reinstalls and re-exports one small layer. Without it, one
-    /// `pip install` over all wheels.
-    pub merge_layers: bool,
+    /// What the engine can do ([`EngineFeatures::from_caps`]); the plan carries it to lowering.
+    /// Without [`EngineFeatures::merge_diff`], one `pip install` over all wheels and no merged
+    /// layers.
+    pub engine: EngineFeatures,
     /// The lock stage's answer for this target platform (see [`lock_plan`]): requirement sets
     /// that are not a complete closure are built per package from it. Without it (the CLI, the
     /// Dockerfile renderer) they are built in one `pip wheel -r` step over the files.
@@ -131,7 +131,7 @@ impl PlanOptions {
             cache_namespace: String::new(),
             source_date_epoch: None,
             wheel_group_size: DEFAULT_WHEEL_GROUP_SIZE,
-            merge_layers: true,
+            engine: EngineFeatures::all(),
             lock: None,
         }
     }
@@ -190,6 +190,7 @@ pub fn plan(
         stages: crate::secret_digest::add_secret_digests(builder.stages, services),
         output,
         image,
+        engine: options.engine,
     })
 }
 
@@ -233,6 +234,7 @@ pub fn lock_plan(
         stages: crate::secret_digest::add_secret_digests(builder.stages, services),
         output: lock,
         image: ImageConfig::default(),
+        engine: options.engine,
     }))
 }
 
@@ -1140,10 +1142,10 @@ impl Planner<'_> {
             (Some(groups), Some(wheels)) => Some((groups, wheels)),
             _ => None,
         }
-        .filter(|_| self.options.merge_layers);
+        .filter(|_| self.options.engine.merge_diff());
         let nothing_to_install = matches!(dependencies, Dependencies::Nothing);
         let mut runtime = match merged {
-            _ if nothing_to_install && self.options.merge_layers => {
+            _ if nothing_to_install && self.options.engine.merge_diff() => {
                 let mut system = StageDraft::new(
                     name,
                     "system",
@@ -1474,7 +1476,7 @@ impl Planner<'_> {
         let mut serve = StageDraft::new(
             &service.name,
             "serve",
-            if self.options.merge_layers {
+            if self.options.engine.merge_diff() {
                 "nginx with its user and config: the base of the image"
             } else {
                 "nginx with its user and config, the health probe and the built files"
@@ -1523,7 +1525,7 @@ impl Planner<'_> {
             exclude: Vec::new(),
             owner: None,
         };
-        let serve = if self.options.merge_layers {
+        let serve = if self.options.engine.merge_diff() {
             // The probe and the built files are layers of their own, merged onto nginx (like
             // `COPY --link`). The probe layer is the frontend image's own layer, blob and all:
             // no build compresses it again, and a registry that has the frontend image stores

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use buildkit_llb::pb;
 use common::Graph;
-use layercake_plan::{NoCache, PlanOptions, Platform};
+use layercake_plan::{EngineFeatures, NoCache, PlanOptions, Platform};
 
 fn graph(project: &str, target: &str) -> Graph {
     let plan = common::project(project).plan_amd64(target);
@@ -144,7 +144,7 @@ fn python_dependency_key(project: &str, requirement_files: &[&str]) {
     );
     // Engines without DiffOp/MergeOp: one install, of the pinned lines when every line is pinned.
     let old_engine = PlanOptions {
-        merge_layers: false,
+        engine: EngineFeatures::all().with_merge_diff(false),
         ..PlanOptions::new(Platform::linux_amd64())
     };
     python_dependency_key_with(project, requirement_files, &old_engine);
@@ -238,7 +238,7 @@ fn pip_wheel_sees_only_the_requirement_files() {
 fn hashed_pins_reach_pip_wheel_and_no_install_on_any_engine() {
     for merge_layers in [true, false] {
         let options = PlanOptions {
-            merge_layers,
+            engine: EngineFeatures::all().with_merge_diff(merge_layers),
             ..PlanOptions::new(Platform::linux_amd64())
         };
         let g = graph_with("hashed-pins", "api", &options);
@@ -1161,14 +1161,10 @@ fn nginx_images_merge_the_frontend_image_as_their_probe_layer() {
 
         // Engines without MergeOp: the binary is copied onto nginx, the built files last.
         let no_merge = PlanOptions {
-            merge_layers: false,
+            engine: EngineFeatures::all().with_merge_diff(false),
             ..amd64.clone()
         };
-        let inputs = layercake_plan::LowerInputs {
-            merge_op: false,
-            ..common::cli_inputs()
-        };
-        let g = web_graph(project, &no_merge, &inputs);
+        let g = web_graph(project, &no_merge, &common::cli_inputs());
         let (head, _) = &g.head;
         let (_, dest, _, onto_scratch) = only_copy(&g, head);
         assert_eq!(
@@ -1187,7 +1183,7 @@ fn nginx_images_merge_the_frontend_image_as_their_probe_layer() {
 fn the_image_a_result_starts_with_is_found_through_merges() {
     let amd64 = PlanOptions::new(Platform::linux_amd64());
     let single = PlanOptions {
-        merge_layers: false,
+        engine: EngineFeatures::all().with_merge_diff(false),
         ..amd64.clone()
     };
     for options in [&amd64, &single] {
@@ -1196,8 +1192,8 @@ fn the_image_a_result_starts_with_is_found_through_merges() {
             assert_eq!(
                 plan.base_image(&plan.output),
                 Some((image, &Platform::linux_amd64())),
-                "{target}, merge_layers {}",
-                options.merge_layers
+                "{target}, {:?}",
+                options.engine
             );
         }
     }

@@ -90,8 +90,6 @@ fn llb_command(args: &LlbArgs) -> Result<ExitCode, Failure> {
         // As the frontend sends them: `.dockerignore` in the order written.
         context_excludes,
         frontend_image: Some(args.frontend_image.clone()),
-        merge_op: true,
-        mount_content_cache: true,
         // As the frontend sees an image built by its recipes (it checks; this cannot).
         frontend_is_probe_layer: true,
         ..LowerInputs::default()

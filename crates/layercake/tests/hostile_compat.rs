@@ -1,6 +1,6 @@
-//! Lowering for old engines (BuildKit v0.8, Docker 20.10): with `merge_op: false` and
-//! `exact_copies: true` the LLB of every testdata target needs neither MergeOp nor copy
-//! include/exclude patterns, and still copies the same dependency files. scripts/compat.sh
+//! Lowering for old engines (BuildKit v0.8, Docker 20.10): with `EngineFeatures::none()` (no
+//! MergeOp/DiffOp, no copy patterns) the LLB of every testdata target needs neither MergeOp nor
+//! copy include/exclude patterns, and still copies the same dependency files. scripts/compat.sh
 //! builds the example this way on a real v0.8 engine.
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
@@ -10,15 +10,16 @@ use std::path::{Path, PathBuf};
 
 use buildkit_llb::{Definition, caps};
 use layercake_plan::{
-    ContextFiles, FileScope, LowerInputs, PlanOptions, Platform, gather, lower, plan,
-    services_from_spec,
+    ContextFiles, EngineFeatures, FileScope, LowerInputs, PlanOptions, Platform, gather, lower,
+    plan, services_from_spec,
 };
 
 fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
 }
 
-fn definitions(spec: &Path, context: &Path, inputs: &LowerInputs) -> Vec<(String, Definition)> {
+fn definitions(spec: &Path, context: &Path, old_engine: bool) -> Vec<(String, Definition)> {
+    let inputs = inputs();
     let text = std::fs::read_to_string(spec).unwrap();
     let parsed = layercake_spec::parse("layercake.yaml", &text).unwrap();
     let services = services_from_spec(&parsed.resolve_args(&BTreeMap::new()).unwrap());
@@ -43,24 +44,25 @@ fn definitions(spec: &Path, context: &Path, inputs: &LowerInputs) -> Vec<(String
             &service.name,
             &files,
             &PlanOptions {
-                merge_layers: inputs.merge_op,
+                engine: if old_engine {
+                    EngineFeatures::none()
+                } else {
+                    EngineFeatures::all()
+                },
                 ..PlanOptions::new(Platform::linux_amd64())
             },
         )
         .unwrap();
-        let lowered = lower(&planned, inputs).unwrap();
+        let lowered = lower(&planned, &inputs).unwrap();
         out.push((service.name.clone(), Definition::new(&lowered.output)));
     }
     out
 }
 
-fn inputs(old_engine: bool) -> LowerInputs {
+fn inputs() -> LowerInputs {
     LowerInputs {
         context_name: "context".into(),
         frontend_image: Some("layercake:dev".into()),
-        merge_op: !old_engine,
-        exact_copies: old_engine,
-        mount_content_cache: !old_engine,
         ..LowerInputs::default()
     }
 }
@@ -70,8 +72,8 @@ fn old_engine_lowering_needs_no_merge_op_and_no_copy_patterns() {
     for project in ["example", "realistic"] {
         let spec = testdata().join(project).join("layercake.yaml");
         let context = testdata().join(project);
-        let new = definitions(&spec, &context, &inputs(false));
-        let old = definitions(&spec, &context, &inputs(true));
+        let new = definitions(&spec, &context, false);
+        let old = definitions(&spec, &context, true);
         assert_eq!(new.len(), old.len());
         // The new-engine LLB does use patterns, so the fallback is really exercised.
         assert!(
@@ -95,7 +97,7 @@ fn old_engine_lowering_needs_no_merge_op_and_no_copy_patterns() {
 #[test]
 fn old_engine_copies_name_each_dependency_file_and_filter_the_sources() {
     let spec = testdata().join("example/layercake.yaml");
-    let old = definitions(&spec, &testdata().join("example"), &inputs(true));
+    let old = definitions(&spec, &testdata().join("example"), true);
     let dump = |service: &str| {
         let (_, definition) = old.iter().find(|(s, _)| s == service).unwrap();
         definition.to_json_string()

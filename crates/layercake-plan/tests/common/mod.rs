@@ -243,8 +243,6 @@ pub fn cli_inputs() -> LowerInputs {
     LowerInputs {
         context_name: "context".into(),
         frontend_image: Some("layercake:dev".into()),
-        merge_op: true,
-        mount_content_cache: true,
         // As the frontend sees an image built by its recipes (it checks; this cannot).
         frontend_is_probe_layer: true,
         ..LowerInputs::default()

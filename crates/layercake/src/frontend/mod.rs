@@ -15,7 +15,8 @@ use buildkit_frontend::{
 };
 use buildkit_llb::Definition;
 use layercake_plan::{
-    GatherError, ImageConfig, LowerInputs, PlanOptions, Platform, ResolvedImage, lower, plan,
+    EngineFeatures, GatherError, ImageConfig, LowerInputs, PlanOptions, Platform, ResolvedImage,
+    lower, plan,
 };
 use layercake_spec::SpecErrors;
 use tokio::task::JoinSet;
@@ -126,9 +127,7 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
             ))
         })?,
     };
-    // BuildKit 0.10+ (both ops arrived together); the v0.8 engine of Docker 20.10 has neither.
-    let merge_layers = client.has_llb_cap(buildkit_llb::caps::MERGE_OP)
-        && client.has_llb_cap(buildkit_llb::caps::DIFF_OP);
+    let engine = EngineFeatures::from_caps(&client.caps().llb);
     // The plan's platforms are `os/arch[/variant]`: no OS version or features reach the LLB or
     // the image resolution (the result is still keyed by the full platform).
     let plan_options = |platform: &Platform| PlanOptions {
@@ -142,7 +141,7 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
             .unwrap_or_default(),
         source_date_epoch: epoch,
         wheel_group_size,
-        merge_layers,
+        engine,
         lock: None,
     };
     let image_failure = |reference: &str, platform: &Platform, error: ClientError| {
@@ -150,8 +149,8 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
     };
     let frontend_image = context::frontend_image(opts.get("source"), &build_args);
     // `.dockerignore` order is its meaning (the last matching rule wins): never sorted.
-    let lower_inputs = |images, context_excludes: Vec<String>, frontend_is_probe_layer| {
-        LowerInputs {
+    let lower_inputs =
+        |images, context_excludes: Vec<String>, frontend_is_probe_layer| LowerInputs {
             context_name: opts.context_key().to_owned(),
             context_excludes,
             session_id: Some(client.env().session_id.clone()).filter(|s| !s.is_empty()),
@@ -160,15 +159,8 @@ async fn build(client: Client) -> Result<FrontendResult, BuildError> {
             resolve_mode,
             network,
             extra_hosts: extra_hosts.clone(),
-            merge_op: merge_layers,
-            // BuildKit < 0.9 (Docker 20.10) has no copy patterns; no caps at all means a test
-            // double.
-            exact_copies: !client.caps().llb.is_empty()
-                && !client.has_llb_cap(buildkit_llb::caps::FILE_COPY_INCLUDE_EXCLUDE_PATTERNS),
-            mount_content_cache: client.has_llb_cap(buildkit_llb::caps::EXEC_MOUNT_CONTENT_CACHE),
             frontend_is_probe_layer,
-        }
-    };
+        };
 
     // The lock stage of every platform that needs one: solved first, the requirements.txt it
     // compiled read back, so the plans below are made per package from the resolved closure.
@@ -358,7 +350,7 @@ async fn inspect_frontend_image(
 fn check_caps(client: &Client, definition: &Definition) -> Result<(), BuildError> {
     let supported = &client.caps().llb;
     if supported.is_empty() {
-        // No caps reported (a test double or a very old engine): let the solve decide.
+        // An engine that reports no LLB caps at all: nothing to check against; the solve decides.
         return Ok(());
     }
     let missing = definition.required_caps().missing_from(supported.iter());

@@ -20,8 +20,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use layercake_plan::{
-    Base, CacheSharing, CopyStep, FileSource, ImageConfig, Mount, Network, Plan, PlanOptions,
-    Platform, RunStep, Stage, StageId, StageOutput, Step, WriteFileStep, plan,
+    Base, CacheSharing, CopyStep, EngineFeatures, FileSource, ImageConfig, Mount, Network, Plan,
+    PlanOptions, Platform, RunStep, Stage, StageId, StageOutput, Step, WriteFileStep, plan,
 };
 
 use super::error::ToolError;
@@ -53,7 +53,7 @@ pub fn dockerfile_command(args: &DockerfileArgs) -> Result<ExitCode, ToolError> 
     let options = PlanOptions {
         build_platform: build_platform.clone(),
         // A Dockerfile cannot take a step's changes as a layer: one `pip install` over all wheels.
-        merge_layers: false,
+        engine: EngineFeatures::all().with_merge_diff(false),
         ..PlanOptions::new(platform)
     };
     let plan = plan(&loaded.services, &target, &files, &options)?;
@@ -262,7 +262,7 @@ impl Writer<'_> {
     fn stage(&mut self, stage: &Stage) {
         let name = self.name(&stage.id);
         // A mount result needs a working stage and a scratch stage holding just that folder.
-        // A diff (never planned here: `merge_layers` is off) falls back to the whole root file
+        // A diff (never planned here: the engine has no `merge_diff`) falls back to the whole root file
         // system, which merges to the same files.
         let work = match &stage.output {
             StageOutput::Root | StageOutput::Diff => name.clone(),
@@ -293,7 +293,7 @@ impl Writer<'_> {
             Base::Image(reference) => {
                 let _ = writeln!(self.out, "FROM {platform}{reference} AS {work}");
             }
-            // Never planned here (`merge_layers` is off), but it means just this.
+            // Never planned here (no `merge_diff`), but it means just this.
             Base::Frontend => {
                 let _ = writeln!(self.out, "FROM {} AS {work}", self.inputs.frontend_image);
             }
