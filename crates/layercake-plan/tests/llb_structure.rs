@@ -163,7 +163,16 @@ fn python_dependency_key_with(project: &str, requirement_files: &[&str], options
             .as_ref()
             .is_some_and(|m| m.args.join(" ").contains("> /tmp/requirements.txt"))
     };
-    if resolve.is_some() || (installs.len() == 1 && takes_lines(&installs[0])) {
+    let per_package = resolve.is_some() || (installs.len() == 1 && takes_lines(&installs[0]));
+    // Every project here is planned per package (its lines, or the lock's answer): a silent
+    // fall back to one `pip wheel -r` over the files must fail, not pass the other branch.
+    assert!(
+        per_package,
+        "{project}: not planned per package: {} wheel step(s), {} install(s), resolve {resolve:?}",
+        wheels.len(),
+        installs.len()
+    );
+    {
         // Pinned, with install layers or (old engines) one install: every wheel step, install
         // and `resolve` gets its own pinned lines as arguments; none reads the build context,
         // not even the requirement files. Only the lock stage, when the files needed one, reads
@@ -195,29 +204,13 @@ fn python_dependency_key_with(project: &str, requirement_files: &[&str], options
                 "{project}: a requirements copy nothing reads"
             ),
             Some(lock) => {
+                // The lock is keyed by exactly the requirement files (their includes too),
+                // read through the one requirements copy.
                 assert_eq!(copies.len(), 1, "{project}: {copies:?}");
-                assert!(
-                    g.reaches_context_avoiding(lock, &BTreeSet::new()),
-                    "{project}: the lock does not read the requirement files"
-                );
+                context_only_through(&g, lock, copies[0], requirement_files);
             }
         }
-        return;
     }
-    // Otherwise the wheel step and the single `pip install` read the requirement files, and only
-    // them, through the requirements copy.
-    let gate = g.find("[api requirements");
-    let avoid = BTreeSet::from([gate.clone()]);
-    for wheel in &wheels {
-        assert!(
-            !g.reaches_context_avoiding(wheel, &avoid),
-            "{project}: {} reaches the build context besides the requirements copy",
-            g.name(wheel)
-        );
-    }
-    assert_eq!(installs.len(), 1, "{project}");
-    context_only_through(&g, &installs[0], &gate, requirement_files);
-    assert_eq!(g.copies(&gate)[0].src, "/");
 }
 
 #[test]

@@ -4,8 +4,6 @@
 
 mod tools_support;
 
-use std::path::Path;
-
 use serde_json::Value;
 use tools_support::*;
 
@@ -72,10 +70,30 @@ fn typical_mistakes_are_schema_errors() {
     }
 }
 
+/// The tutorial's recipe works as written: the file `layercake schema` is saved to is the one
+/// the modeline names, the modeline is the spec's second line (BuildKit reads the first), and
+/// the spec it shows is valid for the schema and for layercake.
 #[test]
 fn docs_show_the_editor_modeline() {
     let docs = std::fs::read_to_string(repo_root().join("docs/tutorial.md")).unwrap();
-    assert!(docs.contains("# yaml-language-server: $schema="));
-    assert!(docs.contains("layercake schema"));
-    let _ = Path::new("");
+    let saved_to = docs
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("layercake schema > "))
+        .expect("the tutorial saves the schema with `layercake schema > FILE`");
+    let block = docs
+        .split("```yaml\n")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("```").map(|(block, _)| block))
+        .find(|block| block.contains("yaml-language-server"))
+        .expect("a yaml block with the modeline");
+    let lines: Vec<&str> = block.lines().collect();
+    assert!(lines[0].starts_with("# syntax="), "{block}");
+    assert_eq!(
+        lines[1],
+        format!("# yaml-language-server: $schema={saved_to}"),
+        "{block}"
+    );
+    let validator = jsonschema::validator_for(&schema()).unwrap();
+    assert_eq!(errors(&validator, &yaml(block)), Vec::<String>::new());
+    layercake_spec::parse("layercake.yaml", block).unwrap();
 }
