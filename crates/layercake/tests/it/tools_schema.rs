@@ -1,8 +1,7 @@
 //! `layercake schema`: a JSON Schema that the project's own specs satisfy and that catches
 //! mistakes an editor should underline.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod tools_support;
+use crate::tools_support;
 
 use serde_json::Value;
 use tools_support::*;

@@ -1,8 +1,7 @@
 //! `layercake ci github`: the checked-in example workflow is exactly what the command prints,
 //! and the workflow has the jobs and cache wiring the CI guide promises.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod tools_support;
+use crate::tools_support;
 
 use serde_json::Value;
 use tools_support::*;

@@ -3,8 +3,6 @@
 //! copy include/exclude patterns, and still copies the same dependency files. scripts/compat.sh
 //! builds the example this way on a real v0.8 engine.
 
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

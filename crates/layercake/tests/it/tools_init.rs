@@ -1,8 +1,7 @@
 //! `layercake init`: finds the projects, writes a spec that parses, plans and passes `check`,
 //! and never overwrites a spec by accident.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod tools_support;
+use crate::tools_support;
 
 use std::path::Path;
 

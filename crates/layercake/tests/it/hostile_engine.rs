@@ -6,8 +6,6 @@
 //! the stand-in base images). `LAYERCAKE_FRONTEND` (default `layercake:dev`) is the frontend
 //! image, named in each spec's `# syntax=` line.
 
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};

@@ -21,8 +21,6 @@
 //! `@outside` is a file outside the context holding a marker; no output may ever show it, nor
 //! `/etc/passwd`'s first line.
 
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};

@@ -1,8 +1,6 @@
 //! Hostile specs through the command line (`layercake plan`, a child process): exit 1, a
 //! `file:line:col` message on stderr, nothing on stdout, and quickly (no hang).
 
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};

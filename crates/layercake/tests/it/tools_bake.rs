@@ -1,8 +1,7 @@
 //! `layercake bake`: the generated file is what `docker buildx bake` reads (checked with
 //! `--print`), and a real bake with the registry cache rebuilds only the changed service.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod tools_support;
+use crate::tools_support;
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -3,8 +3,6 @@
 //! its own random HashMap seeds, so many processes stand in for many machines. The image
 //! config changes only where the user asked (build args feeding labels).
 
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -1,8 +1,7 @@
 //! `layercake dockerfile`: the Dockerfile mirrors the plan, and (real engine) the builtin
 //! Dockerfile frontend builds it into an image with the same files as layercake's.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod tools_support;
+use crate::tools_support;
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -1,9 +1,8 @@
 //! `layercake frontend` as BuildKit runs it, for everything but a successful build: missing
 //! LLB caps, `--call` subrequests, spec errors with their source range, and the
 //! ResolveImageConfig path of an engine without the source-meta resolver.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
+use crate::support;
 
 use base64::Engine as _;
 use buildkit_frontend::caps;

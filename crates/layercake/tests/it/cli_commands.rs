@@ -2,7 +2,6 @@
 //! stderr, and the offline commands on the testdata projects.
 
 // Test helpers outside #[test] fns may fail loudly too.
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{Read, Write};
 use std::net::TcpListener;

@@ -1,9 +1,8 @@
 //! `layercake frontend` as BuildKit runs it: the real binary, stdin/stdout on OS pipes to a
 //! fake LLBBridge that serves the example project. Builds of both example services, checked
 //! through the options, the LLB the build Solve received, and the returned result.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

@@ -1,5 +1,4 @@
 //! Shared by the tools_*.rs tests: the binary, scratch folders, copies of the example.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,9 +1,8 @@
 //! The frontend's reads and transfers of the context follow `.dockerignore` as Docker does:
 //! rules in the order written (the last match wins, `!` re-includes), and a file the plan
 //! needs that they leave out is an error naming both, never read.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
+use crate::support;
 
 use buildkit_frontend::caps;
 use buildkit_frontend::testing::FakeBridge;

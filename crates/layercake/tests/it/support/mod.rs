@@ -1,6 +1,5 @@
 //! Shared by the `layercake frontend` tests: the example project as the fake BuildKit's
 //! client directories, running the binary against it, and reading what it sent.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -291,31 +290,6 @@ impl Graph {
             Some(pb::op::Op::Source(source)) => Some((op, source)),
             _ => None,
         })
-    }
-
-    /// The op an exec mount (or file action) input index of `op` points at.
-    pub fn input(&self, op: &pb::Op, index: i64) -> &pb::Op {
-        let input = &op.inputs[usize::try_from(index).unwrap()];
-        &self.ops[&input.digest]
-    }
-
-    /// The single copy action of a file op.
-    pub fn only_copy(op: &pb::Op) -> &pb::FileActionCopy {
-        let Some(pb::op::Op::File(file)) = &op.op else {
-            panic!("not a file op: {op:?}");
-        };
-        assert_eq!(file.actions.len(), 1, "one action: {file:?}");
-        match &file.actions[0].action {
-            Some(pb::file_action::Action::Copy(copy)) => copy,
-            other => panic!("not a copy: {other:?}"),
-        }
-    }
-
-    pub fn source_of(op: &pb::Op) -> &pb::SourceOp {
-        match &op.op {
-            Some(pb::op::Op::Source(source)) => source,
-            other => panic!("not a source op: {other:?}"),
-        }
     }
 }
 
