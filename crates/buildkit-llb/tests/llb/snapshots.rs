@@ -2,7 +2,6 @@
 //! the wire (fields, order, digests) shows up as a snapshot diff.
 
 // Test helpers outside #[test] fns may unwrap and panic too: a failure is the point.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use buildkit_llb::{
     CacheSharing, Definition, Diff, Exec, FileCopy, FileOp, Git, Http, Image, Local, Merge, Mkdir,

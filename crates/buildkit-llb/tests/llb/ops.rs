@@ -2,7 +2,6 @@
 //! `pb` types and check them.
 
 // Test helpers outside #[test] fns may unwrap and panic too: a failure is the point.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 
@@ -520,7 +519,7 @@ fn exec_network_security_and_cache_base() {
             .unwrap()
             .root(),
     );
-    assert_eq!(crate::exec(&host).network, pb::NetMode::Host as i32);
+    assert_eq!(self::exec(&host).network, pb::NetMode::Host as i32);
 }
 
 #[test]

@@ -3,7 +3,6 @@
 //! must give identical bytes and digests. A HashMap anywhere on the way would break this.
 
 // Test helpers outside #[test] fns may unwrap and panic too: a failure is the point.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use buildkit_llb::{
     CacheSharing, Definition, Differ, Exec, FileCopy, FileOp, Image, Local, Merge, Mkdir, Mount,

@@ -1,7 +1,6 @@
 //! Marshalling a graph into a `pb.Definition` the way BuildKit's Go client does.
 
 // Test helpers outside #[test] fns may unwrap and panic too: a failure is the point.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
 
