@@ -65,6 +65,8 @@ mod source;
 mod sourcemap;
 
 pub mod caps;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use buildkit_proto::pb;
 pub use caps::Caps;

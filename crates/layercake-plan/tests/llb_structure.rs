@@ -8,7 +8,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use buildkit_llb::pb;
-use common::Graph;
+use buildkit_llb::testing::Graph;
 use layercake_plan::{EngineFeatures, NoCache, PlanOptions, Platform};
 
 fn graph(project: &str, target: &str) -> Graph {

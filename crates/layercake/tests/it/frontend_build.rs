@@ -85,7 +85,7 @@ fn without_diffop_one_install_of_the_pinned_lines() {
     run(&fake, &["target=api"]);
     let solves = build_solves(&fake);
     assert_eq!(solves.len(), 1, "{:?}", fake.recorded().returns);
-    let graph = Graph::new(solves[0].definition.as_ref().unwrap());
+    let graph = Graph::from_pb(solves[0].definition.as_ref().unwrap());
     for (op, exec) in graph.execs_mentioning("pip wheel") {
         let views = graph.context_views(op);
         assert!(
@@ -239,7 +239,7 @@ fn api_single_platform_build() {
     // The LLB: the requirements are pinned and the engine has DiffOp, so every wheel step,
     // install layer and `resolve` gets its own pinned lines as arguments and sees nothing of the
     // build context, not even the requirements file.
-    let graph = Graph::new(solve.definition.as_ref().unwrap());
+    let graph = Graph::from_pb(solve.definition.as_ref().unwrap());
     let wheels = graph.execs_mentioning("pip wheel");
     let installs = graph.execs_mentioning("pip install");
     assert!(!wheels.is_empty(), "a pip wheel step");
@@ -357,7 +357,7 @@ fn web_two_platform_build() {
     }
 
     for (solve, arch) in solves.iter().zip(["amd64", "arm64"]) {
-        let graph = Graph::new(solve.definition.as_ref().unwrap());
+        let graph = Graph::from_pb(solve.definition.as_ref().unwrap());
         let (npm_op, _) = graph.exec_running(&["npm", "ci"]);
         let views = graph.context_views(npm_op);
         assert_eq!(views.len(), 1, "npm ci sees the context one way: {views:?}");

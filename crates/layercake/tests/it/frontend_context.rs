@@ -23,7 +23,7 @@ fn fake_with_dockerignore(dockerignore: &str) -> FakeBridge {
 /// The exclude patterns of the build's `context` local.
 fn context_excludes(fake: &FakeBridge) -> Vec<String> {
     let solves = build_solves(fake);
-    let graph = Graph::new(solves[0].definition.as_ref().unwrap());
+    let graph = Graph::from_pb(solves[0].definition.as_ref().unwrap());
     let patterns: Vec<String> = graph
         .sources()
         .filter(|(_, source)| source.identifier == "local://context")

@@ -7,8 +7,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use buildkit_frontend::testing::{FakeBridge, FrontendRun, run_frontend};
-use buildkit_llb::Definition;
-use buildkit_proto::{gateway, google_rpc, pb};
+pub use buildkit_llb::testing::Graph;
+use buildkit_proto::{gateway, google_rpc};
 
 pub const SESSION: &str = "sess-layercake-test";
 /// The worker BuildKit reports: the build platform.
@@ -187,119 +187,13 @@ pub fn metadata_json(result: &gateway::Result, key: &str) -> serde_json::Value {
     serde_json::from_str(&metadata(result, key)).unwrap()
 }
 
-/// A solved graph, decoded, with its ops by digest.
-pub struct Graph {
-    pub ops: BTreeMap<String, pb::Op>,
-}
-
-impl Graph {
-    pub fn new(definition: &pb::Definition) -> Self {
-        let decoded = Definition::from_pb(definition.clone()).unwrap();
-        Graph {
-            ops: decoded
-                .ops()
-                .iter()
-                .map(|(digest, op)| (digest.to_string(), op.clone()))
-                .collect(),
-        }
-    }
-
-    pub fn execs(&self) -> impl Iterator<Item = (&pb::Op, &pb::ExecOp)> {
-        self.ops.values().filter_map(|op| match &op.op {
-            Some(pb::op::Op::Exec(exec)) => Some((op, exec)),
-            _ => None,
-        })
-    }
-
-    /// The exec op whose args contain all of `words`, in order.
-    pub fn exec_running(&self, words: &[&str]) -> (&pb::Op, &pb::ExecOp) {
-        let found: Vec<_> = self
-            .execs()
-            .filter(|(_, exec)| {
-                let args = &exec.meta.as_ref().unwrap().args;
-                args.windows(words.len()).any(|w| w == words)
-            })
-            .collect();
-        assert_eq!(found.len(), 1, "one exec running {words:?}");
-        found[0]
-    }
-
-    /// Every exec whose joined args contain `words` (e.g. `pip wheel`).
-    pub fn execs_mentioning(&self, words: &str) -> Vec<(&pb::Op, &pb::ExecOp)> {
-        self.execs()
-            .filter(|(_, exec)| exec.meta.as_ref().unwrap().args.join(" ").contains(words))
-            .collect()
-    }
-
-    /// How `op` sees the build context: the include patterns of each filtered copy on its
-    /// way to `local://context`, or `None` for a way that reaches the context unfiltered.
-    pub fn context_views(&self, op: &pb::Op) -> BTreeSet<Option<Vec<String>>> {
-        let mut views = BTreeSet::new();
-        let mut seen = BTreeSet::new();
-        self.walk_views(op, &mut views, &mut seen);
-        views
-    }
-
-    fn walk_views(
-        &self,
-        op: &pb::Op,
-        views: &mut BTreeSet<Option<Vec<String>>>,
-        seen: &mut BTreeSet<String>,
-    ) {
-        if let Some(pb::op::Op::Source(source)) = &op.op {
-            if source.identifier == "local://context" {
-                views.insert(None);
-            }
-            return;
-        }
-        let mut inputs: Vec<i64> = (0..op.inputs.len() as i64).collect();
-        if let Some(pb::op::Op::File(file)) = &op.op {
-            let copies: Vec<_> = file
-                .actions
-                .iter()
-                .filter_map(|a| match &a.action {
-                    Some(pb::file_action::Action::Copy(copy)) => Some((a, copy)),
-                    _ => None,
-                })
-                .collect();
-            if !copies.is_empty()
-                && copies.len() == file.actions.len()
-                && copies.iter().all(|(_, c)| !c.include_patterns.is_empty())
-            {
-                // A filtered copy: it sees only its patterns of its source; its base still counts.
-                for (_, copy) in &copies {
-                    views.insert(Some(copy.include_patterns.clone()));
-                }
-                inputs = copies
-                    .iter()
-                    .map(|(a, _)| a.input)
-                    .filter(|i| *i >= 0)
-                    .collect();
-            }
-        }
-        for index in inputs {
-            let digest = &op.inputs[usize::try_from(index).unwrap()].digest;
-            if seen.insert(digest.clone()) {
-                self.walk_views(&self.ops[digest], views, seen);
-            }
-        }
-    }
-
-    pub fn sources(&self) -> impl Iterator<Item = (&pb::Op, &pb::SourceOp)> {
-        self.ops.values().filter_map(|op| match &op.op {
-            Some(pb::op::Op::Source(source)) => Some((op, source)),
-            _ => None,
-        })
-    }
-}
-
 /// The solves of build graphs (the ones with a run step), in order.
 pub fn build_solves(fake: &FakeBridge) -> Vec<gateway::SolveRequest> {
     fake.recorded()
         .solves
         .iter()
         .filter(|solve| {
-            Graph::new(solve.definition.as_ref().unwrap())
+            Graph::from_pb(solve.definition.as_ref().unwrap())
                 .execs()
                 .next()
                 .is_some()
