@@ -264,7 +264,16 @@ fn bake_pushes_both_services_and_a_web_code_change_reruns_nothing_of_api() {
     // A code-only change in web, committed: new tags, same api inputs.
     let main = dir.join("frontend/src/main.js");
     let code = std::fs::read_to_string(&main).unwrap();
-    std::fs::write(&main, format!("{code}\nconsole.log('changed');\n")).unwrap();
+    // Unique to this run: the engine keeps every earlier run's results, and the same edit
+    // would be a cache hit.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |t| t.as_nanos());
+    std::fs::write(
+        &main,
+        format!("{code}\nconsole.log('changed {app} {nanos}');\n"),
+    )
+    .unwrap();
     git(&dir, &["commit", "-q", "-am", "web code change"]);
     write_bake(&dir);
     let second = bake_build(&dir, &[]);
