@@ -1,0 +1,79 @@
+//! Health checks: the default for nginx images, and how a probe runs in the image.
+
+use super::*;
+
+/// nginx services get an HTTP check of `/` unless the spec says otherwise.
+pub(super) fn default_http_health() -> Option<HealthSettings> {
+    Some(HealthSettings {
+        probe: HealthProbe::Http {
+            path: "/".into(),
+            port: None,
+        },
+        interval: Duration::from_secs(30),
+        timeout: Duration::from_secs(5),
+        start_period: Duration::from_secs(5),
+        retries: 3,
+    })
+}
+
+/// How an HTTP health check runs inside the image.
+pub(super) enum HttpProber {
+    /// The image has Python: urllib, nothing added.
+    Python,
+    /// The frontend's static binary, copied to [`PROBE_PATH`].
+    Probe,
+}
+
+pub(super) fn healthcheck(
+    settings: &HealthSettings,
+    service_port: Option<u16>,
+    prober: HttpProber,
+) -> Result<Healthcheck, PlanError> {
+    let test = match &settings.probe {
+        HealthProbe::Disabled => vec!["NONE".to_owned()],
+        HealthProbe::Command(args) => std::iter::once("CMD".to_owned())
+            .chain(args.iter().cloned())
+            .collect(),
+        HealthProbe::Shell(script) => vec!["CMD-SHELL".to_owned(), script.clone()],
+        HealthProbe::Http { path, port } => {
+            let port = port
+                .or(service_port)
+                .ok_or(PlanError::HealthcheckWithoutPort)?;
+            let url = format!("http://127.0.0.1:{port}{path}");
+            match prober {
+                HttpProber::Python => {
+                    let timeout = settings.timeout.as_secs().max(1);
+                    vec![
+                        "CMD".to_owned(),
+                        "python3".to_owned(),
+                        "-c".to_owned(),
+                        format!(
+                            "import urllib.request; urllib.request.urlopen('{url}', timeout={timeout})"
+                        ),
+                    ]
+                }
+                HttpProber::Probe => vec![
+                    "CMD".to_owned(),
+                    PROBE_PATH.to_owned(),
+                    "probe".to_owned(),
+                    url,
+                ],
+            }
+        }
+    };
+    // During the start period probe often, so a container is reported healthy seconds after it
+    // is ready instead of a whole interval later.
+    let start_interval = if settings.start_period.is_zero() {
+        Duration::ZERO
+    } else {
+        settings.interval.min(START_INTERVAL)
+    };
+    Ok(Healthcheck {
+        test,
+        interval: settings.interval,
+        timeout: settings.timeout,
+        start_period: settings.start_period,
+        retries: settings.retries,
+        start_interval,
+    })
+}

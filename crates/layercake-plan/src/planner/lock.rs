@@ -1,0 +1,201 @@
+//! The lock stage of a python service: uv resolves the requirement files for the platform.
+
+use super::*;
+
+impl Planner<'_> {
+    /// The `requirements`, `builder`, `uv` and `lock` stages: uv (a pinned release, installed by
+    /// hash) resolves the requirement files and the spec's packages for the wheels' base image's
+    /// own interpreter on this platform, and writes the closure, hashed, as a requirements file
+    /// into the `lock` stage's output. Keyed only by the files' contents, the packages, the
+    /// image and the platform, so the same files give the same lock, CACHED, on a fresh machine
+    /// with registry cache too. Returns the builder base and the lock stage.
+    pub(super) fn lock_stages(
+        &mut self,
+        service: &ServiceSettings,
+        py: &PythonSettings,
+        requirement_files: &[String],
+    ) -> (Base, StageId) {
+        let name = service.name.as_str();
+        let platform = self.options.platform.clone();
+        let mut copied = requirement_files.to_vec();
+        copied.sort();
+        let requirements = (!copied.is_empty()).then(|| self.requirements_stage(service, &copied));
+        // The spec's packages as a file of their own: uv reads requirements from files, and a
+        // value never becomes part of a command line it could be parsed from.
+        let packages = (!py.pip_packages.is_empty()).then(|| {
+            let mut draft = StageDraft::new(
+                name,
+                "packages",
+                "the spec's `packages.pip`, as a requirements file",
+                &platform,
+                Base::Scratch,
+            );
+            let mut contents = py.pip_packages.join("\n");
+            contents.push('\n');
+            draft.write("write packages.txt", "/packages.txt", contents);
+            self.finish(draft, StageOutput::Root, false)
+        });
+        let builder = self.builder_base(service, py);
+
+        let mut tool = StageDraft::new(
+            name,
+            "uv",
+            "the lock stage's resolver: a pinned uv release, installed by hash",
+            &platform,
+            builder.clone(),
+        );
+        let mut args = strings(&[
+            "/bin/sh",
+            "-c",
+            "printf '%s\\n' \"$1\" > /tmp/uv.txt && \
+             exec python3 -m pip install --no-deps --no-cache-dir --only-binary=:all: \
+             --target /tool -r /tmp/uv.txt",
+            "pip-install",
+        ]);
+        args.push(uv_requirement());
+        tool.run(
+            &format!("pip install uv=={UV_VERSION} (by hash)"),
+            args,
+            |step| {
+                step.env = py.pip_env.clone();
+                quiet_pip(step);
+                step.mounts.push(Mount::Output {
+                    target: UV_DIR.into(),
+                    from: None,
+                });
+                Self::dependency_secrets(service, step);
+            },
+        );
+        let tool = self.finish(tool, StageOutput::Mount(UV_DIR.into()), true);
+
+        let mut lock = StageDraft::new(
+            name,
+            "lock",
+            "the complete pinned closure of the requirements for this platform, as uv resolves it",
+            &platform,
+            builder.clone(),
+        );
+        let mut args = vec![
+            format!("{UV_DIR}/bin/uv"),
+            "pip".into(),
+            "compile".into(),
+            // Index certificates from the image's own store (corporate proxies, private CAs).
+            "--system-certs".into(),
+            "--python".into(),
+            "python3".into(),
+            "--generate-hashes".into(),
+            "--output-file".into(),
+            format!("{LOCK_DIR}/{LOCK_REPORT}"),
+        ];
+        args.extend(uv_flags(&py.pip_flags));
+        args.extend(
+            requirement_file_args(service, py)
+                .into_iter()
+                .filter(|arg| arg != "-r"),
+        );
+        if packages.is_some() {
+            args.push(format!("{PACKAGES_MOUNT}/packages.txt"));
+        }
+        let mut resolved: Vec<&str> = py.requirements.iter().map(String::as_str).collect();
+        resolved.extend(py.pip_packages.iter().map(String::as_str));
+        let label = format!(
+            "uv pip compile: resolve {} for {}",
+            resolved.join(" "),
+            platform
+        );
+        let cache = Mount::Cache {
+            target: "/root/.cache/uv".into(),
+            id: self.cache_id("uv", UV_VERSION, Some(&platform)),
+            sharing: CacheSharing::Shared,
+        };
+        lock.run(&label, args, |step| {
+            step.env = py.pip_env.clone();
+            // pip's index settings, as uv reads them.
+            for (pip, uv) in PIP_TO_UV_ENV {
+                if let Some(value) = py.pip_env.get(pip) {
+                    step.env.insert(uv.into(), value.clone());
+                }
+            }
+            step.env
+                .insert("UV_CACHE_DIR".into(), "/root/.cache/uv".into());
+            step.env.insert("UV_NO_PROGRESS".into(), "1".into());
+            // Resolve for the image's interpreter; never download one.
+            step.env
+                .insert("UV_PYTHON_DOWNLOADS".into(), "never".into());
+            step.mounts.push(Mount::Output {
+                target: LOCK_DIR.into(),
+                from: None,
+            });
+            step.mounts.push(cache);
+            step.mounts.push(Mount::stage_root(UV_DIR, tool));
+            if let Some(requirements) = requirements {
+                step.mounts
+                    .push(Mount::stage_root(REQUIREMENTS_MOUNT, requirements));
+            }
+            if let Some(packages) = packages {
+                step.mounts
+                    .push(Mount::stage_root(PACKAGES_MOUNT, packages));
+            }
+            Self::dependency_secrets(service, step);
+            // A private index given as a secret env for pip reaches uv under uv's name.
+            let twins: Vec<Mount> = step
+                .mounts
+                .iter()
+                .filter_map(|mount| match mount {
+                    Mount::SecretEnv { name, id, required } => PIP_TO_UV_ENV
+                        .iter()
+                        .find(|(pip, _)| pip == name)
+                        .map(|(_, uv)| Mount::SecretEnv {
+                            name: (*uv).to_owned(),
+                            id: id.clone(),
+                            required: *required,
+                        }),
+                    _ => None,
+                })
+                .collect();
+            step.mounts.extend(twins);
+        });
+        let lock = self.finish(lock, StageOutput::Mount(LOCK_DIR.into()), true);
+        (builder, lock)
+    }
+}
+
+/// `uv==VERSION --hash=… …`: the resolver's requirement line.
+pub(super) fn uv_requirement() -> String {
+    let mut line = format!("uv=={UV_VERSION}");
+    for digest in UV_WHEEL_SHA256 {
+        line.push_str(" --hash=sha256:");
+        line.push_str(digest);
+    }
+    line
+}
+
+/// The `pip_flags` that change what resolves, as `uv pip compile` takes them (indexes, links,
+/// pre-releases, binary choices); the rest only concern building wheels.
+pub(super) fn uv_flags(pip_flags: &[String]) -> Vec<String> {
+    const WITH_VALUE: [&str; 7] = [
+        "--index-url",
+        "-i",
+        "--extra-index-url",
+        "--find-links",
+        "-f",
+        "--no-binary",
+        "--only-binary",
+    ];
+    let mut out = Vec::new();
+    let mut flags = pip_flags.iter().peekable();
+    while let Some(flag) = flags.next() {
+        let name = flag.split('=').next().unwrap_or(flag);
+        if flag == "--pre" {
+            out.push("--prerelease=allow".to_owned());
+        } else if WITH_VALUE.contains(&name) {
+            out.push(flag.clone());
+            if !flag.contains('=')
+                && let Some(value) = flags.next_if(|value| !value.starts_with('-'))
+            {
+                out.push(value.clone());
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,124 @@
+//! The install layers of a python service: `pip install --no-deps` per bucket, and `resolve`.
+
+use super::*;
+
+impl Planner<'_> {
+    /// One layer per wheel group: `pip install --no-deps` of the group's wheels onto `system`,
+    /// taken as a diff, so a changed pin reinstalls and re-exports one small layer. The first
+    /// id returned is the `resolve` stage: it resolves every requirement from the merged wheels
+    /// alone (network off), the proof that the set is complete which the single `pip install`
+    /// gave. It runs beside the installs and adds only an empty layer to the image.
+    pub(super) fn install_layers(
+        &mut self,
+        service: &ServiceSettings,
+        system: &StageId,
+        wheels: &StageId,
+        groups: &[WheelGroup<'_>],
+        shown: &str,
+        lock: Option<&StageId>,
+    ) -> Vec<StageId> {
+        let name = service.name.as_str();
+        let platform = self.options.platform.clone();
+        let mut layers = Vec::with_capacity(groups.len() + 1);
+
+        let mut resolve = StageDraft::new(
+            name,
+            "resolve",
+            "proves the wheel set is complete: every requirement resolves from the wheels alone",
+            &platform,
+            Base::Stage(system.clone()),
+        )
+        .answering_to("runtime");
+        // Over the pinned lines (hashes dropped, as for the installs), not the files: a wheel
+        // built from an sdist would fail the files' `--hash` check.
+        let all: Vec<&PinnedRequirement> = groups
+            .iter()
+            .flat_map(|group| group.requirements.iter().copied())
+            .collect();
+        let args = pip_install_lines(&["--dry-run"], &all);
+        resolve.run(
+            &format!(
+                "pip install --dry-run --no-index: the {} pinned requirements of {shown}",
+                all.len()
+            ),
+            args,
+            |step| {
+                Self::pip_install_step(step);
+                step.mounts
+                    .push(Mount::stage_root(WHEELS_DIR, wheels.clone()));
+                step.mounts.extend(lock.cloned().map(lock_mount));
+            },
+        );
+        layers.push(self.finish(resolve, StageOutput::Diff, true));
+
+        let total = groups.len();
+        for (index, group) in groups.iter().enumerate() {
+            let mut draft = StageDraft::new(
+                name,
+                &group_stage_name(("install", "installs"), &group.requirements, index),
+                "the installed files of a few requirements, as a layer keyed by their wheels",
+                &platform,
+                Base::Stage(system.clone()),
+            )
+            .answering_to("runtime");
+            // Installed by requirement line, not by wheel file, so pip records `name==version`
+            // (a file path would show in `pip freeze` as `name @ file:///wheels/…`).
+            let args = pip_install_lines(&["--no-deps"], &group.requirements);
+            let shown = shown_group(&group.requirements);
+            let label = format!("[{name} install {}/{total}] {shown}", index + 1);
+            draft.run(&label, args, |step| {
+                Self::pip_install_step(step);
+                step.mounts
+                    .push(Mount::stage_root(WHEELS_DIR, group.wheels.clone()));
+            });
+            let stage = self.finish_unnumbered(draft, StageOutput::Diff, true);
+            layers.push(stage.id.clone());
+            self.stages.push(stage);
+        }
+        layers
+    }
+
+    /// What every `pip install` from the wheels shares: no network (the wheels are all there is),
+    /// no cache, and nothing written outside the installed files (the step may be a layer).
+    pub(super) fn pip_install_step(step: &mut RunStep) {
+        quiet_pip(step);
+        // pip's own modules stay uncompiled; the installed packages are still byte-compiled
+        // (pip compiles them explicitly).
+        step.env
+            .insert("PYTHONDONTWRITEBYTECODE".into(), "1".into());
+        step.network = Network::None;
+        step.mounts.push(Mount::Tmpfs {
+            target: "/tmp".into(),
+        });
+    }
+}
+
+pub(super) fn pip_install_lines(
+    options: &[&str],
+    requirements: &[&PinnedRequirement],
+) -> Vec<String> {
+    let lines: Vec<&str> = requirements.iter().map(|r| r.unhashed.as_str()).collect();
+    let options: String = options.iter().map(|option| format!(" {option}")).collect();
+    let script = format!(
+        "printf '%s\\n' \"$1\" > /tmp/requirements.txt && \
+         exec python3 -m pip install{options} --no-index --no-cache-dir --find-links {WHEELS_DIR} \
+         -r /tmp/requirements.txt"
+    );
+    vec![
+        "/bin/sh".into(),
+        "-c".into(),
+        script,
+        "pip-install".into(),
+        lines.join("\n"),
+    ]
+}
+
+/// `-r /src/<path>` for each requirement file, as the steps that read the files (unpinned
+/// requirements) see them through the `requirements` mount.
+pub(super) fn requirement_file_args(service: &ServiceSettings, py: &PythonSettings) -> Vec<String> {
+    py.requirements
+        .iter()
+        .filter_map(|file| join_in_context(&service.path, file))
+        .flat_map(|path| ["-r".to_owned(), format!("{REQUIREMENTS_MOUNT}/{path}")])
+        .collect()
+}

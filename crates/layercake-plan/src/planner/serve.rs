@@ -1,0 +1,137 @@
+//! The nginx image that serves a node service's output.
+
+use super::*;
+
+impl Planner<'_> {
+    pub(super) fn nginx(
+        &mut self,
+        service: &ServiceSettings,
+        settings: &NginxSettings,
+        built: FileSource,
+    ) -> Result<(StageId, ImageConfig), PlanError> {
+        let port = service.port.unwrap_or(match service.user {
+            RunAs::Root => 80,
+            RunAs::User { .. } => 8080,
+        });
+        let mut serve = StageDraft::new(
+            &service.name,
+            "serve",
+            if self.options.engine.merge_diff() {
+                "nginx with its user and config: the base of the image"
+            } else {
+                "nginx with its user and config, the health probe and the built files"
+            },
+            &self.options.platform,
+            Base::Image(settings.image.clone()),
+        );
+        Self::create_user(&mut serve, &service.user);
+        serve.write("write nginx.conf", nginx::MAIN_CONF, nginx::main_conf());
+        match &settings.config {
+            Some(config) => {
+                let path = join_in_context(&service.path, config).ok_or_else(|| {
+                    PlanError::OutsideContext {
+                        service: service.name.clone(),
+                        path: config.clone(),
+                    }
+                })?;
+                self.follow_paths.insert(path.clone());
+                serve.copy(CopyStep {
+                    name: format!("copy {config}"),
+                    from: FileSource::Context { path },
+                    dest: nginx::SERVER_CONF.into(),
+                    contents_only: false,
+                    include: Vec::new(),
+                    exclude: Vec::new(),
+                    owner: None,
+                });
+            }
+            None => serve.write(
+                "write conf.d/default.conf",
+                nginx::SERVER_CONF,
+                nginx::server_conf(port, settings.spa),
+            ),
+        }
+        let health = service.healthcheck.clone().or_else(default_http_health);
+        let probe = matches!(
+            health.as_ref().map(|h| &h.probe),
+            Some(HealthProbe::Http { .. })
+        );
+        let output = CopyStep {
+            name: "copy build output".into(),
+            from: built,
+            dest: nginx::HTML_ROOT.into(),
+            contents_only: true,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            owner: None,
+        };
+        let serve = if self.options.engine.merge_diff() {
+            // The probe and the built files are layers of their own, merged onto nginx (like
+            // `COPY --link`). The probe layer is the frontend image's own layer, blob and all:
+            // no build compresses it again, and a registry that has the frontend image stores
+            // it once. The built files merge last without the layers below them, so a
+            // fresh machine does not download nginx's layers from the cache to copy onto them.
+            let serve = self.finish(serve, StageOutput::Root, false);
+            let mut parts = vec![serve];
+            if probe {
+                let probe = StageDraft::new(
+                    &service.name,
+                    "probe",
+                    "the frontend image itself: its one layer holds the health probe",
+                    &self.options.platform,
+                    Base::Frontend,
+                )
+                .answering_to("serve");
+                parts.push(self.finish(probe, StageOutput::Root, false));
+            }
+            let mut html = StageDraft::new(
+                &service.name,
+                "html",
+                "the built files alone, as the image's last layer",
+                &self.options.platform,
+                Base::Scratch,
+            )
+            .answering_to("serve");
+            html.copy(output);
+            parts.push(self.finish(html, StageOutput::Root, false));
+            let image = StageDraft::new(
+                &service.name,
+                "image",
+                "the image: the probe and the built files merged onto nginx",
+                &self.options.platform,
+                Base::Merge(parts),
+            )
+            .answering_to("serve");
+            self.finish(image, StageOutput::Root, false)
+        } else {
+            if probe {
+                serve.copy(CopyStep {
+                    name: "copy health probe".into(),
+                    from: FileSource::Frontend {
+                        path: PROBE_PATH.into(),
+                    },
+                    dest: PROBE_PATH.into(),
+                    contents_only: false,
+                    include: Vec::new(),
+                    exclude: Vec::new(),
+                    owner: None,
+                });
+            }
+            serve.copy(output);
+            self.finish(serve, StageOutput::Root, false)
+        };
+        let health = health
+            .as_ref()
+            .map(|h| healthcheck(h, Some(port), HttpProber::Probe))
+            .transpose()?;
+        let mut service = service.clone();
+        service.port = Some(port);
+        service.command = Some(strings(&["nginx", "-g", "daemon off;"]));
+        if service.stop_signal.is_none() {
+            // nginx finishes in-flight requests on SIGQUIT.
+            service.stop_signal = Some("SIGQUIT".into());
+        }
+        let image = self.image_config(&service, service.env.clone(), health);
+        Ok((serve, image))
+    }
+}
