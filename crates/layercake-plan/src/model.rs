@@ -335,6 +335,41 @@ pub struct CopyStep {
     pub owner: Option<String>,
 }
 
+impl CopyStep {
+    /// A copy of the whole of `from` (the directory itself, when it is one) to `dest`, owned as
+    /// in the source; [`CopyStep::contents`], [`CopyStep::including`] and
+    /// [`CopyStep::excluding`] narrow it.
+    pub fn new(name: impl Into<String>, from: FileSource, dest: impl Into<String>) -> CopyStep {
+        CopyStep {
+            name: name.into(),
+            from,
+            dest: dest.into(),
+            contents_only: false,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            owner: None,
+        }
+    }
+
+    /// Copies a directory's contents rather than the directory.
+    pub fn contents(mut self) -> CopyStep {
+        self.contents_only = true;
+        self
+    }
+
+    /// Copies only the paths matching `patterns`.
+    pub fn including(mut self, patterns: Vec<String>) -> CopyStep {
+        self.include = patterns;
+        self
+    }
+
+    /// Leaves out the paths matching `patterns`.
+    pub fn excluding(mut self, patterns: Vec<String>) -> CopyStep {
+        self.exclude = patterns;
+        self
+    }
+}
+
 /// A file written by the frontend (generated configuration).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WriteFileStep {

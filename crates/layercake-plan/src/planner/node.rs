@@ -33,17 +33,17 @@ impl Planner<'_> {
                 self.follow_paths.insert(path);
             }
         }
-        manifests.copy(CopyStep {
-            name: format!("copy {}", wanted.join(" ")),
-            from: FileSource::Context {
-                path: service.path.clone(),
-            },
-            dest: "/".into(),
-            contents_only: true,
-            include: wanted,
-            exclude: Vec::new(),
-            owner: None,
-        });
+        manifests.copy(
+            CopyStep::new(
+                format!("copy {}", wanted.join(" ")),
+                FileSource::Context {
+                    path: service.path.clone(),
+                },
+                "/",
+            )
+            .contents()
+            .including(wanted),
+        );
         let manifests = self.finish(manifests, StageOutput::Root, false);
 
         // 2. deps: npm ci into the /app mount, so the result is the app folder with node_modules.
@@ -153,15 +153,7 @@ impl Planner<'_> {
                     &self.options.platform,
                     Base::Scratch,
                 );
-                dist.copy(CopyStep {
-                    name: format!("copy {}", node.output),
-                    from: built,
-                    dest: "/".into(),
-                    contents_only: true,
-                    include: Vec::new(),
-                    exclude: Vec::new(),
-                    owner: None,
-                });
+                dist.copy(CopyStep::new(format!("copy {}", node.output), built, "/").contents());
                 let dist = self.finish(dist, StageOutput::Root, false);
                 let image = ImageConfig {
                     architecture: self.options.platform.architecture.clone(),

@@ -62,21 +62,23 @@ impl Planner<'_> {
         for path in files {
             self.follow_paths.insert(path.clone());
         }
-        requirements.copy(CopyStep {
-            name: format!("copy {}", files.join(" ")),
-            from: FileSource::Context {
-                path: String::new(),
-            },
-            dest: "/".into(),
-            contents_only: true,
+        requirements.copy(
+            CopyStep::new(
+                format!("copy {}", files.join(" ")),
+                FileSource::Context {
+                    path: String::new(),
+                },
+                "/",
+            )
+            .contents()
             // Paths, not patterns: `req[1].txt` is that file.
-            include: files
-                .iter()
-                .map(|f| crate::ignore::literal_pattern(f))
-                .collect(),
-            exclude: Vec::new(),
-            owner: None,
-        });
+            .including(
+                files
+                    .iter()
+                    .map(|f| crate::ignore::literal_pattern(f))
+                    .collect(),
+            ),
+        );
         self.finish(requirements, StageOutput::Root, false)
     }
 
@@ -215,18 +217,17 @@ impl Planner<'_> {
         )];
         for (asset, build, output) in asset_sources {
             let dest = join_in_context(&service.workdir, &asset.to).unwrap_or_default();
-            code.push(CopyStep {
-                name: format!("copy {} build output to /{dest}", asset.from),
-                from: FileSource::Stage {
-                    stage: build,
-                    path: format!("/{output}"),
-                },
-                dest: format!("/{dest}"),
-                contents_only: true,
-                include: Vec::new(),
-                exclude: Vec::new(),
-                owner: None,
-            });
+            code.push(
+                CopyStep::new(
+                    format!("copy {} build output to /{dest}", asset.from),
+                    FileSource::Stage {
+                        stage: build,
+                        path: format!("/{output}"),
+                    },
+                    format!("/{dest}"),
+                )
+                .contents(),
+            );
         }
 
         // 4. runtime: packages, user, the installed wheels (network off), code last. With the

@@ -35,15 +35,11 @@ impl Planner<'_> {
                     }
                 })?;
                 self.follow_paths.insert(path.clone());
-                serve.copy(CopyStep {
-                    name: format!("copy {config}"),
-                    from: FileSource::Context { path },
-                    dest: nginx::SERVER_CONF.into(),
-                    contents_only: false,
-                    include: Vec::new(),
-                    exclude: Vec::new(),
-                    owner: None,
-                });
+                serve.copy(CopyStep::new(
+                    format!("copy {config}"),
+                    FileSource::Context { path },
+                    nginx::SERVER_CONF,
+                ));
             }
             None => serve.write(
                 "write conf.d/default.conf",
@@ -56,15 +52,7 @@ impl Planner<'_> {
             health.as_ref().map(|h| &h.probe),
             Some(HealthProbe::Http { .. })
         );
-        let output = CopyStep {
-            name: "copy build output".into(),
-            from: built,
-            dest: nginx::HTML_ROOT.into(),
-            contents_only: true,
-            include: Vec::new(),
-            exclude: Vec::new(),
-            owner: None,
-        };
+        let output = CopyStep::new("copy build output", built, nginx::HTML_ROOT).contents();
         let serve = if self.options.engine.merge_diff() {
             // The probe and the built files are layers of their own, merged onto nginx (like
             // `COPY --link`). The probe layer is the frontend image's own layer, blob and all:
@@ -105,17 +93,13 @@ impl Planner<'_> {
             self.finish(image, StageOutput::Root, false)
         } else {
             if probe {
-                serve.copy(CopyStep {
-                    name: "copy health probe".into(),
-                    from: FileSource::Frontend {
+                serve.copy(CopyStep::new(
+                    "copy health probe",
+                    FileSource::Frontend {
                         path: PROBE_PATH.into(),
                     },
-                    dest: PROBE_PATH.into(),
-                    contents_only: false,
-                    include: Vec::new(),
-                    exclude: Vec::new(),
-                    owner: None,
-                });
+                    PROBE_PATH,
+                ));
             }
             serve.copy(output);
             self.finish(serve, StageOutput::Root, false)

@@ -89,17 +89,16 @@ impl Planner<'_> {
             self.exclude_patterns
                 .extend(service.exclude.iter().map(|p| under(p)));
         }
-        CopyStep {
-            name: name.to_owned(),
-            from: FileSource::Context {
+        CopyStep::new(
+            name,
+            FileSource::Context {
                 path: service.path.clone(),
             },
-            dest: dest.to_owned(),
-            contents_only: true,
-            include: service.include.clone(),
-            exclude: service.exclude.clone(),
-            owner: None,
-        }
+            dest,
+        )
+        .contents()
+        .including(service.include.clone())
+        .excluding(service.exclude.clone())
     }
 
     pub(super) fn apt_install(&self, draft: &mut StageDraft, image: &str, packages: &[String]) {
