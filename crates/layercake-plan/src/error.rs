@@ -24,8 +24,6 @@ pub enum PlanError {
     FilesNeverSettled { rounds: usize, last: String },
     #[error("service `{service}`: assets come from `{from}`, which is not a node service")]
     AssetsNotNode { service: String, from: String },
-    #[error("an http health check needs a port: set `port:` on the service or the health check")]
-    HealthcheckWithoutPort,
     #[error(
         "service `{service}`: `{file}` includes `{include}`, which is outside the build context"
     )]

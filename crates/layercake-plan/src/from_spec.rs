@@ -105,7 +105,7 @@ fn service(s: &spec::Service) -> ServiceSettings {
             probe: match &h.probe {
                 spec::HealthProbe::Http { path, port } => HealthProbe::Http {
                     path: path.value.clone(),
-                    port: Some(*port),
+                    port: *port,
                 },
                 spec::HealthProbe::Command(spec::Command::Exec(args)) => {
                     HealthProbe::Command(values(args))

@@ -124,7 +124,8 @@ pub struct HealthSettings {
 pub enum HealthProbe {
     Http {
         path: String,
-        port: Option<u16>,
+        /// The port to probe: the health check's own or the service's, as validation required.
+        port: u16,
     },
     /// Exec form.
     Command(Vec<String>),

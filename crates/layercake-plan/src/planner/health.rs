@@ -2,18 +2,19 @@
 
 use super::*;
 
-/// nginx services get an HTTP check of `/` unless the spec says otherwise.
-pub(super) fn default_http_health() -> Option<HealthSettings> {
-    Some(HealthSettings {
+/// nginx services get an HTTP check of `/` on the port nginx listens on unless the spec says
+/// otherwise.
+pub(super) fn default_http_health(port: u16) -> HealthSettings {
+    HealthSettings {
         probe: HealthProbe::Http {
             path: "/".into(),
-            port: None,
+            port,
         },
         interval: Duration::from_secs(30),
         timeout: Duration::from_secs(5),
         start_period: Duration::from_secs(5),
         retries: 3,
-    })
+    }
 }
 
 /// How an HTTP health check runs inside the image.
@@ -24,11 +25,7 @@ pub(super) enum HttpProber {
     Probe,
 }
 
-pub(super) fn healthcheck(
-    settings: &HealthSettings,
-    service_port: Option<u16>,
-    prober: HttpProber,
-) -> Result<Healthcheck, PlanError> {
+pub(super) fn healthcheck(settings: &HealthSettings, prober: HttpProber) -> Healthcheck {
     let test = match &settings.probe {
         HealthProbe::Disabled => vec!["NONE".to_owned()],
         HealthProbe::Command(args) => std::iter::once("CMD".to_owned())
@@ -36,9 +33,6 @@ pub(super) fn healthcheck(
             .collect(),
         HealthProbe::Shell(script) => vec!["CMD-SHELL".to_owned(), script.clone()],
         HealthProbe::Http { path, port } => {
-            let port = port
-                .or(service_port)
-                .ok_or(PlanError::HealthcheckWithoutPort)?;
             let url = format!("http://127.0.0.1:{port}{path}");
             match prober {
                 HttpProber::Python => {
@@ -68,12 +62,12 @@ pub(super) fn healthcheck(
     } else {
         settings.interval.min(START_INTERVAL)
     };
-    Ok(Healthcheck {
+    Healthcheck {
         test,
         interval: settings.interval,
         timeout: settings.timeout,
         start_period: settings.start_period,
         retries: settings.retries,
         start_interval,
-    })
+    }
 }

@@ -379,8 +379,7 @@ impl Planner<'_> {
         let health = service
             .healthcheck
             .as_ref()
-            .map(|h| healthcheck(h, service.port, HttpProber::Python))
-            .transpose()?;
+            .map(|h| healthcheck(h, HttpProber::Python));
         Ok((runtime, self.image_config(service, env, health)))
     }
 }

@@ -47,7 +47,10 @@ impl Planner<'_> {
                 nginx::server_conf(port, settings.spa),
             ),
         }
-        let health = service.healthcheck.clone().or_else(default_http_health);
+        let health = service
+            .healthcheck
+            .clone()
+            .or_else(|| Some(default_http_health(port)));
         let probe = matches!(
             health.as_ref().map(|h| &h.probe),
             Some(HealthProbe::Http { .. })
@@ -104,10 +107,7 @@ impl Planner<'_> {
             serve.copy(output);
             self.finish(serve, StageOutput::Root, false)
         };
-        let health = health
-            .as_ref()
-            .map(|h| healthcheck(h, Some(port), HttpProber::Probe))
-            .transpose()?;
+        let health = health.as_ref().map(|h| healthcheck(h, HttpProber::Probe));
         let mut service = service.clone();
         service.port = Some(port);
         service.command = Some(strings(&["nginx", "-g", "daemon off;"]));
