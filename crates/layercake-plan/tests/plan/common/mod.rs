@@ -2,7 +2,6 @@
 //! for (the way the CLI does), plan, lower, and walk the resulting LLB by digest.
 
 // Each test file uses some of these; helpers may fail loudly, as tests do.
-#![allow(dead_code, clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,9 +1,8 @@
 //! The caching claims, proved on the LLB itself: decode the Definition and walk op inputs.
 
 // Test helpers outside #[test] fns may fail loudly too.
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -2,9 +2,8 @@
 //! writes its maps in.
 
 // Test helpers outside #[test] fns may fail loudly too.
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use layercake_plan::{PlanOptions, Platform};
 

@@ -3,9 +3,8 @@
 //! a change in what invalidates the cache.
 
 // Test helpers outside #[test] fns may fail loudly too.
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 #[test]
 fn plans_and_llb_of_every_testdata_target() {
