@@ -2,6 +2,25 @@
 
 use super::*;
 
+/// What the container runs: the service's own settings, or what a planner puts in their place
+/// (nginx's command, port and stop signal), so no planner edits a copy of the settings.
+pub(super) struct Process {
+    pub port: Option<u16>,
+    pub command: Option<Vec<String>>,
+    pub stop_signal: Option<String>,
+}
+
+impl Process {
+    /// The service's own.
+    pub fn of(service: &ServiceSettings) -> Process {
+        Process {
+            port: service.port,
+            command: service.command.clone(),
+            stop_signal: service.stop_signal.clone(),
+        }
+    }
+}
+
 impl Planner<'_> {
     pub(super) fn created(&self) -> Option<String> {
         self.options.source_date_epoch.map(rfc3339_utc)
@@ -16,6 +35,7 @@ impl Planner<'_> {
     pub(super) fn image_config(
         &self,
         service: &ServiceSettings,
+        process: Process,
         env: BTreeMap<String, String>,
         healthcheck: Option<Healthcheck>,
     ) -> ImageConfig {
@@ -31,14 +51,14 @@ impl Planner<'_> {
                     // Numeric, so Kubernetes' runAsNonRoot can verify it.
                     RunAs::User { uid, gid, .. } => format!("{uid}:{gid}"),
                 }),
-                exposed_ports: service
+                exposed_ports: process
                     .port
                     .map(|port| (format!("{port}/tcp"), Empty {}))
                     .into_iter()
                     .collect(),
                 env: map_to_env(&env),
                 entrypoint: service.entrypoint.clone(),
-                cmd: service.command.clone(),
+                cmd: process.command,
                 volumes: service
                     .volumes
                     .iter()
@@ -47,7 +67,7 @@ impl Planner<'_> {
                 working_dir: Some(service.workdir.clone())
                     .filter(|_| matches!(service.toolchain, Toolchain::Python(_))),
                 labels: self.labels(service),
-                stop_signal: service.stop_signal.clone(),
+                stop_signal: process.stop_signal,
                 healthcheck,
                 shell: None,
             },

@@ -317,6 +317,7 @@ mod steps;
 
 use draft::*;
 use health::*;
+use image::Process;
 pub use image::rfc3339_utc;
 use python::*;
 use python_install::*;

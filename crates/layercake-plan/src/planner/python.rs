@@ -380,7 +380,8 @@ impl Planner<'_> {
             .healthcheck
             .as_ref()
             .map(|h| healthcheck(h, HttpProber::Python));
-        Ok((runtime, self.image_config(service, env, health)))
+        let image = self.image_config(service, Process::of(service), env, health);
+        Ok((runtime, image))
     }
 }
 

@@ -108,14 +108,16 @@ impl Planner<'_> {
             self.finish(serve, StageOutput::Root, false)
         };
         let health = health.as_ref().map(|h| healthcheck(h, HttpProber::Probe));
-        let mut service = service.clone();
-        service.port = Some(port);
-        service.command = Some(strings(&["nginx", "-g", "daemon off;"]));
-        if service.stop_signal.is_none() {
+        let process = Process {
+            port: Some(port),
+            command: Some(strings(&["nginx", "-g", "daemon off;"])),
             // nginx finishes in-flight requests on SIGQUIT.
-            service.stop_signal = Some("SIGQUIT".into());
-        }
-        let image = self.image_config(&service, service.env.clone(), health);
+            stop_signal: service
+                .stop_signal
+                .clone()
+                .or_else(|| Some("SIGQUIT".into())),
+        };
+        let image = self.image_config(service, process, service.env.clone(), health);
         Ok((serve, image))
     }
 }
