@@ -168,30 +168,12 @@ pub fn plan(
     options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
     let service = find(services, target)?;
-    let mut builder = Planner {
-        options,
-        stages: Vec::new(),
-        follow_paths: BTreeSet::new(),
-        include_patterns: BTreeSet::new(),
-        exclude_patterns: BTreeSet::new(),
-    };
+    let mut builder = Planner::new(options);
     let (output, image) = match &service.toolchain {
         Toolchain::Python(py) => builder.python(services, service, py, files)?,
         Toolchain::Node(node) => builder.node(service, node)?,
     };
-    Ok(Plan {
-        service: service.name.clone(),
-        platform: options.platform.clone(),
-        context: ContextInput {
-            follow_paths: builder.follow_paths.into_iter().collect(),
-            include_patterns: builder.include_patterns.into_iter().collect(),
-            exclude_patterns: builder.exclude_patterns.into_iter().collect(),
-        },
-        stages: crate::secret_digest::add_secret_digests(builder.stages, services),
-        output,
-        image,
-        engine: options.engine,
-    })
+    Ok(builder.into_plan(services, service, output, image))
 }
 
 /// The plan of `target`'s lock stage, when its requirements need one: the requirement files
@@ -215,27 +197,14 @@ pub fn lock_plan(
     if collected.route() != Route::Lock {
         return Ok(None);
     }
-    let mut builder = Planner {
-        options,
-        stages: Vec::new(),
-        follow_paths: BTreeSet::new(),
-        include_patterns: BTreeSet::new(),
-        exclude_patterns: BTreeSet::new(),
-    };
+    let mut builder = Planner::new(options);
     let (_, lock) = builder.lock_stages(service, py, &requirement_files);
-    Ok(Some(Plan {
-        service: service.name.clone(),
-        platform: options.platform.clone(),
-        context: ContextInput {
-            follow_paths: builder.follow_paths.into_iter().collect(),
-            include_patterns: builder.include_patterns.into_iter().collect(),
-            exclude_patterns: builder.exclude_patterns.into_iter().collect(),
-        },
-        stages: crate::secret_digest::add_secret_digests(builder.stages, services),
-        output: lock,
-        image: ImageConfig::default(),
-        engine: options.engine,
-    }))
+    Ok(Some(builder.into_plan(
+        services,
+        service,
+        lock,
+        ImageConfig::default(),
+    )))
 }
 
 /// How `target`'s requirements are built, in a sentence (`--call outline`); `None` for services
@@ -301,6 +270,42 @@ struct Planner<'o> {
     include_patterns: BTreeSet<String>,
     /// See [`ContextInput::exclude_patterns`].
     exclude_patterns: BTreeSet<String>,
+}
+
+impl<'o> Planner<'o> {
+    fn new(options: &'o PlanOptions) -> Self {
+        Planner {
+            options,
+            stages: Vec::new(),
+            follow_paths: BTreeSet::new(),
+            include_patterns: BTreeSet::new(),
+            exclude_patterns: BTreeSet::new(),
+        }
+    }
+
+    /// The plan of what was planned: its stages (with the secret digests added), the context
+    /// they read, and the result.
+    fn into_plan(
+        self,
+        services: &[ServiceSettings],
+        service: &ServiceSettings,
+        output: StageId,
+        image: ImageConfig,
+    ) -> Plan {
+        Plan {
+            service: service.name.clone(),
+            platform: self.options.platform.clone(),
+            context: ContextInput {
+                follow_paths: self.follow_paths.into_iter().collect(),
+                include_patterns: self.include_patterns.into_iter().collect(),
+                exclude_patterns: self.exclude_patterns.into_iter().collect(),
+            },
+            stages: crate::secret_digest::add_secret_digests(self.stages, services),
+            output,
+            image,
+            engine: self.options.engine,
+        }
+    }
 }
 
 // The planner is one `Planner` whose methods live in a file per concern.
