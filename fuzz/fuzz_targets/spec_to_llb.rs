@@ -41,7 +41,8 @@ fn run(data: &[u8]) {
     let Ok(resolved) = spec.resolve_args(&build_args) else {
         return;
     };
-    let services = services_from_spec(&resolved);
+    // Validation proved every asset's source: a validated spec always converts.
+    let services = services_from_spec(&resolved).expect("a validated spec converts to settings");
     for service in &services {
         // What the CLI gathers, every requested file holding the fuzzed text.
         let scope = FileScope::Plan {

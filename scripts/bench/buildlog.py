@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 # Steps that install or build dependencies, in both variants: layercake's wheel buckets
-# ("[api wheels 3/8] …", "[api wheel 2/8] mako==…"), its install layers ("[api install 2/8] …"),
+# ("[api wheels 3/8] …", "[api wheels 2/8] mako==…"), its install layers ("[api install 2/8] …"),
 # its install/npm/apt steps, and the Dockerfiles' RUN lines.
 DEPENDENCY_STEP = re.compile(
     r"pip wheel|pip install|npm ci|npm install|apt-get"
-    r"|^\[\S+ (wheels?|install) \d+/\d+\]|^\[\S+ (builder|packages)[^\]]*\]"
+    r"|^\[\S+ (wheels|install) \d+/\d+\]|^\[\S+ (builder|packages)[^\]]*\]"
 )
 
 

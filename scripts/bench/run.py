@@ -616,7 +616,7 @@ def group_chain(project: GroupProject, variant: str, rep: int) -> None:
     prune()
     seconds, log = project.build(variant, f"{base}-pin", tag, cache_from=ref, cache_to=ref)
     export = log.first(r"^exporting cache")
-    wheel_steps = [v for v in log.dependency_steps() if re.search(r"pip wheel|^\[\S+ wheels? \d+/\d+\]", v.name)]
+    wheel_steps = [v for v in log.dependency_steps() if re.search(r"pip wheel|^\[\S+ wheels \d+/\d+\]", v.name)]
     # The single `pip install`, or the install layers and `resolve` (they run side by side).
     install = [
         v

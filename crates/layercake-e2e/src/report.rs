@@ -268,8 +268,8 @@ impl BuildReport {
     }
 
     /// The steps whose name starts with `prefix`; an error when there is none. For a
-    /// dependency that may be split in several steps (`[api wheel` matches `[api wheels 1/4]`
-    /// and `[api wheel 2/4]`).
+    /// dependency that may be split in several steps (`[api wheels` matches `[api wheels 1/4]`
+    /// and `[api wheels 2/4]`).
     pub fn steps_named(&self, prefix: &str) -> Result<Vec<&Step>, HarnessError> {
         let steps = self.steps_with_prefix(prefix);
         if steps.is_empty() {
@@ -460,9 +460,9 @@ ERROR: failed to solve: boom
             ..Step::default()
         };
         assert!(named("[api wheels 1/4] click==8.5.1").is_numbered());
-        assert!(named("[api wheel 12/30] idna==3.20").is_numbered());
+        assert!(named("[api wheels 12/30] idna==3.20").is_numbered());
         assert!(!named("[api wheels] merge 4 results").is_numbered());
-        assert!(!named("[api/wheels-4] FROM python:3.11-slim").is_numbered());
+        assert!(!named("[api] FROM python:3.11-slim").is_numbered());
         assert!(!named("[internal] load spec layercake.yaml").is_numbered());
         assert!(!named("exporting to image").is_numbered());
         assert!(!named("[api x 1/] y").is_numbered());

@@ -22,8 +22,6 @@ pub enum PlanError {
     MissingFile { service: String, path: String },
     #[error("the files the plan needs did not settle after {rounds} rounds (last asked: {last})")]
     FilesNeverSettled { rounds: usize, last: String },
-    #[error("service `{service}`: assets come from `{from}`, which is not a node service")]
-    AssetsNotNode { service: String, from: String },
     #[error(
         "service `{service}`: `{file}` includes `{include}`, which is outside the build context"
     )]

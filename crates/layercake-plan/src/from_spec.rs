@@ -4,13 +4,15 @@ use layercake_spec as spec;
 
 use crate::settings::{
     AssetCopy, HealthProbe, HealthSettings, NginxSettings, NodeSettings, NpmInstall,
-    PythonSettings, RunAs, SecretExpose, SecretUse, ServiceSettings, Toolchain,
+    PythonSettings, RunAs, SecretExpose, SecretUse, Service, ServiceSettings, Toolchain,
 };
 
 /// Every service of `spec`, resolved, in file order. Call it on the result of
-/// `Spec::resolve_args`, so no `${...}` is left.
-pub fn services_from_spec(spec: &spec::Spec) -> Vec<ServiceSettings> {
-    spec.services.iter().map(service).collect()
+/// `Spec::resolve_args`, so no `${...}` is left. A service's `assets` carry the node services
+/// they copy from, as validation proved them (`Spec::asset_source`: a validated spec never
+/// gets the error).
+pub fn services_from_spec(spec: &spec::Spec) -> Result<Vec<ServiceSettings>, spec::SpecError> {
+    spec.services.iter().map(|s| service(spec, s)).collect()
 }
 
 fn values(items: &[spec::Spanned<String>]) -> Vec<String> {
@@ -35,7 +37,7 @@ fn folder(path: &str) -> String {
     }
 }
 
-fn service(s: &spec::Service) -> ServiceSettings {
+fn service(spec: &spec::Spec, s: &spec::Service) -> Result<ServiceSettings, spec::SpecError> {
     let toolchain = match &s.kind {
         spec::ServiceKind::Python(py) => Toolchain::Python(PythonSettings {
             version: py.version.value.clone(),
@@ -51,34 +53,45 @@ fn service(s: &spec::Service) -> ServiceSettings {
             assets: s
                 .assets
                 .iter()
-                .map(|asset| AssetCopy {
-                    from: asset.from.value.clone(),
-                    to: asset.to.value.clone(),
+                .map(|asset| {
+                    let (from, node) = spec.asset_source(s, asset)?;
+                    Ok(AssetCopy {
+                        from: settings(from, node_settings(from, node)),
+                        to: asset.to.value.clone(),
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, spec::SpecError>>()?,
         }),
-        spec::ServiceKind::Node(node) => Toolchain::Node(NodeSettings {
-            version: node.version.value.clone(),
-            image: node.image.value.clone(),
-            install: match node.install {
-                spec::NpmInstall::Ci => NpmInstall::Ci,
-                spec::NpmInstall::Install => NpmInstall::Install,
-            },
-            install_flags: values(&node.install_flags),
-            npmrc: node.npmrc,
-            script: node.script.value.clone(),
-            output: folder(&node.output.value),
-            env: map(&node.env),
-            serve: s.serve.as_ref().map(|serve| match serve {
-                spec::Serve::Nginx(nginx) => NginxSettings {
-                    image: nginx.image.value.clone(),
-                    spa: nginx.spa,
-                    config: nginx.config.as_ref().map(|c| c.value.clone()),
-                },
-            }),
-        }),
+        spec::ServiceKind::Node(node) => Toolchain::Node(node_settings(s, node)),
     };
-    ServiceSettings {
+    Ok(settings(s, toolchain))
+}
+
+fn node_settings(s: &spec::Service, node: &spec::NodeSpec) -> NodeSettings {
+    NodeSettings {
+        version: node.version.value.clone(),
+        image: node.image.value.clone(),
+        install: match node.install {
+            spec::NpmInstall::Ci => NpmInstall::Ci,
+            spec::NpmInstall::Install => NpmInstall::Install,
+        },
+        install_flags: values(&node.install_flags),
+        npmrc: node.npmrc,
+        script: node.script.value.clone(),
+        output: folder(&node.output.value),
+        env: map(&node.env),
+        serve: s.serve.as_ref().map(|serve| match serve {
+            spec::Serve::Nginx(nginx) => NginxSettings {
+                image: nginx.image.value.clone(),
+                spa: nginx.spa,
+                config: nginx.config.as_ref().map(|c| c.value.clone()),
+            },
+        }),
+    }
+}
+
+fn settings<T>(s: &spec::Service, toolchain: T) -> Service<T> {
+    Service {
         name: s.name.value.clone(),
         description: s.description.as_ref().map(|d| d.value.clone()),
         path: folder(&s.path.value),

@@ -28,6 +28,7 @@ mod python_deps;
 mod requirements;
 mod secret_digest;
 mod settings;
+mod stage_id;
 
 /// `--no-cache` and `--no-cache-filter`, as buildkit-frontend's options read them.
 pub use buildkit_llb::NoCache;
@@ -40,8 +41,8 @@ pub use lint::{Finding, Severity, lint, lint_files};
 pub use lock::{LOCK_REPORT, Lock, LockError, LockedPackage};
 pub use lower::{DEFAULT_PATH, LowerError, LowerInputs, Lowered, ResolvedImage, lower};
 pub use model::{
-    Base, CacheSharing, ContextInput, CopyStep, FileSource, Mount, Network, Plan, Platform,
-    RunStep, Stage, StageId, StageOutput, Step, WriteFileStep,
+    Base, CacheSharing, ContextInput, CopyStep, FileSource, Mount, Network, Part, Plan, Platform,
+    RunStep, RunsOn, Stage, StageId, StageKind, StageOutput, Step, WriteFileStep,
 };
 pub use needed_files::{FileScope, GatherError, Gathered, gather, gather_async};
 pub use pep508_rs::PackageName;
@@ -56,5 +57,5 @@ pub use requirements::{
 pub use secret_digest::{DIGEST_MOUNT_DIR, digest_salt, secret_digest};
 pub use settings::{
     AssetCopy, HealthProbe, HealthSettings, NginxSettings, NodeSettings, NpmInstall,
-    PythonSettings, RunAs, SecretExpose, SecretUse, ServiceSettings, Toolchain,
+    PythonSettings, RunAs, SecretExpose, SecretUse, Service, ServiceSettings, Toolchain,
 };

@@ -245,10 +245,7 @@ impl Lowering<'_> {
                         stage,
                         llb::FileOp::new(llb::Output::scratch())
                             .copy(copy)
-                            .custom_name(format!(
-                                "[{} {}] copy health probe",
-                                stage.id.service, stage.id.stage
-                            )),
+                            .custom_name(stage.id.vertex_name("copy health probe")),
                     )?
                 };
                 LoweredStage {
@@ -268,12 +265,9 @@ impl Lowering<'_> {
                     Some(first) => self.stage_result(first)?.config.clone(),
                     None => ImageConfig::default(),
                 };
-                let name = format!(
-                    "[{} {}] merge {} results",
-                    stage.id.service,
-                    stage.id.stage,
-                    outputs.len()
-                );
+                let name = stage
+                    .id
+                    .vertex_name(&format!("merge {} results", outputs.len()));
                 let output = if self.engine.merge_diff() {
                     let merge = llb::Merge::new(outputs).custom_name(name);
                     if stage.ignore_cache {
@@ -306,7 +300,8 @@ impl Lowering<'_> {
                 let mut image = llb::Image::new(reference)
                     .platform(stage.platform.clone())
                     .resolve_mode(self.inputs.resolve_mode)
-                    .custom_name(format!("[{}] FROM {reference}", stage.id));
+                    // One op for every stage on this image: named for the service.
+                    .custom_name(format!("[{}] FROM {reference}", stage.id.service));
                 if let Some(digest) = resolved.and_then(|r| r.digest.as_ref()) {
                     image = image.pinned(digest);
                 }
@@ -356,10 +351,8 @@ impl Lowering<'_> {
                 if !self.engine.merge_diff() {
                     return Err(LowerError::NoDiffOp(stage.id.clone()));
                 }
-                let diff = llb::Diff::new(base.output, root).custom_name(format!(
-                    "[{} {}] changed files as a layer",
-                    stage.id.service, stage.id.stage
-                ));
+                let diff = llb::Diff::new(base.output, root)
+                    .custom_name(stage.id.vertex_name("changed files as a layer"));
                 if stage.ignore_cache {
                     diff.ignore_cache().build()
                 } else {

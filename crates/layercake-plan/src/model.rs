@@ -1,12 +1,12 @@
 //! The build plan: stages and steps as plain data. No IO, no LLB types.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::{Serialize, Serializer};
 
 use crate::engine::EngineFeatures;
 use crate::image_config::ImageConfig;
+pub use crate::stage_id::{Part, RunsOn, StageId, StageKind};
 
 pub use buildkit_llb::{CacheSharing, Platform};
 
@@ -138,34 +138,14 @@ pub struct ContextInput {
     pub exclude_patterns: Vec<String>,
 }
 
-/// Names a stage: `api/wheels`, `web/build`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct StageId {
-    pub service: String,
-    pub stage: String,
-}
-
-impl StageId {
-    pub fn new(service: &str, stage: &str) -> StageId {
-        StageId {
-            service: service.to_owned(),
-            stage: stage.to_owned(),
-        }
-    }
-}
-
-impl fmt::Display for StageId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.service, self.stage)
-    }
-}
-
 /// One stage: a starting file system and the steps applied to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Stage {
     pub id: StageId,
     /// What the stage is for, in a few words (shown by `layercake plan`).
     pub purpose: String,
+    /// Where the steps run; `platform` is that platform.
+    pub runs_on: RunsOn,
     #[serde(serialize_with = "plan_platform")]
     pub platform: Platform,
     pub base: Base,

@@ -154,7 +154,7 @@ mod tests {
 
     fn services() -> Vec<ServiceSettings> {
         let spec = layercake_spec::parse("layercake.yaml", SPEC).expect("spec");
-        services_from_spec(&spec.resolve_args(&BTreeMap::new()).expect("args"))
+        services_from_spec(&spec.resolve_args(&BTreeMap::new()).expect("args")).expect("settings")
     }
 
     fn context(files: &[(&str, &str)]) -> ContextFiles {

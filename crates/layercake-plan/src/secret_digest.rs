@@ -10,15 +10,16 @@
 //!
 //! The digest stage runs on the base of the first step that uses the secret (the wheels builder,
 //! the node image), which the build pulls anyway; it needs `/bin/sh` and `sha256sum` there
-//! (coreutils and busybox both have it). It is a pass over the finished stages, so the planner's
-//! stage code does not change.
+//! (coreutils and busybox both have it). The planner makes the stage when a step first mounts
+//! the secret (`Planner::dependency_secrets`).
 
 use std::collections::BTreeMap;
 
 use crate::model::{
-    Base, FileSource, Mount, Network, Platform, RunStep, Stage, StageId, StageOutput, Step,
+    Base, FileSource, Mount, Network, Platform, RunStep, RunsOn, Stage, StageId, StageKind,
+    StageOutput, Step,
 };
-use crate::settings::{SecretUse, ServiceSettings};
+use crate::settings::SecretUse;
 
 /// The digest stage's output mount: its result holds only the digest file.
 const DIGEST_DIR: &str = "/digest";
@@ -69,38 +70,25 @@ pub fn secret_digest(service: &str, id: &str, value: &[u8]) -> String {
     format!("sha256:{hex}\n")
 }
 
-/// The ids of the secrets a run step mounts, each once (one secret may be mounted under two
-/// names, as the lock step gives pip's index variable to uv too).
-fn mounted_secrets(run: &RunStep) -> Vec<String> {
-    let mut ids: Vec<String> = Vec::new();
-    for mount in &run.mounts {
-        if let Mount::SecretFile { id, .. } | Mount::SecretEnv { id, .. } = mount
-            && !ids.contains(id)
-        {
-            ids.push(id.clone());
-        }
-    }
-    ids
-}
-
-fn digest_stage(
-    service: &ServiceSettings,
+/// The stage that digests `secret` of `service`, on the base (and platform) of the first stage
+/// that mounts it: `<service>/secret-<id>`. It skips the cache: it must see the value of this
+/// build.
+pub(crate) fn digest_stage(
+    service: &str,
     secret: &SecretUse,
+    runs_on: RunsOn,
     platform: &Platform,
     base: &Base,
 ) -> Stage {
-    let id = StageId::new(&service.name, &format!("secret-{}", secret.id));
+    let id = StageId::new(service, StageKind::SecretDigest(secret.id.clone()));
     let step = RunStep {
-        name: format!(
-            "[{} {} 1/1] sha256 of secret {}",
-            id.service, id.stage, secret.id
-        ),
+        name: format!("{} sha256 of secret {}", id.step_label(1, 1), secret.id),
         args: vec![
             "/bin/sh".into(),
             "-c".into(),
             SCRIPT.into(),
             "secret-digest".into(),
-            digest_salt(&service.name, &secret.id),
+            digest_salt(service, &secret.id),
             SECRET_INPUT.into(),
             format!("{DIGEST_DIR}/{DIGEST_FILE}"),
         ],
@@ -127,6 +115,7 @@ fn digest_stage(
              when it changes (runs in every build)",
             secret.id
         ),
+        runs_on,
         platform: platform.clone(),
         base: base.clone(),
         steps: vec![Step::Run(step)],
@@ -137,53 +126,16 @@ fn digest_stage(
     }
 }
 
-/// Adds a digest stage before the first stage that reads each `rebuild_on_change` secret, and
-/// the digest as a read-only input of every step that mounts such a secret. Plans without the
-/// option come back unchanged.
-pub(crate) fn add_secret_digests(stages: Vec<Stage>, services: &[ServiceSettings]) -> Vec<Stage> {
-    let mut out = Vec::with_capacity(stages.len());
-    let mut made: BTreeMap<(String, String), StageId> = BTreeMap::new();
-    for mut stage in stages {
-        let Some(service) = services.iter().find(|s| s.name == stage.id.service) else {
-            out.push(stage);
-            continue;
-        };
-        let (platform, base) = (stage.platform.clone(), stage.base.clone());
-        let mut before = Vec::new();
-        for step in &mut stage.steps {
-            let Step::Run(run) = step else { continue };
-            for id in mounted_secrets(run) {
-                let Some(secret) = service
-                    .secrets
-                    .iter()
-                    .find(|s| s.id == id && s.rebuild_on_change)
-                else {
-                    continue;
-                };
-                let key = (service.name.clone(), secret.id.clone());
-                let digest = match made.get(&key) {
-                    Some(digest) => digest.clone(),
-                    None => {
-                        let digest = digest_stage(service, secret, &platform, &base);
-                        let digest_id = digest.id.clone();
-                        made.insert(key, digest_id.clone());
-                        before.push(digest);
-                        digest_id
-                    }
-                };
-                run.mounts.push(Mount::ReadOnly {
-                    target: format!("{DIGEST_MOUNT_DIR}/{}.sha256", secret.id),
-                    source: FileSource::Stage {
-                        stage: digest,
-                        path: format!("/{DIGEST_FILE}"),
-                    },
-                });
-            }
-        }
-        out.extend(before);
-        out.push(stage);
+/// The digest file of `secret`, as the steps that mount the secret read it: selected alone, so
+/// the step's key is its content.
+pub(crate) fn digest_mount(secret: &str, digest: StageId) -> Mount {
+    Mount::ReadOnly {
+        target: format!("{DIGEST_MOUNT_DIR}/{secret}.sha256"),
+        source: FileSource::Stage {
+            stage: digest,
+            path: format!("/{DIGEST_FILE}"),
+        },
     }
-    out
 }
 
 #[cfg(test)]

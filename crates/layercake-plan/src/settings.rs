@@ -7,8 +7,12 @@ use std::time::Duration;
 use serde::Serialize;
 
 /// One service, resolved.
+pub type ServiceSettings = Service<Toolchain>;
+
+/// A service, resolved, with what builds it: any [`Toolchain`] ([`ServiceSettings`]), or one
+/// known to be node (an asset's source: validation proved it is one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ServiceSettings {
+pub struct Service<T> {
     pub name: String,
     pub description: Option<String>,
     /// The service folder, relative to the context root, without leading or trailing `/`
@@ -18,7 +22,7 @@ pub struct ServiceSettings {
     pub include: Vec<String>,
     /// Extra ignore patterns (relative to `path`).
     pub exclude: Vec<String>,
-    pub toolchain: Toolchain,
+    pub toolchain: T,
     pub command: Option<Vec<String>>,
     pub entrypoint: Option<Vec<String>>,
     pub workdir: String,
@@ -65,8 +69,8 @@ pub struct PythonSettings {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AssetCopy {
-    /// A node service.
-    pub from: String,
+    /// The node service whose build output is copied.
+    pub from: Service<NodeSettings>,
     /// Relative to the workdir.
     pub to: String,
 }
@@ -142,7 +146,7 @@ pub struct SecretUse {
     pub expose: SecretExpose,
     pub required: bool,
     /// The steps that read it re-run when its value changes: they get a salted digest of it as
-    /// an input (see `secret_digest::add_secret_digests`).
+    /// an input (see `secret_digest.rs`).
     pub rebuild_on_change: bool,
 }
 

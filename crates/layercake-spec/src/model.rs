@@ -1,6 +1,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::error::{ErrorKind, SpecError};
 use crate::location::Spanned;
 
 /// The user the runtime image runs as when the spec says nothing.
@@ -38,6 +39,37 @@ impl Spec {
     /// The service called `name`.
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.name.value == name)
+    }
+
+    /// The node service that `service`'s `asset` copies from. This is validation's check, so
+    /// a validated spec always has it; the error names the asset's `from`.
+    pub fn asset_source(
+        &self,
+        service: &Service,
+        asset: &Asset,
+    ) -> Result<(&Service, &NodeSpec), SpecError> {
+        let context = format!("in `assets.from` of service `{}`", service.name.value);
+        let kind = match self.service(&asset.from.value) {
+            Some(from) => match from.node() {
+                Some(node) => return Ok((from, node)),
+                None => ErrorKind::AssetNotNode {
+                    name: asset.from.value.clone(),
+                    context,
+                },
+            },
+            None => ErrorKind::UnknownService {
+                name: asset.from.value.clone(),
+                context,
+                suggestion: crate::validate::suggest::closest(
+                    &asset.from.value,
+                    self.services
+                        .iter()
+                        .filter(|s| s.node().is_some())
+                        .map(|s| s.name.value.as_str()),
+                ),
+            },
+        };
+        Err(SpecError::new(&self.file, Some(asset.from.location), kind))
     }
 
     /// The service built when no target is given: `default:`, or the only service there is.

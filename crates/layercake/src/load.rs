@@ -55,7 +55,7 @@ pub fn load(
 ) -> Result<LoadedSpec, SpecErrors> {
     let spec = layercake_spec::parse_bytes(file_name, bytes)?;
     let resolved = spec.resolve_args(build_args)?;
-    let services = services_from_spec(&resolved);
+    let services = services_from_spec(&resolved)?;
     Ok(LoadedSpec { spec, services })
 }
 

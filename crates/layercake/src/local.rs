@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use buildkit_llb::Definition;
 use layercake_plan::{
-    Base, FileScope, FileSource, LowerInputs, Mount, Plan, PlanOptions, Platform, Severity,
+    Base, FileScope, FileSource, LowerInputs, Mount, Plan, PlanOptions, Platform, RunsOn, Severity,
     StageOutput, Step, gather, lint, lower, plan,
 };
 
@@ -198,9 +198,13 @@ pub fn render_plan(plan: &Plan) -> String {
             StageOutput::Mount(path) => format!(", result: {path}"),
             StageOutput::Diff => ", result: its changes as a layer".to_owned(),
         };
+        let runs_on = match stage.runs_on {
+            RunsOn::Target => "",
+            RunsOn::Build => ", the build platform",
+        };
         let _ = writeln!(
             out,
-            "\nstage {} (from {base} on {}{output})\n  {}",
+            "\nstage {} (from {base} on {}{runs_on}{output})\n  {}",
             stage.id, stage.platform, stage.purpose
         );
         for step in &stage.steps {

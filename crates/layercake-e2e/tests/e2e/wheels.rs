@@ -10,8 +10,8 @@
 use crate::common::*;
 use layercake_e2e::{BuildReport, Engine, Project};
 
-/// Every wheel step: `[api wheel 3/8] idna==3.20` and `[api wheels 2/8] anyio==… click==…`.
-const WHEEL_STEPS: &str = "[api wheel";
+/// Every wheel step: `[api wheels 3/8] idna==3.20` and `[api wheels 2/8] anyio==… click==…`.
+const WHEEL_STEPS: &str = "[api wheels";
 /// Every install layer: `[api install 3/8] idna==3.20`.
 const INSTALL_STEPS: &str = "[api install";
 const OLD_PIN: &str = "idna==3.20";
@@ -43,8 +43,8 @@ fn bump_pin(project: &Project) -> TestResult {
 
 /// The numbered steps under `prefix` that executed, by name; and how many there were.
 fn executed_steps(report: &BuildReport, prefix: &str) -> (Vec<String>, usize) {
-    // `[api wheels] merge 8 results` and `[api installs-2] changed files as a layer` share the
-    // prefix but run no process.
+    // `[api wheels] merge 8 results` and `[api install] changed files as a layer (2/8)` share
+    // the prefix but run no process.
     let steps: Vec<_> = report
         .steps_with_prefix(prefix)
         .into_iter()

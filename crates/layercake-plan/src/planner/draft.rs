@@ -1,43 +1,36 @@
 //! A stage being planned, and how it is finished: its steps numbered and named for progress.
 
-use super::*;
+use std::collections::BTreeMap;
 
-/// Steps of one stage, numbered when the stage is finished: `[api wheels 2/3] pip wheel …`.
+use buildkit_llb::NoCache;
+
+use crate::model::{
+    Base, CopyStep, Network, Platform, RunStep, RunsOn, Stage, StageId, StageKind, StageOutput,
+    Step, WriteFileStep,
+};
+
+use super::Planner;
+use super::steps::escape_step_name;
+
+/// Whether `--no-cache-filter` (or `--no-cache`) names the stage (see [`StageId::filter_names`]).
+fn skips_cache(no_cache: &NoCache, id: &StageId) -> bool {
+    id.filter_names()
+        .iter()
+        .any(|name| no_cache.applies_to(name))
+}
+
+/// Steps of one stage, labelled when the stage is finished: `[api wheels 2/3] pip wheel …`.
 pub(super) struct StageDraft {
     pub(super) id: StageId,
-    /// What `--no-cache-filter` also calls the stage (its own name unless set).
-    pub(super) family: Option<&'static str>,
     pub(super) purpose: String,
+    pub(super) runs_on: RunsOn,
+    /// The platform `runs_on` names, for this build.
     pub(super) platform: Platform,
     pub(super) base: Base,
     pub(super) steps: Vec<Step>,
 }
 
 impl StageDraft {
-    pub(super) fn new(
-        service: &str,
-        stage: &str,
-        purpose: &str,
-        platform: &Platform,
-        base: Base,
-    ) -> Self {
-        StageDraft {
-            id: StageId::new(service, stage),
-            family: None,
-            purpose: purpose.to_owned(),
-            platform: platform.clone(),
-            base,
-            steps: Vec::new(),
-        }
-    }
-
-    /// The stage also answers to `family` in `--no-cache-filter`: a wheel group to `wheels`, the
-    /// install layers and their base and code to `runtime`, as the single-step stages they split.
-    pub(super) fn answering_to(mut self, family: &'static str) -> Self {
-        self.family = Some(family);
-        self
-    }
-
     /// Adds a run step as root in `/`; `shape` sets the rest.
     pub(super) fn run(&mut self, label: &str, args: Vec<String>, shape: impl FnOnce(&mut RunStep)) {
         let mut step = RunStep {
@@ -68,56 +61,66 @@ impl StageDraft {
 }
 
 impl Planner<'_> {
-    /// A stage whose step names the caller sets; not yet added to the plan.
-    pub(super) fn finish_unnumbered(
+    /// A stage of `service` to add steps to; [`Planner::finish`] adds it to the plan.
+    pub(super) fn draft(
         &self,
-        draft: StageDraft,
-        output: StageOutput,
-        export_cache: bool,
-    ) -> Stage {
-        Stage {
-            ignore_cache: skips_cache(
-                &self.options.no_cache,
-                &draft.id,
-                draft.family.unwrap_or(draft.id.stage.as_str()),
-            ),
-            id: draft.id,
-            purpose: draft.purpose,
-            platform: draft.platform,
-            base: draft.base,
-            // Step names reach BuildKit's progress and the terminal: what a value holds that
-            // would be invisible or act on the terminal is shown escaped.
-            steps: draft.steps.into_iter().map(escape_step_name).collect(),
-            output,
-            export_cache,
-            secret_derived: false,
+        service: &str,
+        kind: StageKind,
+        purpose: &str,
+        runs_on: RunsOn,
+        base: Base,
+    ) -> StageDraft {
+        StageDraft {
+            id: StageId::new(service, kind),
+            purpose: purpose.to_owned(),
+            runs_on,
+            platform: match runs_on {
+                RunsOn::Target => self.options.platform.clone(),
+                RunsOn::Build => self.options.build_platform.clone(),
+            },
+            base,
+            steps: Vec::new(),
         }
     }
 
+    /// Labels the draft's steps (`[api wheels 2/3] …`, see [`StageId::step_label`]) and adds
+    /// the stage to the plan.
     pub(super) fn finish(
         &mut self,
-        mut draft: StageDraft,
+        draft: StageDraft,
         output: StageOutput,
         export_cache: bool,
     ) -> StageId {
         let total = draft.steps.len();
-        for (index, step) in draft.steps.iter_mut().enumerate() {
-            let prefix = format!(
-                "[{} {} {}/{}] ",
-                draft.id.service,
-                draft.id.stage,
-                index + 1,
-                total
-            );
-            match step {
-                Step::Run(s) => s.name.insert_str(0, &prefix),
-                Step::Copy(s) => s.name.insert_str(0, &prefix),
-                Step::WriteFile(s) => s.name.insert_str(0, &prefix),
-            }
-        }
-        let id = draft.id.clone();
-        let stage = self.finish_unnumbered(draft, output, export_cache);
-        self.stages.push(stage);
+        let steps = draft
+            .steps
+            .into_iter()
+            .enumerate()
+            .map(|(index, mut step)| {
+                let label = draft.id.step_label(index + 1, total);
+                match &mut step {
+                    Step::Run(s) => s.name = format!("{label} {}", s.name),
+                    Step::Copy(s) => s.name = format!("{label} {}", s.name),
+                    Step::WriteFile(s) => s.name = format!("{label} {}", s.name),
+                }
+                // Step names reach BuildKit's progress and the terminal: what a value holds
+                // that would be invisible or act on the terminal is shown escaped.
+                escape_step_name(step)
+            })
+            .collect();
+        let id = draft.id;
+        self.stages.push(Stage {
+            ignore_cache: skips_cache(&self.options.no_cache, &id),
+            id: id.clone(),
+            purpose: draft.purpose,
+            runs_on: draft.runs_on,
+            platform: draft.platform,
+            base: draft.base,
+            steps,
+            output,
+            export_cache,
+            secret_derived: false,
+        });
         id
     }
 }

@@ -1,6 +1,14 @@
 //! Health checks: the default for nginx images, and how a probe runs in the image.
 
-use super::*;
+use std::time::Duration;
+
+use crate::image_config::Healthcheck;
+use crate::settings::{HealthProbe, HealthSettings};
+
+use super::PROBE_PATH;
+
+/// Probe interval during a health check's start period.
+const START_INTERVAL: Duration = Duration::from_secs(1);
 
 /// nginx services get an HTTP check of `/` on the port nginx listens on unless the spec says
 /// otherwise.

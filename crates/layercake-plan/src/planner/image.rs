@@ -1,6 +1,11 @@
 //! The image config of a service: labels, `created`, env, user, health check.
 
-use super::*;
+use std::collections::BTreeMap;
+
+use crate::image_config::{ContainerConfig, Empty, Healthcheck, ImageConfig, map_to_env};
+use crate::settings::{RunAs, ServiceSettings, Toolchain};
+
+use super::{Planner, image_variant};
 
 /// What the container runs: the service's own settings, or what a planner puts in their place
 /// (nginx's command, port and stop signal), so no planner edits a copy of the settings.

@@ -3,37 +3,25 @@
 //! Python: `requirements` (only the requirement files) → `wheels` (`pip wheel` into a mount of its
 //! own, so the stage's result is just the wheels) → `runtime` (installs from a read-only mount of
 //! the wheels with the network off, then copies the code last). With every requirement pinned,
-//! the wheels are built in hash groups (`wheel-six`, `wheels-2`), each keyed by its own lines, and,
-//! on engines with DiffOp and MergeOp, installed as one layer per group (`install-six`,
-//! `installs-2`) onto `system` (the runtime image, its packages, its user). `resolve` proves the
+//! the wheels are built in hash groups (`wheels-1`, `wheels-2`), each keyed by its own lines, and,
+//! on engines with DiffOp and MergeOp, installed as one layer per group (`install-1`,
+//! `install-2`) onto `system` (the runtime image, its packages, its user). `resolve` proves the
 //! set complete, and `runtime` merges them with the `code` layer.
 //! npm: `manifests` (only package.json, the lockfile, .npmrc) → `deps` (`npm ci`) → `sources`
 //! (the code laid over `node_modules`) → `build` (`npm run build`, on the build platform: its output
 //! does not depend on the target) → `serve` (nginx, non-root) or `dist` (just the files).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
 use buildkit_llb::NoCache;
-use pep508_rs::PackageName;
-use sha2::{Digest as _, Sha256};
 
 use crate::engine::EngineFeatures;
 use crate::error::PlanError;
-use crate::image_config::{ContainerConfig, Empty, Healthcheck, ImageConfig, map_to_env};
-use crate::lock::{LOCK_REPORT, Lock};
-use crate::model::{
-    Base, CacheSharing, ContextInput, CopyStep, FileSource, Mount, Network, Plan, Platform,
-    RunStep, Stage, StageId, StageOutput, Step, WriteFileStep,
-};
-use crate::nginx;
-use crate::python_deps::{
-    PinnedRequirement, PinnedRequirements, Route, collect, requirement_closure,
-};
-use crate::settings::{
-    HealthProbe, HealthSettings, NginxSettings, NodeSettings, NpmInstall, PythonSettings, RunAs,
-    SecretExpose, ServiceSettings, Toolchain,
-};
+use crate::image_config::ImageConfig;
+use crate::lock::Lock;
+use crate::model::{ContextInput, Plan, Platform, Stage, StageId};
+use crate::python_deps::{Route, collect, requirement_closure};
+use crate::settings::{ServiceSettings, Toolchain};
 
 /// Where the frontend's own binary (the HTTP health probe) is, in the frontend image and in the
 /// images without Python that merge (or copy) it from there.
@@ -45,53 +33,10 @@ const REQUIREMENTS_MOUNT: &str = "/src";
 const WHEELS_DIR: &str = "/wheels";
 /// The lock stage's output mount: the resolved closure as a requirements file.
 const LOCK_DIR: &str = "/lock";
-/// Where the lock stage's resolver is installed (the `uv` stage's output mount).
-const UV_DIR: &str = "/tool";
-/// Where the spec's `packages.pip` file is mounted in the lock step.
-const PACKAGES_MOUNT: &str = "/extra";
-/// The resolver of the lock stage: a uv release, installed from its wheel by version and hash
-/// (PyPI's files for linux: x86_64, aarch64 (also musl), i686, armv7l, ppc64le, s390x, musl
-/// x86_64). Resolving the example closure of 25 packages with pip 23 took 4.9–7.1 s (it
-/// downloads every distribution to read its metadata); uv takes 0.6 s.
-const UV_VERSION: &str = "0.13.9";
-const UV_WHEEL_SHA256: [&str; 7] = [
-    "d7f459fe4fd247d830351c75686d3996ace3c6f3f728eb0e85a30b7ada0cef19",
-    "5435c5ce14a56431208ca0996416d310f1598e8c2c8ba707688985a16bb82dbe",
-    "db5c8df7145c21ffea9c0f74e38823bac3af60cbadf0e26b8633f08627b17bab",
-    "16963d19594e18d746a70c7fce82237bde4f2cac4cfcf0ca2b84796fe9d0c6e9",
-    "c5dbdb7c8737cd183a9dce95b39cfd1f3d54ec2a27a1bb58f160293f9ba2c805",
-    "a6e845f387e4ed55bb59342957a9179e24a631fcc7668bda3426ae1cef8ed4b9",
-    "2c45530751517d6c3bbc69a19473f6effe47cce047bede01ffd8af7ea7b36b25",
-];
-/// pip's index settings in `pip_env` and the names uv reads them under.
-const PIP_TO_UV_ENV: [(&str, &str); 4] = [
-    ("PIP_INDEX_URL", "UV_INDEX_URL"),
-    ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL"),
-    ("PIP_FIND_LINKS", "UV_FIND_LINKS"),
-    ("PIP_PRE", "UV_PRERELEASE"),
-];
-const NODE_APP_DIR: &str = "/app";
-/// Probe interval during a health check's start period.
-const START_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The image config's `variant`: absent when the platform has none.
 fn image_variant(platform: &Platform) -> Option<String> {
     Some(platform.variant.clone()).filter(|v| !v.is_empty())
-}
-
-/// Whether the stage `id` skips the cache; `family` is the name it also answers to (the stage a
-/// user knows it as: the wheel groups are `wheels`, the install layers `runtime`). A stage
-/// answers to its service, its name, its family, and `service/name` or `service/family`.
-fn skips_cache(no_cache: &NoCache, id: &StageId, family: &str) -> bool {
-    [
-        id.service.clone(),
-        id.stage.clone(),
-        family.to_owned(),
-        id.to_string(),
-        format!("{}/{family}", id.service),
-    ]
-    .iter()
-    .any(|name| no_cache.applies_to(name))
 }
 
 /// Everything about this build that is not in the spec.
@@ -170,10 +115,10 @@ pub fn plan(
     let service = find(services, target)?;
     let mut builder = Planner::new(options);
     let (output, image) = match &service.toolchain {
-        Toolchain::Python(py) => builder.python(services, service, py, files)?,
+        Toolchain::Python(py) => builder.python(service, py, files)?,
         Toolchain::Node(node) => builder.node(service, node)?,
     };
-    Ok(builder.into_plan(services, service, output, image))
+    Ok(builder.into_plan(service, output, image))
 }
 
 /// The plan of `target`'s lock stage, when its requirements need one: the requirement files
@@ -200,7 +145,6 @@ pub fn lock_plan(
     let mut builder = Planner::new(options);
     let (_, lock) = builder.lock_stages(service, py, &requirement_files);
     Ok(Some(builder.into_plan(
-        services,
         service,
         lock,
         ImageConfig::default(),
@@ -270,6 +214,8 @@ struct Planner<'o> {
     include_patterns: BTreeSet<String>,
     /// See [`ContextInput::exclude_patterns`].
     exclude_patterns: BTreeSet<String>,
+    /// The digest stage of each `rebuild_on_change` secret a step mounts, by service and id.
+    secret_digests: BTreeMap<(String, String), StageId>,
 }
 
 impl<'o> Planner<'o> {
@@ -280,18 +226,12 @@ impl<'o> Planner<'o> {
             follow_paths: BTreeSet::new(),
             include_patterns: BTreeSet::new(),
             exclude_patterns: BTreeSet::new(),
+            secret_digests: BTreeMap::new(),
         }
     }
 
-    /// The plan of what was planned: its stages (with the secret digests added), the context
-    /// they read, and the result.
-    fn into_plan(
-        self,
-        services: &[ServiceSettings],
-        service: &ServiceSettings,
-        output: StageId,
-        image: ImageConfig,
-    ) -> Plan {
+    /// The plan of what was planned: its stages, the context they read, and the result.
+    fn into_plan(self, service: &ServiceSettings, output: StageId, image: ImageConfig) -> Plan {
         Plan {
             service: service.name.clone(),
             platform: self.options.platform.clone(),
@@ -300,7 +240,7 @@ impl<'o> Planner<'o> {
                 include_patterns: self.include_patterns.into_iter().collect(),
                 exclude_patterns: self.exclude_patterns.into_iter().collect(),
             },
-            stages: crate::secret_digest::add_secret_digests(self.stages, services),
+            stages: self.stages,
             output,
             image,
             engine: self.options.engine,
@@ -320,14 +260,7 @@ mod python_wheels;
 mod serve;
 mod steps;
 
-use draft::*;
-use health::*;
-use image::Process;
 pub use image::rfc3339_utc;
-use python::*;
-use python_install::*;
-use python_wheels::*;
-use steps::*;
 
 #[cfg(test)]
 mod tests {

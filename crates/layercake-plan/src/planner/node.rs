@@ -1,27 +1,36 @@
 //! The stages of an npm service: manifests, deps, sources, build, then dist or serve.
 
-use super::*;
+use crate::error::PlanError;
+use crate::image_config::{ContainerConfig, ImageConfig};
+use crate::model::{
+    Base, CacheSharing, CopyStep, FileSource, Mount, RunsOn, StageId, StageKind, StageOutput,
+};
+use crate::settings::{NodeSettings, NpmInstall, Service, ServiceSettings};
+
+use super::steps::{display_dir, strings};
+use super::{Planner, image_variant, join_in_context};
+
+const NODE_APP_DIR: &str = "/app";
 
 impl Planner<'_> {
     /// The `manifests`, `deps`, `sources` and `build` stages of a node service; returns `build`.
-    pub(super) fn node_build(
+    pub(super) fn node_build<T>(
         &mut self,
-        service: &ServiceSettings,
+        service: &Service<T>,
         node: &NodeSettings,
     ) -> Result<StageId, PlanError> {
-        let build_id = StageId::new(&service.name, "build");
+        let build_id = StageId::new(&service.name, StageKind::Build);
         if self.stages.iter().any(|stage| stage.id == build_id) {
             return Ok(build_id);
         }
-        let platform = self.options.build_platform.clone();
         let name = service.name.as_str();
 
         // 1. manifests: package.json, the lockfile and .npmrc, nothing else.
-        let mut manifests = StageDraft::new(
+        let mut manifests = self.draft(
             name,
-            "manifests",
+            StageKind::Manifests,
             "package.json, the lockfile and .npmrc: the key of the npm install",
-            &platform,
+            RunsOn::Build,
             Base::Scratch,
         );
         let mut wanted = strings(&["package.json", "package-lock.json"]);
@@ -47,11 +56,11 @@ impl Planner<'_> {
         let manifests = self.finish(manifests, StageOutput::Root, false);
 
         // 2. deps: npm ci into the /app mount, so the result is the app folder with node_modules.
-        let mut deps = StageDraft::new(
+        let mut deps = self.draft(
             name,
-            "deps",
+            StageKind::Deps,
             "node_modules, installed once per lockfile change",
-            &platform,
+            RunsOn::Build,
             Base::Image(node.image.clone()),
         );
         let (verb, label) = match node.install {
@@ -65,6 +74,7 @@ impl Planner<'_> {
             .collect::<Vec<_>>()
             .join(" ");
         let npm_cache = self.cache_id("npm", &node.version, None);
+        let secrets = self.dependency_secrets(service, &deps);
         deps.run(&label, args, |step| {
             step.cwd = NODE_APP_DIR.into();
             step.env
@@ -78,16 +88,16 @@ impl Planner<'_> {
                 id: npm_cache,
                 sharing: CacheSharing::Shared,
             });
-            Self::dependency_secrets(service, step);
+            step.mounts.extend(secrets);
         });
         let deps = self.finish(deps, StageOutput::Mount(NODE_APP_DIR.into()), true);
 
         // 3. sources: the code laid over the installed app folder.
-        let mut sources = StageDraft::new(
+        let mut sources = self.draft(
             name,
-            "sources",
+            StageKind::Sources,
             "the code on top of node_modules",
-            &platform,
+            RunsOn::Build,
             Base::Stage(deps),
         );
         let mut copy = self.context_copy(
@@ -112,11 +122,11 @@ impl Planner<'_> {
         let sources = self.finish(sources, StageOutput::Root, false);
 
         // 4. build: npm run <script>.
-        let mut build = StageDraft::new(
+        let mut build = self.draft(
             name,
-            "build",
+            StageKind::Build,
             "the built files (platform independent: runs on the build platform)",
-            &platform,
+            RunsOn::Build,
             Base::Image(node.image.clone()),
         );
         let args = strings(&["npm", "run", node.script.as_str()]);
@@ -146,11 +156,11 @@ impl Planner<'_> {
         let name = service.name.as_str();
         match &node.serve {
             None => {
-                let mut dist = StageDraft::new(
+                let mut dist = self.draft(
                     name,
-                    "dist",
+                    StageKind::Dist,
                     "only the built files",
-                    &self.options.platform,
+                    RunsOn::Target,
                     Base::Scratch,
                 );
                 dist.copy(CopyStep::new(format!("copy {}", node.output), built, "/").contents());

@@ -1,25 +1,36 @@
 //! The stages of a python service: requirements, builder, wheels, system, installs, code, runtime.
 
-use super::*;
+use std::collections::BTreeMap;
+
+use crate::error::PlanError;
+use crate::image_config::ImageConfig;
+use crate::model::{
+    Base, CopyStep, FileSource, Mount, Network, RunsOn, StageId, StageKind, StageOutput,
+};
+use crate::python_deps::{
+    PinnedRequirement, PinnedRequirements, Route, collect, requirement_closure,
+};
+use crate::settings::{PythonSettings, ServiceSettings};
+
+use super::draft::StageDraft;
+use super::health::{HttpProber, healthcheck};
+use super::image::Process;
+use super::python_install::{pip_install_lines, requirement_file_args};
+use super::steps::{display_dir, quiet_pip, strings};
+use super::{ContextFiles, LOCK_DIR, Planner, REQUIREMENTS_MOUNT, WHEELS_DIR, join_in_context};
 
 impl Planner<'_> {
     /// The code (and assets) copied onto scratch, to be merged last (like `COPY --link`): the
     /// merge needs none of the layers below it, so layers restored from a registry cache are
     /// not downloaded and unpacked just to copy the code onto them.
-    pub(super) fn code_layer(
-        &mut self,
-        name: &str,
-        platform: &Platform,
-        code: Vec<CopyStep>,
-    ) -> StageId {
-        let mut code_layer = StageDraft::new(
+    pub(super) fn code_layer(&mut self, name: &str, code: Vec<CopyStep>) -> StageId {
+        let mut code_layer = self.draft(
             name,
-            "code",
+            StageKind::Code,
             "the code (and assets) alone, as the image's last layer",
-            platform,
+            RunsOn::Target,
             Base::Scratch,
-        )
-        .answering_to("runtime");
+        );
         for copy in code {
             code_layer.copy(copy);
         }
@@ -48,15 +59,15 @@ impl Planner<'_> {
         service: &ServiceSettings,
         files: &[String],
     ) -> StageId {
-        let id = StageId::new(&service.name, "requirements");
+        let id = StageId::new(&service.name, StageKind::Requirements);
         if self.stages.iter().any(|stage| stage.id == id) {
             return id;
         }
-        let mut requirements = StageDraft::new(
+        let mut requirements = self.draft(
             &service.name,
-            "requirements",
+            StageKind::Requirements,
             "the requirement files, nothing else: the key of the steps that read them",
-            &self.options.platform.clone(),
+            RunsOn::Target,
             Base::Scratch,
         );
         for path in files {
@@ -88,15 +99,15 @@ impl Planner<'_> {
         if py.build_packages.is_empty() {
             return Base::Image(py.builder_image.clone());
         }
-        let id = StageId::new(&service.name, "builder");
+        let id = StageId::new(&service.name, StageKind::Builder);
         if self.stages.iter().any(|stage| stage.id == id) {
             return Base::Stage(id);
         }
-        let mut builder = StageDraft::new(
+        let mut builder = self.draft(
             &service.name,
-            "builder",
+            StageKind::Builder,
             "the wheel-building image with its build packages",
-            &self.options.platform.clone(),
+            RunsOn::Target,
             Base::Image(py.builder_image.clone()),
         );
         self.apt_install(&mut builder, &py.builder_image, &py.build_packages);
@@ -105,12 +116,10 @@ impl Planner<'_> {
 
     pub(super) fn python(
         &mut self,
-        services: &[ServiceSettings],
         service: &ServiceSettings,
         py: &PythonSettings,
         files: &ContextFiles,
     ) -> Result<(StageId, ImageConfig), PlanError> {
-        let platform = self.options.platform.clone();
         let name = service.name.as_str();
         let requirement_files = requirement_closure(service, py, files)?;
         let collected = collect(service, py, &requirement_files, files)?;
@@ -164,11 +173,11 @@ impl Planner<'_> {
                 let builder = self.builder_base(service, py);
                 let requirements = (!copied_files.is_empty())
                     .then(|| self.requirements_stage(service, &copied_files));
-                let mut wheels = StageDraft::new(
+                let mut wheels = self.draft(
                     name,
-                    "wheels",
+                    StageKind::Wheels,
                     "every wheel the service needs, built once per requirements change",
-                    &platform,
+                    RunsOn::Target,
                     builder,
                 );
                 let mut args =
@@ -180,8 +189,9 @@ impl Planner<'_> {
                     .trim_end_matches('/')
                     .to_owned();
                 let cache = self.pip_cache(py);
+                let secrets = self.dependency_secrets(service, &wheels);
                 wheels.run(&format!("pip wheel {shown_args}"), args, |step| {
-                    Self::pip_wheel_step(service, py, cache, step);
+                    Self::pip_wheel_step(py, cache, secrets, step);
                     if let Some(requirements) = requirements {
                         step.cwd = cwd.clone();
                         step.mounts
@@ -198,15 +208,8 @@ impl Planner<'_> {
         // Assets from node services are built before the runtime needs them.
         let mut asset_sources = Vec::new();
         for asset in &py.assets {
-            let from = find(services, &asset.from)?;
-            let Toolchain::Node(node) = &from.toolchain else {
-                return Err(PlanError::AssetsNotNode {
-                    service: name.to_owned(),
-                    from: asset.from.clone(),
-                });
-            };
-            let build = self.node_build(from, node)?;
-            asset_sources.push((asset, build, node.output.clone()));
+            let build = self.node_build(&asset.from, &asset.from.toolchain)?;
+            asset_sources.push((asset, build, asset.from.toolchain.output.clone()));
         }
 
         // The code, then the assets: the last layers of the image.
@@ -219,7 +222,7 @@ impl Planner<'_> {
             let dest = join_in_context(&service.workdir, &asset.to).unwrap_or_default();
             code.push(
                 CopyStep::new(
-                    format!("copy {} build output to /{dest}", asset.from),
+                    format!("copy {} build output to /{dest}", asset.from.name),
                     FileSource::Stage {
                         stage: build,
                         path: format!("/{output}"),
@@ -242,34 +245,32 @@ impl Planner<'_> {
         let nothing_to_install = matches!(dependencies, Dependencies::Nothing);
         let mut runtime = match merged {
             _ if nothing_to_install && self.options.engine.merge_diff() => {
-                let mut system = StageDraft::new(
+                let mut system = self.draft(
                     name,
-                    "system",
+                    StageKind::System,
                     "the runtime image with its packages and user",
-                    &platform,
+                    RunsOn::Target,
                     Base::Image(py.image.clone()),
-                )
-                .answering_to("runtime");
+                );
                 self.system_steps(&mut system, service, py);
                 let system = self.finish(system, StageOutput::Root, false);
-                let code_layer = self.code_layer(name, &platform, code);
-                StageDraft::new(
+                let code_layer = self.code_layer(name, code);
+                self.draft(
                     name,
-                    "runtime",
+                    StageKind::Runtime,
                     "the image: the code merged onto the runtime image (no requirements)",
-                    &platform,
+                    RunsOn::Target,
                     Base::Merge(vec![system, code_layer]),
                 )
             }
             Some((groups, wheels)) => {
-                let mut system = StageDraft::new(
+                let mut system = self.draft(
                     name,
-                    "system",
+                    StageKind::System,
                     "the runtime image with its packages and user: the base of every install layer",
-                    &platform,
+                    RunsOn::Target,
                     Base::Image(py.image.clone()),
-                )
-                .answering_to("runtime");
+                );
                 self.system_steps(&mut system, service, py);
                 let system = self.finish(system, StageOutput::Root, false);
                 let layers = self.install_layers(
@@ -280,24 +281,24 @@ impl Planner<'_> {
                     &shown,
                     lock_stage.as_ref(),
                 );
-                let code_layer = self.code_layer(name, &platform, code);
+                let code_layer = self.code_layer(name, code);
                 let mut parts = vec![system];
                 parts.extend(layers);
                 parts.push(code_layer);
-                StageDraft::new(
+                self.draft(
                     name,
-                    "runtime",
+                    StageKind::Runtime,
                     "the image: the install layers and the code merged onto the runtime image",
-                    &platform,
+                    RunsOn::Target,
                     Base::Merge(parts),
                 )
             }
             None => {
-                let mut runtime = StageDraft::new(
+                let mut runtime = self.draft(
                     name,
-                    "runtime",
+                    StageKind::Runtime,
                     "the image: runtime packages, installed wheels, then the code",
-                    &platform,
+                    RunsOn::Target,
                     Base::Image(py.image.clone()),
                 );
                 self.system_steps(&mut runtime, service, py);

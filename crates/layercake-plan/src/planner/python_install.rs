@@ -1,6 +1,13 @@
 //! The install layers of a python service: `pip install --no-deps` per bucket, and `resolve`.
 
-use super::*;
+use crate::model::{Base, Mount, Network, Part, RunStep, RunsOn, StageId, StageKind, StageOutput};
+use crate::python_deps::PinnedRequirement;
+use crate::settings::{PythonSettings, ServiceSettings};
+
+use super::python::lock_mount;
+use super::python_wheels::{WheelGroup, shown_group};
+use super::steps::quiet_pip;
+use super::{Planner, REQUIREMENTS_MOUNT, WHEELS_DIR, join_in_context};
 
 impl Planner<'_> {
     /// One layer per wheel group: `pip install --no-deps` of the group's wheels onto `system`,
@@ -18,17 +25,15 @@ impl Planner<'_> {
         lock: Option<&StageId>,
     ) -> Vec<StageId> {
         let name = service.name.as_str();
-        let platform = self.options.platform.clone();
         let mut layers = Vec::with_capacity(groups.len() + 1);
 
-        let mut resolve = StageDraft::new(
+        let mut resolve = self.draft(
             name,
-            "resolve",
+            StageKind::Resolve,
             "proves the wheel set is complete: every requirement resolves from the wheels alone",
-            &platform,
+            RunsOn::Target,
             Base::Stage(system.clone()),
-        )
-        .answering_to("runtime");
+        );
         // Over the pinned lines (hashes dropped, as for the installs), not the files: a wheel
         // built from an sdist would fail the files' `--hash` check.
         let all: Vec<&PinnedRequirement> = groups
@@ -53,27 +58,26 @@ impl Planner<'_> {
 
         let total = groups.len();
         for (index, group) in groups.iter().enumerate() {
-            let mut draft = StageDraft::new(
+            let mut draft = self.draft(
                 name,
-                &group_stage_name(("install", "installs"), &group.requirements, index),
+                StageKind::InstallGroup(Part {
+                    number: index + 1,
+                    of: total,
+                }),
                 "the installed files of a few requirements, as a layer keyed by their wheels",
-                &platform,
+                RunsOn::Target,
                 Base::Stage(system.clone()),
-            )
-            .answering_to("runtime");
+            );
             // Installed by requirement line, not by wheel file, so pip records `name==version`
             // (a file path would show in `pip freeze` as `name @ file:///wheels/…`).
             let args = pip_install_lines(&["--no-deps"], &group.requirements);
             let shown = shown_group(&group.requirements);
-            let label = format!("[{name} install {}/{total}] {shown}", index + 1);
-            draft.run(&label, args, |step| {
+            draft.run(&shown, args, |step| {
                 Self::pip_install_step(step);
                 step.mounts
                     .push(Mount::stage_root(WHEELS_DIR, group.wheels.clone()));
             });
-            let stage = self.finish_unnumbered(draft, StageOutput::Diff, true);
-            layers.push(stage.id.clone());
-            self.stages.push(stage);
+            layers.push(self.finish(draft, StageOutput::Diff, true));
         }
         layers
     }

@@ -1,6 +1,16 @@
 //! The wheels of a python service: `pip wheel` steps, one per bucket of pinned lines.
 
-use super::*;
+use pep508_rs::PackageName;
+use sha2::{Digest as _, Sha256};
+
+use crate::model::{
+    Base, CacheSharing, Mount, Part, RunStep, RunsOn, StageId, StageKind, StageOutput,
+};
+use crate::python_deps::{PinnedRequirement, PinnedRequirements};
+use crate::settings::{PythonSettings, ServiceSettings};
+
+use super::steps::{quiet_pip, strings};
+use super::{Planner, WHEELS_DIR};
 
 impl Planner<'_> {
     pub(super) fn pip_cache(&self, py: &PythonSettings) -> Mount {
@@ -11,11 +21,12 @@ impl Planner<'_> {
         }
     }
 
-    /// What every `pip wheel` step shares: env, the output folder, the download cache, secrets.
+    /// What every `pip wheel` step shares: env, the output folder, the download cache, the
+    /// secrets ([`Planner::dependency_secrets`]).
     pub(super) fn pip_wheel_step(
-        service: &ServiceSettings,
         py: &PythonSettings,
         cache: Mount,
+        secrets: Vec<Mount>,
         step: &mut RunStep,
     ) {
         step.env = py.pip_env.clone();
@@ -27,7 +38,7 @@ impl Planner<'_> {
             from: None,
         });
         step.mounts.push(cache);
-        Self::dependency_secrets(service, step);
+        step.mounts.extend(secrets);
     }
 
     /// Wheel stages for a pinned requirement set, then `wheels` merging their results.
@@ -44,7 +55,6 @@ impl Planner<'_> {
         pinned: &'p PinnedRequirements,
     ) -> (StageId, Vec<WheelGroup<'p>>) {
         let name = service.name.as_str();
-        let platform = self.options.platform.clone();
         let buckets = bucket_count(pinned.requirements.len(), self.options.wheel_group_size);
         let mut groups: Vec<Vec<&PinnedRequirement>> = vec![Vec::new(); buckets];
         for requirement in &pinned.requirements {
@@ -55,14 +65,16 @@ impl Planner<'_> {
         let mut parts = Vec::with_capacity(total);
         let mut built = Vec::with_capacity(total);
         for (index, group) in groups.into_iter().enumerate() {
-            let mut draft = StageDraft::new(
+            let mut draft = self.draft(
                 name,
-                &group_stage_name(("wheel", "wheels"), &group, index),
+                StageKind::WheelGroup(Part {
+                    number: index + 1,
+                    of: total,
+                }),
                 "wheels of a few requirements, keyed by their lines only",
-                &platform,
+                RunsOn::Target,
                 builder.clone(),
-            )
-            .answering_to("wheels");
+            );
             // The step sees only its own lines (plus the files' global options), written to a
             // file so `--hash` options and markers keep working.
             let mut contents: Vec<&str> = pinned.options.iter().map(String::as_str).collect();
@@ -77,43 +89,25 @@ impl Planner<'_> {
             args.push(contents.join("\n"));
             args.extend(py.pip_flags.iter().cloned());
             let cache = self.pip_cache(py);
-            let noun = if group.len() == 1 { "wheel" } else { "wheels" };
-            let shown = shown_group(&group);
-            draft.run(
-                &format!("[{name} {noun} {}/{total}] {shown}", index + 1),
-                args,
-                |step| Self::pip_wheel_step(service, py, cache, step),
-            );
-            let id = draft.id.clone();
-            let stage = self.finish_unnumbered(draft, StageOutput::Mount(WHEELS_DIR.into()), true);
-            self.stages.push(stage);
+            let secrets = self.dependency_secrets(service, &draft);
+            draft.run(&shown_group(&group), args, |step| {
+                Self::pip_wheel_step(py, cache, secrets, step)
+            });
+            let id = self.finish(draft, StageOutput::Mount(WHEELS_DIR.into()), true);
             parts.push(id.clone());
             built.push(WheelGroup {
                 wheels: id,
                 requirements: group,
             });
         }
-        let wheels = StageDraft::new(
+        let wheels = self.draft(
             name,
-            "wheels",
+            StageKind::Wheels,
             "the wheels of every requirement, merged",
-            &platform,
+            RunsOn::Target,
             Base::Merge(parts),
         );
         (self.finish(wheels, StageOutput::Root, false), built)
-    }
-}
-
-/// A requirement group's stage: named for its only requirement (`wheel-six`) or its number
-/// (`wheels-2`), so a stage keeps its name while its group keeps its one requirement.
-pub(super) fn group_stage_name(
-    (one, many): (&str, &str),
-    group: &[&PinnedRequirement],
-    index: usize,
-) -> String {
-    match group {
-        [only] => format!("{one}-{}", only.name),
-        _ => format!("{many}-{}", index + 1),
     }
 }
 

@@ -1,6 +1,15 @@
 //! The nginx image that serves a node service's output.
 
-use super::*;
+use crate::error::PlanError;
+use crate::image_config::ImageConfig;
+use crate::model::{Base, CopyStep, FileSource, RunsOn, StageId, StageKind, StageOutput};
+use crate::nginx;
+use crate::settings::{HealthProbe, NginxSettings, RunAs, ServiceSettings};
+
+use super::health::{HttpProber, default_http_health, healthcheck};
+use super::image::Process;
+use super::steps::strings;
+use super::{PROBE_PATH, Planner, join_in_context};
 
 impl Planner<'_> {
     pub(super) fn nginx(
@@ -13,15 +22,15 @@ impl Planner<'_> {
             RunAs::Root => 80,
             RunAs::User { .. } => 8080,
         });
-        let mut serve = StageDraft::new(
+        let mut serve = self.draft(
             &service.name,
-            "serve",
+            StageKind::Serve,
             if self.options.engine.merge_diff() {
                 "nginx with its user and config: the base of the image"
             } else {
                 "nginx with its user and config, the health probe and the built files"
             },
-            &self.options.platform,
+            RunsOn::Target,
             Base::Image(settings.image.clone()),
         );
         Self::create_user(&mut serve, &service.user);
@@ -65,34 +74,31 @@ impl Planner<'_> {
             let serve = self.finish(serve, StageOutput::Root, false);
             let mut parts = vec![serve];
             if probe {
-                let probe = StageDraft::new(
+                let probe = self.draft(
                     &service.name,
-                    "probe",
+                    StageKind::Probe,
                     "the frontend image itself: its one layer holds the health probe",
-                    &self.options.platform,
+                    RunsOn::Target,
                     Base::Frontend,
-                )
-                .answering_to("serve");
+                );
                 parts.push(self.finish(probe, StageOutput::Root, false));
             }
-            let mut html = StageDraft::new(
+            let mut html = self.draft(
                 &service.name,
-                "html",
+                StageKind::Html,
                 "the built files alone, as the image's last layer",
-                &self.options.platform,
+                RunsOn::Target,
                 Base::Scratch,
-            )
-            .answering_to("serve");
+            );
             html.copy(output);
             parts.push(self.finish(html, StageOutput::Root, false));
-            let image = StageDraft::new(
+            let image = self.draft(
                 &service.name,
-                "image",
+                StageKind::Image,
                 "the image: the probe and the built files merged onto nginx",
-                &self.options.platform,
+                RunsOn::Target,
                 Base::Merge(parts),
-            )
-            .answering_to("serve");
+            );
             self.finish(image, StageOutput::Root, false)
         } else {
             if probe {

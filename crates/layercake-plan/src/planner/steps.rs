@@ -1,7 +1,12 @@
 //! Steps more than one toolchain plans: shell arguments, pip's quiet settings, cache ids,
 //! copies from the context, apt packages, the user, the secrets of dependency steps.
 
-use super::*;
+use crate::model::{CacheSharing, CopyStep, FileSource, Mount, Network, Platform, RunStep, Step};
+use crate::secret_digest::{digest_mount, digest_stage};
+use crate::settings::{RunAs, SecretExpose, Service};
+
+use super::Planner;
+use super::draft::StageDraft;
 
 /// No pip self-update check, no warning about running as root (the step is a build, not a host).
 pub(super) fn quiet_pip(step: &mut RunStep) {
@@ -56,9 +61,9 @@ impl Planner<'_> {
         id
     }
 
-    pub(super) fn context_copy(
+    pub(super) fn context_copy<T>(
         &mut self,
-        service: &ServiceSettings,
+        service: &Service<T>,
         name: &str,
         dest: &str,
     ) -> CopyStep {
@@ -154,9 +159,17 @@ impl Planner<'_> {
         }
     }
 
-    pub(super) fn dependency_secrets(service: &ServiceSettings, step: &mut RunStep) {
+    /// The mounts of the service's secrets (and SSH agent) for a dependency step of `draft`;
+    /// a `rebuild_on_change` secret comes with its digest, whose stage is made (on `draft`'s
+    /// base) the first time a step mounts it.
+    pub(super) fn dependency_secrets<T>(
+        &mut self,
+        service: &Service<T>,
+        draft: &StageDraft,
+    ) -> Vec<Mount> {
+        let mut mounts = Vec::new();
         for secret in &service.secrets {
-            step.mounts.push(match &secret.expose {
+            mounts.push(match &secret.expose {
                 SecretExpose::Env(name) => Mount::SecretEnv {
                     name: name.clone(),
                     id: secret.id.clone(),
@@ -168,10 +181,31 @@ impl Planner<'_> {
                     required: secret.required,
                 },
             });
+            if secret.rebuild_on_change {
+                let key = (service.name.clone(), secret.id.clone());
+                let digest = match self.secret_digests.get(&key) {
+                    Some(digest) => digest.clone(),
+                    None => {
+                        let stage = digest_stage(
+                            &service.name,
+                            secret,
+                            draft.runs_on,
+                            &draft.platform,
+                            &draft.base,
+                        );
+                        let id = stage.id.clone();
+                        self.stages.push(stage);
+                        self.secret_digests.insert(key, id.clone());
+                        id
+                    }
+                };
+                mounts.push(digest_mount(&secret.id, digest));
+            }
         }
         if service.ssh {
-            step.mounts.push(Mount::Ssh { required: true });
+            mounts.push(Mount::Ssh { required: true });
         }
+        mounts
     }
 }
 

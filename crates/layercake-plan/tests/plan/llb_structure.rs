@@ -604,7 +604,7 @@ fn npm_build_runs_on_the_build_platform() {
     for project in ["example", "realistic", "ok-node-minimal"] {
         let g = graph_with(project, "web", &options);
         let platform_of = |d: &str| g.op(d).platform.as_ref().map(|p| p.architecture.clone());
-        for step in ["npm ci", "npm run build", "[web/deps] FROM"] {
+        for step in ["npm ci", "npm run build", "[web] FROM node"] {
             assert_eq!(
                 platform_of(&g.find(step)).as_deref(),
                 Some("amd64"),
@@ -614,7 +614,7 @@ fn npm_build_runs_on_the_build_platform() {
         let mut serve_ops = 0;
         for digest in g.ops.keys() {
             let name = g.name(digest);
-            if !(name.starts_with("[web serve") || name.starts_with("[web/serve]")) {
+            if !(name.starts_with("[web serve") || name.starts_with("[web] FROM nginx")) {
                 continue;
             }
             serve_ops += 1;
@@ -816,7 +816,7 @@ fn ignored_stages(g: &Graph) -> BTreeSet<String> {
         .filter(|d| g.ignores_cache(d))
         .map(|d| {
             let name = g.name(d);
-            // `[api wheels 1/2] …`, `[api installs-2] …` → `api/wheels`, `api/runtime`
+            // `[api wheels 1/2] …`, `[api install] … (2/4)` → `api/wheels`, `api/runtime`
             let inner = name.trim_start_matches('[');
             let mut words = inner.split_whitespace();
             let service = words.next().unwrap_or("");
@@ -832,7 +832,7 @@ fn stages_of(g: &Graph) -> BTreeMap<String, usize> {
         let name = g.name(digest);
         if let Some(rest) = name.strip_prefix('[') {
             let mut words = rest.split_whitespace();
-            // Steps are `[service stage n/m] …`; sources `[api/wheels] FROM …`, `[context] …`.
+            // Steps are `[service stage n/m] …`; sources `[api] FROM …`, `[context] …`.
             if let (Some(service), Some(stage)) = (words.next(), words.next())
                 && !service.contains(['/', ']'])
             {

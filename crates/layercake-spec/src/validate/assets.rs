@@ -1,13 +1,12 @@
-//! `assets:`, and that each names a node service.
+//! `assets:`, and that each names a node service (`Spec::asset_source`, which the settings
+//! conversion reads the source with too).
 
-use crate::error::ErrorKind;
 use crate::keys;
 use crate::model::{Asset, Spec};
 use crate::yaml::{Node, Value};
 
 use super::checker::Checker;
 use super::context::Ctx;
-use super::suggest::closest;
 
 impl Checker<'_> {
     pub(super) fn assets(&mut self, node: &Node, service: &Ctx) -> Vec<Asset> {
@@ -48,27 +47,9 @@ impl Checker<'_> {
     pub(super) fn check_assets(&mut self, spec: &Spec) {
         for service in &spec.services {
             for asset in &service.assets {
-                let context = format!("in `assets.from` of service `{}`", service.name.value);
-                let kind = match spec.service(&asset.from.value) {
-                    Some(from) if from.node().is_some() => continue,
-                    Some(_) => ErrorKind::AssetNotNode {
-                        name: asset.from.value.clone(),
-                        context,
-                    },
-                    None => ErrorKind::UnknownService {
-                        name: asset.from.value.clone(),
-                        context,
-                        suggestion: closest(
-                            &asset.from.value,
-                            spec.services
-                                .iter()
-                                .filter(|s| s.node().is_some())
-                                .map(|s| s.name.value.as_str()),
-                        ),
-                    },
-                };
-                let error = self.at_location(asset.from.location, kind);
-                self.errors.push(error);
+                if let Err(error) = spec.asset_source(service, asset) {
+                    self.errors.push(error.with_snippet(self.text, 1));
+                }
             }
         }
     }

@@ -13,7 +13,7 @@ mod python;
 mod secrets;
 mod serve;
 mod services;
-mod suggest;
+pub(crate) mod suggest;
 mod top;
 mod user;
 mod values;

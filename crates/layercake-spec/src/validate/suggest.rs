@@ -17,7 +17,7 @@ pub(super) fn misspelt(node: &Node, wanted: &[&str]) -> bool {
 }
 
 /// The most similar candidate, if any is close enough to be a likely typo.
-pub(super) fn closest<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> Option<String> {
+pub(crate) fn closest<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> Option<String> {
     candidates
         .map(|c| (strsim::jaro_winkler(word, c), c))
         .filter(|(score, _)| *score >= 0.8)

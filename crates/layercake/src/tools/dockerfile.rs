@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use layercake_plan::{
     Base, CacheSharing, CopyStep, EngineFeatures, FileSource, ImageConfig, Mount, Network, Plan,
-    PlanOptions, Platform, RunStep, Stage, StageId, StageOutput, Step, WriteFileStep, plan,
+    PlanOptions, Platform, RunStep, RunsOn, Stage, StageId, StageOutput, Step, WriteFileStep, plan,
 };
 
 use super::error::ToolError;
@@ -33,8 +33,6 @@ use crate::load::{choose_target, parse_build_args};
 pub struct DockerfileInputs<'a> {
     /// The frontend image (the health probe binary is copied from it).
     pub frontend_image: &'a str,
-    /// Stages planned on this platform run on the build platform (`--platform=$BUILDPLATFORM`).
-    pub build_platform: &'a Platform,
     /// Whether a context path exists: missing optional files become empty-matching globs.
     pub exists: &'a dyn Fn(&str) -> bool,
     /// The command line shown in the header.
@@ -47,14 +45,10 @@ pub fn dockerfile_command(args: &DockerfileArgs) -> Result<ExitCode, ToolError> 
     let target = choose_target(&loaded.spec, args.target.as_deref())?;
     let context = open_context(&args.spec, args.context.as_ref())?;
     let files = read_plan_files(&loaded, &target, &context)?;
-    let platform = Platform::linux_amd64();
-    // A platform no engine reports: the stages planned on it are the build-platform ones.
-    let build_platform = Platform::linux_amd64().with_variant("buildplatform");
     let options = PlanOptions {
-        build_platform: build_platform.clone(),
         // A Dockerfile cannot take a step's changes as a layer: one `pip install` over all wheels.
         engine: EngineFeatures::all().with_merge_diff(false),
-        ..PlanOptions::new(platform)
+        ..PlanOptions::new(Platform::linux_amd64())
     };
     let plan = plan(&loaded.services, &target, &files, &options)?;
     let problems = unwritable(&plan);
@@ -67,7 +61,6 @@ pub fn dockerfile_command(args: &DockerfileArgs) -> Result<ExitCode, ToolError> 
     let exists = |path: &str| context.exists(path);
     let inputs = DockerfileInputs {
         frontend_image: &args.frontend_image,
-        build_platform: &build_platform,
         exists: &exists,
         command: format!(
             "layercake dockerfile {} --target {target}",
@@ -97,7 +90,7 @@ fn stage_name(plan: &Plan, id: &StageId) -> String {
     let name = if *id == plan.output {
         id.service.clone()
     } else {
-        format!("{}-{}", id.service, id.stage)
+        format!("{}-{}", id.service, id.name())
     };
     name.to_lowercase()
         .chars()
@@ -268,12 +261,11 @@ impl Writer<'_> {
             StageOutput::Root | StageOutput::Diff => name.clone(),
             StageOutput::Mount(_) => format!("{name}-work"),
         };
-        let platform =
-            if &stage.platform == self.inputs.build_platform && stage.base != Base::Scratch {
-                "--platform=$BUILDPLATFORM "
-            } else {
-                ""
-            };
+        let platform = if stage.runs_on == RunsOn::Build && stage.base != Base::Scratch {
+            "--platform=$BUILDPLATFORM "
+        } else {
+            ""
+        };
         let _ = writeln!(
             self.out,
             "\n# {}: {}",

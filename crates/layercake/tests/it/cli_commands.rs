@@ -64,7 +64,7 @@ fn plan_prints_the_stages() {
     );
     for stage in [
         "stage api/wheels-1",
-        "stage api/install-annotated-types",
+        "stage api/install-2",
         "stage api/resolve",
         "stage api/code",
         "stage api/runtime",

@@ -20,7 +20,7 @@ fn definitions(spec: &Path, context: &Path, old_engine: bool) -> Vec<(String, De
     let inputs = inputs();
     let text = std::fs::read_to_string(spec).unwrap();
     let parsed = layercake_spec::parse("layercake.yaml", &text).unwrap();
-    let services = services_from_spec(&parsed.resolve_args(&BTreeMap::new()).unwrap());
+    let services = services_from_spec(&parsed.resolve_args(&BTreeMap::new()).unwrap()).unwrap();
     let mut out = Vec::new();
     for service in &services {
         let files = gather(

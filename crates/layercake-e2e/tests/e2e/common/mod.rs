@@ -10,8 +10,8 @@ pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 pub const HEALTHY_WITHIN: Duration = Duration::from_secs(120);
 
 /// Every wheel step: one `[api wheels 1/1]`, or several groups (`[api wheels 1/4]`,
-/// `[api wheel 2/4]` …) when the requirements are fully pinned.
-pub const API_WHEELS: &str = "[api wheel";
+/// `[api wheels 2/4]` …) when the requirements are fully pinned.
+pub const API_WHEELS: &str = "[api wheels";
 /// Every install step: the example's requirements are pinned, so one `pip install --no-deps`
 /// per wheel group (`[api install 2/4] annotated-types==…`), each its own layer.
 pub const API_INSTALL: &str = "[api install";
@@ -30,7 +30,7 @@ pub fn marker(what: &str) -> String {
     format!("LAYERCAKE-E2E-{what}-{}-{nanos:x}", std::process::id())
 }
 
-/// The numbered steps a prefix names: `[api wheels 1/4] …` and `[api wheel 2/4] …`, but not
+/// The numbered steps a prefix names: `[api wheels 1/4] …` and `[api wheels 2/4] …`, but not
 /// `[api wheels] merge 4 results`, which joins their outputs and runs no process. Never empty.
 pub fn numbered_steps<'r>(
     report: &'r layercake_e2e::BuildReport,

@@ -87,10 +87,10 @@ pub fn inspect(
     })
 }
 
-/// The closure the build planned, from its wheel steps' names: `[svc wheel 3/8] idna==3.20`
+/// The closure the build planned, from its wheel steps' names: `[svc wheels 3/8] idna==3.20`
 /// and `[svc wheels 2/8] anyio==4.16.0 click==8.5.1`.
 pub fn planned_closure(report: &BuildReport, service: &str) -> BTreeMap<String, String> {
-    let prefix = format!("[{service} wheel");
+    let prefix = format!("[{service} wheels");
     report
         .steps_with_prefix(&prefix)
         .into_iter()

@@ -147,7 +147,7 @@ pub fn services_from_text(file_name: &str, text: &str) -> Vec<ServiceSettings> {
     let resolved = spec
         .resolve_args(&BTreeMap::new())
         .unwrap_or_else(|e| panic!("{e}"));
-    services_from_spec(&resolved)
+    services_from_spec(&resolved).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Reads what the plan of `target` needs from `context`, as `layercake plan` does; a test
