@@ -29,6 +29,9 @@ mod requirements;
 mod secret_digest;
 mod settings;
 mod stage_id;
+// used by the planner in the next change
+#[allow(dead_code)]
+mod uv_lock;
 
 /// `--no-cache` and `--no-cache-filter`, as buildkit-frontend's options read them.
 pub use buildkit_llb::NoCache;
