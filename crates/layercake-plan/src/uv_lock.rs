@@ -428,7 +428,6 @@ pub(crate) fn uv_closure(
     };
     walk.reach(root, None, MarkerTree::TRUE);
     for extra in selection.extras {
-        let known: Vec<String> = known_extras(root_package);
         let found = root_package
             .optional_dependencies
             .keys()
@@ -440,7 +439,7 @@ pub(crate) fn uv_closure(
                 return Err(UvLockError::UnknownExtra {
                     package: root_name.to_string(),
                     extra: extra.clone(),
-                    extras: known,
+                    extras: known_extras(root_package),
                 });
             }
         }
@@ -768,13 +767,13 @@ pub(crate) fn uv_lock_stale(
     let lock = parse_lock(lock)?;
     let index = LockIndex::new(&lock)?;
     let project = pyproject.project.as_ref().ok_or(UvLockError::NoProject)?;
-    if let Some(expected) = package {
-        if package_name(PYPROJECT, expected)? != package_name(PYPROJECT, &project.name)? {
-            return Err(UvLockError::OtherProject {
-                expected: expected.to_owned(),
-                found: project.name.clone(),
-            });
-        }
+    if let Some(expected) = package
+        && package_name(PYPROJECT, expected)? != package_name(PYPROJECT, &project.name)?
+    {
+        return Err(UvLockError::OtherProject {
+            expected: expected.to_owned(),
+            found: project.name.clone(),
+        });
     }
     let root = root_index(&pyproject, &lock, &index, None)?;
     let metadata = &lock.packages[root].metadata;
@@ -808,7 +807,7 @@ pub(crate) fn uv_lock_stale(
     }
 
     // [dependency-groups] ↔ requires-dev.
-    let mut groups: BTreeMap<ExtraName, Vec<String>> = BTreeMap::new();
+    let mut groups: BTreeMap<ExtraName, Vec<Keyed>> = BTreeMap::new();
     for group in pyproject.dependency_groups.keys() {
         let mut keys = Vec::new();
         for text in group_requirements(&pyproject.dependency_groups, group, 0)? {
@@ -818,7 +817,7 @@ pub(crate) fn uv_lock_stale(
             ExtraName::from_str(group).map_err(|e| invalid(PYPROJECT, "group name", group, e))?;
         groups.entry(name).or_default().extend(keys);
     }
-    let mut recorded_groups: BTreeMap<ExtraName, Vec<String>> = BTreeMap::new();
+    let mut recorded_groups: BTreeMap<ExtraName, Vec<Keyed>> = BTreeMap::new();
     for (group, requirements) in &metadata.requires_dev {
         let name =
             ExtraName::from_str(group).map_err(|e| invalid(UV_LOCK, "group name", group, e))?;
@@ -937,11 +936,18 @@ fn requirement_key(
     key
 }
 
+/// A requirement's normalised form, and how a message shows it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Keyed {
+    key: String,
+    shown: String,
+}
+
 fn declared_key(
     text: &str,
     extra: Option<&ExtraName>,
     sourced: &[PackageName],
-) -> Result<String, UvLockError> {
+) -> Result<Keyed, UvLockError> {
     let mut requirement = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(text)
         .map_err(|e| invalid(PYPROJECT, "requirement", text, e))?;
     if let Some(extra) = extra {
@@ -952,19 +958,24 @@ fn declared_key(
         Some(VersionOrUrl::VersionSpecifier(specifiers)) => specifiers_key(specifiers),
         Some(VersionOrUrl::Url(url)) => format!(" @ {url}"),
     };
-    Ok(requirement_key(
+    let key = requirement_key(
         &requirement.name,
         requirement.extras,
         version,
         &requirement.marker,
         sourced,
-    ))
+    );
+    let shown = match extra {
+        Some(extra) => format!("`{}` (extra `{extra}`)", text.trim()),
+        None => format!("`{}`", text.trim()),
+    };
+    Ok(Keyed { key, shown })
 }
 
 fn recorded_key(
     requirement: &MetadataRequirement,
     sourced: &[PackageName],
-) -> Result<String, UvLockError> {
+) -> Result<Keyed, UvLockError> {
     let name = package_name(UV_LOCK, &requirement.name)?;
     let extras = requirement
         .extras
@@ -991,32 +1002,493 @@ fn recorded_key(
         (None, None) => String::new(),
     };
     let marker = marker(UV_LOCK, requirement.marker.as_deref())?;
-    Ok(requirement_key(&name, extras, version, &marker, sourced))
+    let key = requirement_key(&name, extras, version, &marker, sourced);
+    Ok(Keyed {
+        shown: format!("`{key}`"),
+        key,
+    })
 }
 
 /// The first requirement one side has and the other lacks (counted: order does not matter,
 /// repeats do), as the sentence [`uv_lock_stale`] returns.
-fn first_difference(declared: &[String], recorded: &[String], context: &str) -> Option<String> {
+fn first_difference(declared: &[Keyed], recorded: &[Keyed], context: &str) -> Option<String> {
     let mut declared = declared.to_vec();
     let mut recorded = recorded.to_vec();
     declared.sort();
     recorded.sort();
-    for key in &declared {
-        match recorded.iter().position(|r| r == key) {
+    for entry in &declared {
+        match recorded.iter().position(|r| r.key == entry.key) {
             Some(i) => {
                 recorded.remove(i);
             }
             None => {
                 return Some(format!(
-                    "pyproject.toml{context} requires `{key}`, which uv.lock does not have: run \
-                     `uv lock`"
+                    "pyproject.toml{context} requires {}, which uv.lock does not have: run \
+                     `uv lock`",
+                    entry.shown
                 ));
             }
         }
     }
-    recorded.first().map(|key| {
+    recorded.first().map(|entry| {
         format!(
-            "uv.lock has `{key}`, which pyproject.toml{context} no longer requires: run `uv lock`"
+            "uv.lock has {}, which pyproject.toml{context} no longer requires: run `uv lock`",
+            entry.shown
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const APP_PYPROJECT: &str = include_str!("../tests/fixtures/uv/app/pyproject.toml");
+    const APP_LOCK: &str = include_str!("../tests/fixtures/uv/app/uv.lock");
+    const VIRT_PYPROJECT: &str = include_str!("../tests/fixtures/uv/virt/pyproject.toml");
+    const VIRT_LOCK: &str = include_str!("../tests/fixtures/uv/virt/uv.lock");
+    const WS_PYPROJECT: &str = include_str!("../tests/fixtures/uv/ws/pyproject.toml");
+    const WS_API_PYPROJECT: &str = include_str!("../tests/fixtures/uv/ws/api/pyproject.toml");
+    const WS_LOCK: &str = include_str!("../tests/fixtures/uv/ws/uv.lock");
+    const FORK_PYPROJECT: &str = include_str!("../tests/fixtures/uv/fork/pyproject.toml");
+    const FORK_LOCK: &str = include_str!("../tests/fixtures/uv/fork/uv.lock");
+
+    fn closure(pyproject: &str, lock: &str, selection: UvSelection<'_>) -> UvClosure {
+        match uv_closure(pyproject, lock, &selection) {
+            Ok(closure) => closure,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    fn error(pyproject: &str, lock: &str, selection: UvSelection<'_>) -> String {
+        match uv_closure(pyproject, lock, &selection) {
+            Ok(closure) => panic!("expected an error, got {closure:?}"),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    fn names(closure: &UvClosure) -> Vec<String> {
+        closure
+            .packages
+            .iter()
+            .map(|p| format!("{}=={}", p.name, p.version))
+            .collect()
+    }
+
+    fn package<'c>(closure: &'c UvClosure, name: &str) -> &'c UvPackage {
+        match closure.packages.iter().find(|p| p.name.as_ref() == name) {
+            Some(package) => package,
+            None => panic!("{name} is not in {:?}", names(closure)),
+        }
+    }
+
+    fn marker_of(closure: &UvClosure, name: &str) -> Option<String> {
+        package(closure, name).marker.as_ref().and_then(marker_text)
+    }
+
+    fn strings(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn stale(pyproject: &str, lock: &str, package: Option<&str>) -> Option<String> {
+        match uv_lock_stale(pyproject, lock, package) {
+            Ok(reason) => reason,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    #[test]
+    fn an_app_installs_its_dependencies_and_their_extras_without_the_dev_group() {
+        let app = closure(APP_PYPROJECT, APP_LOCK, UvSelection::default());
+        assert_eq!(app.root.as_ref(), "app");
+        assert_eq!(app.root_kind, RootKind::Editable);
+        assert_eq!(
+            names(&app),
+            [
+                "anyio==4.16.0",
+                "click==8.5.1",
+                "h11==0.16.0",
+                "httptools==0.9.0",
+                "idna==3.21",
+                "python-dotenv==1.2.4",
+                "pyyaml==6.0.4",
+                "typing-extensions==4.16.0",
+                "uvicorn==0.55.0",
+                "uvloop==0.23.0",
+                "watchfiles==1.3.0",
+                "websockets==17.4",
+            ]
+        );
+        // uvloop comes only with uvicorn's `standard` extra, and only off Windows, Cygwin, PyPy.
+        let uvloop = marker_of(&app, "uvloop").unwrap_or_default();
+        for part in [
+            "sys_platform != 'win32'",
+            "sys_platform != 'cygwin'",
+            "platform_python_implementation != 'PyPy'",
+        ] {
+            assert!(uvloop.contains(part), "{uvloop}");
+        }
+        // Reached through watchfiles -> anyio, under anyio's marker.
+        assert_eq!(
+            marker_of(&app, "typing-extensions").as_deref(),
+            Some("python_full_version < '3.15'")
+        );
+        assert_eq!(marker_of(&app, "httptools"), None);
+        assert_eq!(marker_of(&app, "uvicorn"), None);
+        // Every file's hash: the sdist's, then each wheel's, as the lock lists them.
+        let uvloop = package(&app, "uvloop");
+        assert_eq!(uvloop.hashes.len(), 37);
+        assert_eq!(
+            uvloop.hashes[0],
+            "sha256:28d160f51ab4da3b187063652e643dea6831072add4adc1e6d62afbe73b6be27"
+        );
+        assert!(uvloop.hashes.iter().all(|h| h.starts_with("sha256:")));
+        let wheels = APP_LOCK.matches("uvloop-0.23.0-").count();
+        assert_eq!(uvloop.hashes.len(), wheels + 1);
+    }
+
+    #[test]
+    fn groups_and_extras_are_added_when_selected() {
+        let dev = strings(&["dev"]);
+        let extra = strings(&["extra-six"]);
+        let with_dev = closure(
+            APP_PYPROJECT,
+            APP_LOCK,
+            UvSelection {
+                groups: &dev,
+                ..UvSelection::default()
+            },
+        );
+        assert!(names(&with_dev).contains(&"iniconfig==2.3.1".to_owned()));
+        assert!(!names(&with_dev).iter().any(|n| n.starts_with("six==")));
+        let with_extra = closure(
+            APP_PYPROJECT,
+            APP_LOCK,
+            UvSelection {
+                extras: &extra,
+                ..UvSelection::default()
+            },
+        );
+        assert!(names(&with_extra).contains(&"six==1.17.0".to_owned()));
+        assert!(
+            !names(&with_extra)
+                .iter()
+                .any(|n| n.starts_with("iniconfig"))
+        );
+        assert_eq!(marker_of(&with_extra, "six"), None);
+        let default = closure(APP_PYPROJECT, APP_LOCK, UvSelection::default());
+        assert_eq!(with_dev.packages.len(), default.packages.len() + 1);
+    }
+
+    #[test]
+    fn unknown_groups_and_extras_name_the_ones_there_are() {
+        let test = strings(&["test"]);
+        assert_eq!(
+            error(
+                APP_PYPROJECT,
+                APP_LOCK,
+                UvSelection {
+                    groups: &test,
+                    ..UvSelection::default()
+                }
+            ),
+            "`app` has no dependency group `test` (groups: dev)"
+        );
+        assert_eq!(
+            error(
+                APP_PYPROJECT,
+                APP_LOCK,
+                UvSelection {
+                    extras: &test,
+                    ..UvSelection::default()
+                }
+            ),
+            "`app` has no extra `test` (extras: extra-six)"
+        );
+    }
+
+    #[test]
+    fn a_virtual_project_is_not_a_package_and_included_groups_are_expanded() {
+        let virt = closure(VIRT_PYPROJECT, VIRT_LOCK, UvSelection::default());
+        assert_eq!(virt.root.as_ref(), "virt");
+        assert_eq!(virt.root_kind, RootKind::Virtual);
+        assert_eq!(names(&virt), ["idna==3.21"]);
+        let dev = strings(&["dev"]);
+        let with_dev = closure(
+            VIRT_PYPROJECT,
+            VIRT_LOCK,
+            UvSelection {
+                groups: &dev,
+                ..UvSelection::default()
+            },
+        );
+        assert_eq!(names(&with_dev), ["idna==3.21", "six==1.17.0"]);
+        assert_eq!(stale(VIRT_PYPROJECT, VIRT_LOCK, None), None);
+        let edited = VIRT_PYPROJECT.replace("lint = [\"six\"]", "lint = [\"six>=1.16\"]");
+        assert_eq!(
+            stale(&edited, VIRT_LOCK, None).as_deref(),
+            Some(
+                "pyproject.toml's dependency group `dev` requires `six>=1.16`, which uv.lock \
+                 does not have: run `uv lock`"
+            )
+        );
+    }
+
+    #[test]
+    fn a_workspace_member_is_selected_by_name() {
+        let api = closure(
+            WS_PYPROJECT,
+            WS_LOCK,
+            UvSelection {
+                package: Some("api"),
+                ..UvSelection::default()
+            },
+        );
+        assert_eq!(api.root.as_ref(), "api");
+        assert_eq!(api.root_kind, RootKind::Editable);
+        assert_eq!(names(&api), ["idna==3.21"]);
+        let worker = closure(
+            WS_PYPROJECT,
+            WS_LOCK,
+            UvSelection {
+                package: Some("Worker"),
+                ..UvSelection::default()
+            },
+        );
+        assert_eq!(names(&worker), ["six==1.17.0"]);
+        let root = closure(WS_PYPROJECT, WS_LOCK, UvSelection::default());
+        assert_eq!(root.root.as_ref(), "ws");
+        assert!(root.packages.is_empty());
+        assert_eq!(
+            error(
+                WS_PYPROJECT,
+                WS_LOCK,
+                UvSelection {
+                    package: Some("web"),
+                    ..UvSelection::default()
+                }
+            ),
+            "no workspace member named `web` in uv.lock (members: api, worker, ws)"
+        );
+        assert_eq!(stale(WS_API_PYPROJECT, WS_LOCK, Some("api")), None);
+        assert_eq!(
+            uv_lock_stale(WS_PYPROJECT, WS_LOCK, Some("api")).map_err(|e| e.to_string()),
+            Err("pyproject.toml is the project `ws`, not `api`".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_dependency_on_another_member_is_refused_for_now() {
+        let lock = WS_LOCK.replace(
+            "dependencies = [\n    { name = \"six\" },\n]",
+            "dependencies = [\n    { name = \"api\" },\n    { name = \"six\" },\n]",
+        );
+        assert_ne!(lock, WS_LOCK);
+        assert_eq!(
+            error(
+                WS_PYPROJECT,
+                &lock,
+                UvSelection {
+                    package: Some("worker"),
+                    ..UvSelection::default()
+                }
+            ),
+            "uv.lock: package `api` comes from an editable local project (api), which layercake \
+             cannot build yet"
+        );
+    }
+
+    #[test]
+    fn a_forked_resolution_keeps_every_version_under_its_own_marker() {
+        let fork = closure(FORK_PYPROJECT, FORK_LOCK, UvSelection::default());
+        assert_eq!(fork.root_kind, RootKind::Virtual);
+        assert_eq!(
+            names(&fork),
+            ["numpy==1.26.4", "numpy==2.4.6", "numpy==2.5.5"]
+        );
+        let markers: Vec<MarkerTree> = fork
+            .packages
+            .iter()
+            .map(|p| p.marker.clone().unwrap_or_default())
+            .collect();
+        for (i, a) in markers.iter().enumerate() {
+            assert!(a.contents().is_some(), "numpy {i} has no marker");
+            for b in &markers[i + 1..] {
+                assert!(a.is_disjoint(b), "{a:?} and {b:?} overlap");
+            }
+        }
+        assert_eq!(
+            marker_text(&markers[0]).as_deref(),
+            Some("python_full_version < '3.11'")
+        );
+        assert!(fork.packages.iter().all(|p| !p.hashes.is_empty()));
+        assert_eq!(stale(FORK_PYPROJECT, FORK_LOCK, None), None);
+        // uv rewrote `python_version` to `python_full_version`; both are one marker.
+        let written = FORK_PYPROJECT.replace("python_full_version", "python_version");
+        assert_eq!(stale(&written, FORK_LOCK, None), None);
+    }
+
+    #[test]
+    fn an_unchanged_pyproject_is_not_stale_and_edits_are_named() {
+        assert_eq!(stale(APP_PYPROJECT, APP_LOCK, None), None);
+        assert_eq!(stale(APP_PYPROJECT, APP_LOCK, Some("app")), None);
+        // Order does not matter.
+        let reordered = APP_PYPROJECT.replace(
+            "dependencies = [\n    \"uvicorn[standard]>=0.30\",\n]",
+            "dependencies = [\n    \"uvicorn [standard] >= 0.30\",\n]",
+        );
+        assert_ne!(reordered, APP_PYPROJECT);
+        assert_eq!(stale(&reordered, APP_LOCK, None), None);
+
+        let added = APP_PYPROJECT.replace(
+            "\"uvicorn[standard]>=0.30\",",
+            "\"uvicorn[standard]>=0.30\",\n    \"httpx>=0.27\",",
+        );
+        assert_eq!(
+            stale(&added, APP_LOCK, None).as_deref(),
+            Some(
+                "pyproject.toml requires `httpx>=0.27`, which uv.lock does not have: run `uv lock`"
+            )
+        );
+        let changed = APP_PYPROJECT.replace("uvicorn[standard]>=0.30", "uvicorn[standard]>=0.31");
+        assert!(
+            stale(&changed, APP_LOCK, None)
+                .is_some_and(|r| r.contains("`uvicorn[standard]>=0.31`"))
+        );
+        let removed = APP_PYPROJECT.replace("\"uvicorn[standard]>=0.30\",", "");
+        assert_eq!(
+            stale(&removed, APP_LOCK, None).as_deref(),
+            Some(
+                "uv.lock has `uvicorn[standard]>=0.30`, which pyproject.toml no longer requires: \
+                 run `uv lock`"
+            )
+        );
+        let extra = APP_PYPROJECT.replace("\"six>=1.17.0\"", "\"six>=1.16\"");
+        assert!(
+            stale(&extra, APP_LOCK, None)
+                .is_some_and(|r| r.contains("requires `six>=1.16` (extra `extra-six`), which"))
+        );
+        let group =
+            APP_PYPROJECT.replace("\"iniconfig>=2\",", "\"iniconfig>=2\",\n    \"pytest\",");
+        assert_eq!(
+            stale(&group, APP_LOCK, None).as_deref(),
+            Some(
+                "pyproject.toml's dependency group `dev` requires `pytest`, which uv.lock does \
+                 not have: run `uv lock`"
+            )
+        );
+        let python = APP_PYPROJECT.replace(
+            "requires-python = \">=3.12\"",
+            "requires-python = \">=3.11\"",
+        );
+        assert_eq!(
+            stale(&python, APP_LOCK, None).as_deref(),
+            Some(
+                "pyproject.toml requires Python `>=3.11`, uv.lock was made for `>=3.12`: run `uv lock`"
+            )
+        );
+    }
+
+    #[test]
+    fn toml_mistakes_have_a_line_and_column() {
+        let broken = APP_LOCK.replacen("version = \"4.16.0\"", "version = 4.16.0\"", 1);
+        let message = error(APP_PYPROJECT, &broken, UvSelection::default());
+        let line = APP_LOCK
+            .lines()
+            .position(|l| l == "version = \"4.16.0\"")
+            .map(|i| i + 1)
+            .unwrap_or_default();
+        assert!(
+            message.starts_with(&format!("uv.lock:{line}:")),
+            "{message}"
+        );
+        let pyproject = "[project\nname = \"x\"\n";
+        let message = error(pyproject, APP_LOCK, UvSelection::default());
+        assert!(message.starts_with("pyproject.toml:1:9: "), "{message}");
+        assert_eq!(line_column("ab\ncdé\nf", 7..8), (2, 4));
+    }
+
+    #[test]
+    fn other_lock_versions_and_missing_projects_are_refused() {
+        let v2 = APP_LOCK.replacen("version = 1\n", "version = 2\n", 1);
+        assert_eq!(
+            error(APP_PYPROJECT, &v2, UvSelection::default()),
+            "uv.lock version 2 is not supported (layercake reads version 1)"
+        );
+        assert_eq!(
+            error("[tool.uv]\n", APP_LOCK, UvSelection::default()),
+            "pyproject.toml has no [project] table"
+        );
+        assert_eq!(
+            error(VIRT_PYPROJECT, APP_LOCK, UvSelection::default()),
+            "uv.lock does not list the project `virt`: run `uv lock`"
+        );
+    }
+
+    const GIT_PYPROJECT: &str = "[project]\nname = \"svc\"\nversion = \"0.1.0\"\n\
+        requires-python = \">=3.12\"\ndependencies = [\"mylib\", \"six\"]\n\n\
+        [tool.uv.sources]\nmylib = { git = \"https://example.com/mylib\", rev = \"v1\" }\n";
+    const GIT_LOCK: &str = r#"version = 1
+revision = 3
+requires-python = ">=3.12"
+
+[[package]]
+name = "mylib"
+version = "1.0.0"
+source = { git = "https://example.com/mylib?rev=v1#0123456789abcdef0123456789abcdef01234567" }
+
+[[package]]
+name = "six"
+version = "1.17.0"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://example.com/six-1.17.0-py2.py3-none-any.whl", hash = "sha256:aa", size = 1 }]
+
+[[package]]
+name = "svc"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [
+    { name = "mylib" },
+    { name = "six" },
+    { name = "starlette" },
+]
+
+[package.metadata]
+requires-dist = [
+    { name = "mylib", git = "https://example.com/mylib?rev=v1" },
+    { name = "six" },
+]
+"#;
+
+    #[test]
+    fn git_and_missing_dependencies_are_named() {
+        assert_eq!(
+            error(GIT_PYPROJECT, GIT_LOCK, UvSelection::default()),
+            "uv.lock: package `mylib` comes from git \
+             (https://example.com/mylib?rev=v1#0123456789abcdef0123456789abcdef01234567), which \
+             layercake cannot build yet"
+        );
+        let no_git = GIT_LOCK.replace("    { name = \"mylib\" },\n", "");
+        assert_eq!(
+            error(GIT_PYPROJECT, &no_git, UvSelection::default()),
+            "uv.lock: `svc` needs `starlette`, which the lock does not list"
+        );
+        // A name with a [tool.uv.sources] entry compares without its URL.
+        assert_eq!(stale(GIT_PYPROJECT, GIT_LOCK, None), None);
+    }
+
+    #[test]
+    fn a_dependency_cycle_ends() {
+        let lock = GIT_LOCK
+            .replace("    { name = \"mylib\" },\n", "")
+            .replace("    { name = \"starlette\" },\n", "")
+            .replace(
+                "source = { registry = \"https://pypi.org/simple\" }\n",
+                "source = { registry = \"https://pypi.org/simple\" }\n\
+                 dependencies = [{ name = \"svc\" }, { name = \"six\", marker = \"os_name == 'nt'\" }]\n",
+            );
+        let svc = closure(GIT_PYPROJECT, &lock, UvSelection::default());
+        assert_eq!(names(&svc), ["six==1.17.0"]);
+        assert_eq!(marker_of(&svc, "six"), None);
+        assert_eq!(package(&svc, "six").hashes, ["sha256:aa"]);
+    }
 }
