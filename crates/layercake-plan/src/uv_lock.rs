@@ -1119,14 +1119,14 @@ mod tests {
             ]
         );
         // uvloop comes only with uvicorn's `standard` extra, and only off Windows, Cygwin, PyPy.
-        let uvloop = marker_of(&app, "uvloop").unwrap_or_default();
-        for part in [
-            "sys_platform != 'win32'",
-            "sys_platform != 'cygwin'",
-            "platform_python_implementation != 'PyPy'",
-        ] {
-            assert!(uvloop.contains(part), "{uvloop}");
-        }
+        // (`uv export --no-dev` writes the same markers.)
+        assert_eq!(
+            marker_of(&app, "uvloop").as_deref(),
+            Some(
+                "platform_python_implementation != 'PyPy' and sys_platform != 'cygwin' and \
+                 sys_platform != 'win32'"
+            )
+        );
         // Reached through watchfiles -> anyio, under anyio's marker.
         assert_eq!(
             marker_of(&app, "typing-extensions").as_deref(),
@@ -1273,6 +1273,34 @@ mod tests {
         assert_eq!(
             uv_lock_stale(WS_PYPROJECT, WS_LOCK, Some("api")).map_err(|e| e.to_string()),
             Err("pyproject.toml is the project `ws`, not `api`".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_virtual_workspace_root_needs_no_project_table() {
+        let root = "[tool.uv.workspace]\nmembers = [\"api\", \"worker\"]\n";
+        let api = closure(
+            root,
+            WS_LOCK,
+            UvSelection {
+                package: Some("api"),
+                ..UvSelection::default()
+            },
+        );
+        assert_eq!(names(&api), ["idna==3.21"]);
+        assert_eq!(
+            error(root, WS_LOCK, UvSelection::default()),
+            "pyproject.toml has no [project] table"
+        );
+    }
+
+    #[test]
+    fn a_forked_dependency_without_its_version_is_ambiguous() {
+        let lock = FORK_LOCK.replacen("version = \"1.26.4\", ", "", 1);
+        assert_ne!(lock, FORK_LOCK);
+        assert_eq!(
+            error(FORK_PYPROJECT, &lock, UvSelection::default()),
+            "uv.lock: `fork` needs `numpy`, which matches 3 entries of the lock"
         );
     }
 
