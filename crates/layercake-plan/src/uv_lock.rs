@@ -292,6 +292,9 @@ struct Project {
     dependencies: Vec<String>,
     #[serde(default)]
     optional_dependencies: BTreeMap<String, Vec<String>>,
+    /// Fields the build backend fills in (`dynamic = ["dependencies"]`).
+    #[serde(default)]
+    dynamic: Vec<String>,
 }
 
 /// PEP 735: a requirement, or `{ include-group = "other" }`.
@@ -785,7 +788,12 @@ pub(crate) fn uv_lock_stale(
         .filter_map(|name| PackageName::from_str(name).ok())
         .collect();
 
-    // [project] dependencies and optional dependencies ↔ requires-dist.
+    // [project] dependencies and optional dependencies ↔ requires-dist, unless the build
+    // backend computes them (then only uv, running it, can tell).
+    let dynamic = project
+        .dynamic
+        .iter()
+        .any(|field| field == "dependencies" || field == "optional-dependencies");
     let mut declared = Vec::new();
     for text in &project.dependencies {
         declared.push(declared_key(text, None, &sourced)?);
@@ -802,7 +810,7 @@ pub(crate) fn uv_lock_stale(
         .iter()
         .map(|requirement| recorded_key(requirement, &sourced))
         .collect::<Result<Vec<_>, _>>()?;
-    if let Some(reason) = first_difference(&declared, &recorded, "") {
+    if !dynamic && let Some(reason) = first_difference(&declared, &recorded, "") {
         return Ok(Some(reason));
     }
 
@@ -1390,6 +1398,8 @@ mod tests {
                  run `uv lock`"
             )
         );
+        let dynamic = added.replace("[project]\n", "[project]\ndynamic = [\"dependencies\"]\n");
+        assert_eq!(stale(&dynamic, APP_LOCK, None), None);
         let extra = APP_PYPROJECT.replace("\"six>=1.17.0\"", "\"six>=1.16\"");
         assert!(
             stale(&extra, APP_LOCK, None)
