@@ -65,4 +65,27 @@ pub enum PlanError {
         first: String,
         second: String,
     },
+    #[error("service `{service}`: no python project in `{folder}`: {found}")]
+    NoPythonProject {
+        service: String,
+        folder: String,
+        found: &'static str,
+    },
+    #[error(
+        "service `{service}`: `groups`, `extras` and `package` are for uv projects, and \
+         `{folder}` has no uv.lock"
+    )]
+    UvOptionsWithoutUv { service: String, folder: String },
+    #[error("service `{service}`: {error}")]
+    UvLock {
+        service: String,
+        error: crate::uv_lock::UvLockError,
+    },
+    #[error("service `{service}`: uv.lock is out of date with pyproject.toml: {reason}")]
+    UvLockStale { service: String, reason: String },
+    #[error(
+        "service `{service}`: `packages.pip` adds packages beside requirement files; in a uv \
+         project, add them with `uv add`"
+    )]
+    PipPackagesInUvProject { service: String },
 }

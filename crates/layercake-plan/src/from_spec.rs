@@ -3,8 +3,8 @@
 use layercake_spec as spec;
 
 use crate::settings::{
-    AssetCopy, HealthProbe, HealthSettings, NginxSettings, NodeSettings, NpmInstall,
-    PythonSettings, RunAs, SecretExpose, SecretUse, Service, ServiceSettings, Toolchain,
+    AssetCopy, HealthProbe, HealthSettings, NginxSettings, NodeSettings, NpmInstall, PythonProject,
+    PythonSettings, RunAs, SecretExpose, SecretUse, Service, ServiceSettings, Toolchain, UvInstall,
 };
 
 /// Every service of `spec`, resolved, in file order. Call it on the result of
@@ -43,7 +43,13 @@ fn service(spec: &spec::Spec, s: &spec::Service) -> Result<ServiceSettings, spec
             version: py.version.value.clone(),
             image: py.image.value.clone(),
             builder_image: py.builder_image.value.clone(),
-            requirements: values(&py.requirements),
+            project: match &py.project {
+                spec::PythonProject::Detect(uv) => PythonProject::Detect(uv_install(uv)),
+                spec::PythonProject::Requirements(files) => {
+                    PythonProject::Requirements(values(files))
+                }
+                spec::PythonProject::Uv(uv) => PythonProject::Uv(uv_install(uv)),
+            },
             pip_flags: values(&py.pip_flags),
             pip_env: map(&py.pip_env),
             build_packages: values(&py.packages.build),
@@ -65,6 +71,14 @@ fn service(spec: &spec::Spec, s: &spec::Service) -> Result<ServiceSettings, spec
         spec::ServiceKind::Node(node) => Toolchain::Node(node_settings(s, node)),
     };
     Ok(settings(s, toolchain))
+}
+
+fn uv_install(uv: &spec::UvOptions) -> UvInstall {
+    UvInstall {
+        groups: values(&uv.groups),
+        extras: values(&uv.extras),
+        package: uv.package.as_ref().map(|p| p.value.clone()),
+    }
 }
 
 fn node_settings(s: &spec::Service, node: &spec::NodeSpec) -> NodeSettings {

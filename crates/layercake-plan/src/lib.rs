@@ -25,12 +25,11 @@ mod needed_files;
 mod nginx;
 mod planner;
 mod python_deps;
+mod python_project;
 mod requirements;
 mod secret_digest;
 mod settings;
 mod stage_id;
-// used by the planner in the next change
-#[allow(dead_code)]
 mod uv_lock;
 
 /// `--no-cache` and `--no-cache-filter`, as buildkit-frontend's options read them.
@@ -62,3 +61,4 @@ pub use settings::{
     AssetCopy, HealthProbe, HealthSettings, NginxSettings, NodeSettings, NpmInstall,
     PythonSettings, RunAs, SecretExpose, SecretUse, Service, ServiceSettings, Toolchain,
 };
+pub use uv_lock::UvLockError;

@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::error::PlanError;
+use crate::planner::uv_dependencies;
 use crate::planner::{ContextFiles, files_to_read, join_in_context};
 use crate::python_deps::{collect, requirement_closure};
+use crate::python_project::{Project, project, uv_files};
 use crate::settings::{NpmInstall, PythonSettings, RunAs, ServiceSettings, Toolchain};
 
 /// How bad a finding is.
@@ -61,7 +63,10 @@ pub(crate) fn lint_files_to_read(
     let mut wanted = lint_files(services);
     for service in services {
         // A service whose requirement paths leave the context gets its finding from `lint`.
-        wanted.extend(files_to_read(services, &service.name, known).unwrap_or_default());
+        if let Ok(more) = files_to_read(services, &service.name, known, &Default::default()) {
+            wanted.extend(more.optional);
+            wanted.extend(more.required);
+        }
     }
     wanted.retain(|path| !known.contains_key(path));
     wanted.sort();
@@ -120,8 +125,26 @@ pub fn lint(services: &[ServiceSettings], files: &ContextFiles) -> Vec<Finding> 
                         None,
                     );
                 }
+                let project = match project(service, py, files) {
+                    Ok(project) => project,
+                    Err(error) => {
+                        let (rule, severity, message, file, line) = plan_error_finding(&error);
+                        add(rule, severity, message, file, line);
+                        continue;
+                    }
+                };
+                // A uv project: the lock read as the build reads it (stale, unreadable,
+                // something it cannot build).
+                if let Project::Uv(uv) = &project {
+                    if let Err(error) = uv_dependencies(service, py, uv, files) {
+                        let (rule, severity, message, file, line) = plan_error_finding(&error);
+                        let file = file.or_else(|| uv_files(service).map(|(_, lock)| lock));
+                        add(rule, severity, message, file, line);
+                    }
+                    continue;
+                }
                 let mut all_present = true;
-                for file in &py.requirements {
+                for file in project.requirement_files() {
                     let Some(path) = join_in_context(&service.path, file) else {
                         continue;
                     };
@@ -282,6 +305,28 @@ fn plan_error_finding(error: &PlanError) -> RawFinding {
             Severity::Error,
             error.to_string(),
             Some(file.clone()),
+            None,
+        ),
+        PlanError::UvLockStale { .. } => (
+            "UvLockStale",
+            Severity::Error,
+            error.to_string(),
+            None,
+            None,
+        ),
+        PlanError::UvLock { .. } => ("UvLock", Severity::Error, error.to_string(), None, None),
+        PlanError::MissingFile { path, .. } => (
+            "MissingProjectFile",
+            Severity::Error,
+            error.to_string(),
+            Some(path.clone()),
+            None,
+        ),
+        PlanError::NoPythonProject { .. } | PlanError::UvOptionsWithoutUv { .. } => (
+            "NoPythonProject",
+            Severity::Error,
+            error.to_string(),
+            None,
             None,
         ),
         PlanError::ConflictingPins { .. } => (

@@ -50,6 +50,8 @@ struct Rounds<'s> {
     services: &'s [ServiceSettings],
     scope: FileScope<'s>,
     asked: BTreeSet<String>,
+    /// Paths whose absence is no error: not recorded as missing.
+    optional: BTreeSet<String>,
     gathered: Gathered,
     rounds: usize,
 }
@@ -60,6 +62,7 @@ impl<'s> Rounds<'s> {
             services,
             scope,
             asked: BTreeSet::new(),
+            optional: BTreeSet::new(),
             gathered: Gathered::default(),
             rounds: 0,
         }
@@ -70,7 +73,10 @@ impl<'s> Rounds<'s> {
         let wanted = match self.scope {
             FileScope::Plan { .. } if !self.gathered.missing.is_empty() => Vec::new(),
             FileScope::Plan { target } => {
-                files_to_read(self.services, target, &self.gathered.files)?
+                let wanted =
+                    files_to_read(self.services, target, &self.gathered.files, &self.asked)?;
+                self.optional.extend(wanted.optional.iter().cloned());
+                wanted.optional.into_iter().chain(wanted.required).collect()
             }
             FileScope::Checks => lint_files_to_read(self.services, &self.gathered.files),
         };
@@ -97,6 +103,7 @@ impl<'s> Rounds<'s> {
                 Some(contents) => {
                     self.gathered.files.insert(path, contents);
                 }
+                None if self.optional.contains(&path) => {}
                 None => self.gathered.missing.push(path),
             }
         }
@@ -176,6 +183,51 @@ mod tests {
                 .filter_map(|p| files.get(p).map(|t| (p.clone(), t.clone())))
                 .collect())
         }
+    }
+
+    /// A service that does not say what its project is: the files that tell are asked for
+    /// once, together; absent ones are an answer, not missing files.
+    #[test]
+    fn a_project_to_detect_is_probed_in_one_round_and_absent_probes_are_no_error() {
+        let spec = "services:\n  api:\n    path: api\n    python: { version: \"3.12\" }\n";
+        let parsed = layercake_spec::parse("layercake.yaml", spec).expect("spec");
+        let services = services_from_spec(&parsed.resolve_args(&BTreeMap::new()).expect("args"))
+            .expect("settings");
+        let uv = context(&[("api/uv.lock", "version = 1\n"), ("api/pyproject.toml", "")]);
+        let mut batches = Vec::new();
+        let gathered = gather(
+            &services,
+            FileScope::Plan { target: "api" },
+            reader(&uv, &mut batches),
+        )
+        .expect("gathered");
+        assert_eq!(gathered.files, uv);
+        assert!(gathered.missing.is_empty(), "{:?}", gathered.missing);
+        assert_eq!(
+            batches,
+            [vec![
+                "api/uv.lock".to_owned(),
+                "api/pyproject.toml".to_owned(),
+                "api/requirements.txt".to_owned(),
+                "api/poetry.lock".to_owned(),
+            ]]
+        );
+        // A folder with none of them: an error while reading, saying what it lacks.
+        let mut batches = Vec::new();
+        let empty = ContextFiles::new();
+        let error = gather(
+            &services,
+            FileScope::Plan { target: "api" },
+            reader(&empty, &mut batches),
+        );
+        assert!(
+            matches!(
+                &error,
+                Err(GatherError::Plan(PlanError::NoPythonProject { .. }))
+            ),
+            "{error:?}"
+        );
+        assert_eq!(batches.len(), 1);
     }
 
     #[test]

@@ -9,8 +9,10 @@ use pep508_rs::PackageName;
 use crate::error::PlanError;
 use crate::lock::Lock;
 use crate::planner::{ContextFiles, join_in_context};
+use crate::python_project::{Project, project};
 use crate::requirements::{LineKind, Requirement, RequirementsFile};
 use crate::settings::{PythonSettings, ServiceSettings};
+use crate::uv_lock::UvClosure;
 
 /// How deep `-r` includes may nest: deeper is a loop in all but name, or a hostile context.
 pub const MAX_INCLUDE_DEPTH: usize = 16;
@@ -30,7 +32,11 @@ pub(crate) fn requirement_closure(
     let mut bytes = 0usize;
     // (path, depth, the file that named it): a stack, pushed in reverse to visit in order.
     let mut stack: Vec<(String, usize, Option<String>)> = Vec::new();
-    for file in py.requirements.iter().rev() {
+    let declared = match project(service, py, known)? {
+        Project::Requirements(files) => files,
+        Project::Uv(_) => return Ok(Vec::new()),
+    };
+    for file in declared.iter().rev() {
         let path =
             join_in_context(&service.path, file).ok_or_else(|| PlanError::OutsideContext {
                 service: service.name.clone(),
@@ -323,6 +329,43 @@ impl PinnedRequirements {
     }
 }
 
+impl PinnedRequirements {
+    /// A uv project's locked packages: each pinned, under the marker of the environments that
+    /// need it (pip skips a line whose marker does not hold for the image), with the hashes of
+    /// the release's files.
+    pub fn from_uv(closure: &UvClosure) -> PinnedRequirements {
+        let hashed = closure.packages.iter().all(|p| !p.hashes.is_empty());
+        let requirements = closure
+            .packages
+            .iter()
+            .map(|package| {
+                let pin = format!("{}=={}", package.name, package.version);
+                let mut unhashed = pin.clone();
+                if let Some(marker) = package.marker.as_ref().and_then(|m| m.contents()) {
+                    unhashed.push_str(&format!(" ; {marker}"));
+                }
+                let mut line = unhashed.clone();
+                if hashed {
+                    for hash in &package.hashes {
+                        line.push_str(" --hash=");
+                        line.push_str(hash);
+                    }
+                }
+                PinnedRequirement {
+                    name: package.name.clone(),
+                    line,
+                    unhashed,
+                    shown: pin,
+                }
+            })
+            .collect();
+        PinnedRequirements {
+            options: Vec::new(),
+            requirements,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,7 +470,7 @@ mod tests {
             version: "3.11".into(),
             image: "python:3.11-slim".into(),
             builder_image: "python:3.11-slim".into(),
-            requirements: paths,
+            project: crate::settings::PythonProject::Requirements(paths),
             pip_flags: Vec::new(),
             pip_env: BTreeMap::new(),
             build_packages: Vec::new(),

@@ -45,6 +45,27 @@ pub enum Toolchain {
     Node(NodeSettings),
 }
 
+/// What lists a python service's dependencies, as the spec gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PythonProject {
+    /// Found from the service folder's files: `uv.lock`, else `requirements.txt`.
+    Detect(UvInstall),
+    /// Requirement files, relative to the service folder (none: `requirements: []`).
+    Requirements(Vec<String>),
+    /// `pyproject.toml` and `uv.lock` in the service folder.
+    Uv(UvInstall),
+}
+
+/// What a uv project's service installs besides the project's main dependencies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UvInstall {
+    pub groups: Vec<String>,
+    pub extras: Vec<String>,
+    /// The workspace member (its `[project].name`); None: the folder's own project.
+    pub package: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PythonSettings {
     pub version: String,
@@ -52,8 +73,8 @@ pub struct PythonSettings {
     pub image: String,
     /// Base image of the wheels stage.
     pub builder_image: String,
-    /// Requirement files, relative to the service folder.
-    pub requirements: Vec<String>,
+    /// What lists the dependencies (see `python_project.rs` for what is detected).
+    pub project: PythonProject,
     pub pip_flags: Vec<String>,
     pub pip_env: BTreeMap<String, String>,
     pub build_packages: Vec<String>,

@@ -29,6 +29,10 @@ pub enum StageKind {
     Resolve,
     /// Python: one group's installed files, as a layer.
     InstallGroup(Part),
+    /// Python: a uv project that is a package, built as a wheel from its code.
+    ProjectWheel,
+    /// Python: that wheel installed without dependencies, as a layer.
+    ProjectInstall,
     /// Python: the code (and assets) alone, as a layer.
     Code,
     /// Python: the image.
@@ -77,6 +81,8 @@ impl StageKind {
             StageKind::System => "system",
             StageKind::Resolve => "resolve",
             StageKind::InstallGroup(_) => "install",
+            StageKind::ProjectWheel => "project",
+            StageKind::ProjectInstall => "project-install",
             StageKind::Code => "code",
             StageKind::Runtime => "runtime",
             StageKind::Manifests => "manifests",
@@ -108,7 +114,9 @@ impl StageKind {
             StageKind::System
             | StageKind::Resolve
             | StageKind::InstallGroup(_)
+            | StageKind::ProjectInstall
             | StageKind::Code => Some("runtime"),
+            StageKind::ProjectWheel => Some("wheels"),
             StageKind::Probe | StageKind::Html | StageKind::Image => Some("serve"),
             _ => None,
         }

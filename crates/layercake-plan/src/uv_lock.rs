@@ -63,13 +63,15 @@ pub(crate) struct UvClosure {
     /// The selected project, normalised.
     pub root: PackageName,
     pub root_kind: RootKind,
+    /// The root's folder, relative to uv.lock's (`.`, or a workspace member's path).
+    pub root_path: String,
     /// Every package to install besides the root, sorted by name, then version.
     pub packages: Vec<UvPackage>,
 }
 
 /// A uv project layercake cannot read, or a lock it cannot install. The caller names the service.
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
-pub(crate) enum UvLockError {
+pub enum UvLockError {
     #[error("{file}:{line}:{column}: {message}")]
     Toml {
         file: &'static str,
@@ -409,6 +411,11 @@ pub(crate) fn uv_closure(
     let root_package = &lock.packages[root];
     let root_name = index.names[root].clone();
     let source = root_package.source.clone().unwrap_or_default();
+    let root_path = source
+        .editable
+        .clone()
+        .or_else(|| source.virtual_.clone())
+        .unwrap_or_else(|| ".".to_owned());
     let root_kind = if source.editable.is_some() {
         RootKind::Editable
     } else if source.virtual_.is_some() {
@@ -513,8 +520,27 @@ pub(crate) fn uv_closure(
     Ok(UvClosure {
         root: root_name,
         root_kind,
+        root_path,
         packages,
     })
+}
+
+/// The folder of the workspace member `package`, relative to uv.lock's (what its own
+/// pyproject.toml, which the staleness check reads, sits in).
+pub(crate) fn uv_member_path(lock: &str, package: &str) -> Result<String, UvLockError> {
+    let lock = parse_lock(lock)?;
+    let index = LockIndex::new(&lock)?;
+    let none = Pyproject {
+        project: None,
+        dependency_groups: BTreeMap::new(),
+        tool: Tool::default(),
+    };
+    let root = root_index(&none, &lock, &index, Some(package))?;
+    let source = lock.packages[root].source.clone().unwrap_or_default();
+    Ok(source
+        .editable
+        .or(source.virtual_)
+        .unwrap_or_else(|| ".".to_owned()))
 }
 
 fn compare_versions(a: &str, b: &str) -> Ordering {

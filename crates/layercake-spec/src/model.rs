@@ -162,9 +162,8 @@ pub struct PythonSpec {
     pub image: Spanned<String>,
     /// Base of the wheels stage; default: `image` (may hold `${...}`).
     pub builder_image: Spanned<String>,
-    /// Requirement files relative to the service `path` (at least one; default
-    /// `requirements.txt`).
-    pub requirements: Vec<Spanned<String>>,
+    /// What lists the dependencies.
+    pub project: PythonProject,
     /// Extra flags for `pip wheel`.
     pub pip_flags: Vec<Spanned<String>>,
     /// Env for the wheel build only.
@@ -172,6 +171,40 @@ pub struct PythonSpec {
     pub packages: Packages,
     /// Run in the runtime stage after the code copy (may hold `${...}`).
     pub build_steps: Vec<Command>,
+}
+
+/// What lists a python service's dependencies.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PythonProject {
+    /// Found from the service folder's files when the build reads them: `uv.lock` (with its
+    /// `pyproject.toml`), else `requirements.txt`. What a uv project installs is given anyway.
+    Detect(UvOptions),
+    /// Requirement files relative to the service `path` (`requirements:`; empty for none).
+    Requirements(Vec<Spanned<String>>),
+    /// `project: uv`: `pyproject.toml` and `uv.lock` in the service folder.
+    Uv(UvOptions),
+}
+
+impl PythonProject {
+    /// The requirement files the spec names (none for a uv project or one to detect).
+    pub fn requirement_files(&self) -> &[Spanned<String>] {
+        match self {
+            PythonProject::Requirements(files) => files,
+            PythonProject::Detect(_) | PythonProject::Uv(_) => &[],
+        }
+    }
+}
+
+/// What a uv project's service installs besides the project's main dependencies.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UvOptions {
+    /// `[dependency-groups]` to install (the dev group is not, unless named).
+    pub groups: Vec<Spanned<String>>,
+    /// Extras of the project.
+    pub extras: Vec<Spanned<String>>,
+    /// The workspace member the service is (its `[project].name`); default: the folder's own
+    /// project.
+    pub package: Option<Spanned<String>>,
 }
 
 /// Packages beside the requirement files: apt's, and pip's.

@@ -20,7 +20,11 @@ pub fn naming_location(spec: &Spec, target: &str, path: &str) -> Option<Location
     };
     let names = |value: &str| join_in_context(base, value).as_deref() == Some(path);
     if let Some(python) = service.python()
-        && let Some(requirement) = python.requirements.iter().find(|r| names(&r.value))
+        && let Some(requirement) = python
+            .project
+            .requirement_files()
+            .iter()
+            .find(|r| names(&r.value))
     {
         return Some(requirement.location);
     }
@@ -30,6 +34,12 @@ pub fn naming_location(spec: &Spec, target: &str, path: &str) -> Option<Location
         return Some(config.location);
     }
     Some(service.path.location)
+}
+
+/// Where the spec says what a service's folder holds: its `path` (what the build found there is
+/// what a plan error while reading it is about).
+pub fn folder_location(spec: &Spec, target: &str) -> Option<Location> {
+    Some(spec.service(target)?.path.location)
 }
 
 /// `file:line:col: message` when the place is known.

@@ -12,5 +12,6 @@ mod registry_cache;
 mod reproducible;
 mod requirements;
 mod secrets;
+mod uv;
 mod versions;
 mod wheels;

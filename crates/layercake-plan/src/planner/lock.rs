@@ -44,10 +44,13 @@ impl Planner<'_> {
     /// into the `lock` stage's output. Keyed only by the files' contents, the packages, the
     /// image and the platform, so the same files give the same lock, CACHED, on a fresh machine
     /// with registry cache too. Returns the builder base and the lock stage.
+    /// `declared` are the files the service names, `requirement_files` those with their
+    /// includes.
     pub(super) fn lock_stages(
         &mut self,
         service: &ServiceSettings,
         py: &PythonSettings,
+        declared: &[String],
         requirement_files: &[String],
     ) -> (Base, StageId) {
         let name = service.name.as_str();
@@ -125,14 +128,14 @@ impl Planner<'_> {
         ];
         args.extend(uv_flags(&py.pip_flags));
         args.extend(
-            requirement_file_args(service, py)
+            requirement_file_args(service, declared)
                 .into_iter()
                 .filter(|arg| arg != "-r"),
         );
         if packages.is_some() {
             args.push(format!("{PACKAGES_MOUNT}/packages.txt"));
         }
-        let mut resolved: Vec<&str> = py.requirements.iter().map(String::as_str).collect();
+        let mut resolved: Vec<&str> = declared.iter().map(String::as_str).collect();
         resolved.extend(py.pip_packages.iter().map(String::as_str));
         let label = format!(
             "uv pip compile: resolve {} for {}",

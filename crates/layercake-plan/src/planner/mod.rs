@@ -21,6 +21,7 @@ use crate::image_config::ImageConfig;
 use crate::lock::Lock;
 use crate::model::{ContextInput, Plan, Platform, Stage, StageId};
 use crate::python_deps::{Route, collect, requirement_closure};
+use crate::python_project::{Project, decided, member_pyproject, probes, project, uv_files};
 use crate::settings::{ServiceSettings, Toolchain};
 
 /// Where the frontend's own binary (the HTTP health probe) is, in the frontend image and in the
@@ -85,24 +86,57 @@ impl PlanOptions {
 /// Contents of files the plan depends on (requirement files), keyed by context-relative path.
 pub type ContextFiles = BTreeMap<String, String>;
 
-/// Context-relative paths of requirement files the planner still needs to read for `target`
-/// (the declared files, then whatever they include with `-r`/`-c`), given what is `known`.
-/// Asked round by round by [`crate::gather`] (`FileScope::Plan`).
+/// Context-relative paths the planner still needs to read for `target`, given what is `known`:
+/// the files that tell a python project's kind (optional: an absent one is an answer too), then
+/// its uv files or its requirement files and whatever they include with `-r`/`-c`. Asked
+/// round by round by [`crate::gather`] (`FileScope::Plan`); `asked` is what was asked before,
+/// so a folder whose probes were all asked and none exists is an error here, while reading.
 pub(crate) fn files_to_read(
     services: &[ServiceSettings],
     target: &str,
     known: &ContextFiles,
-) -> Result<Vec<String>, PlanError> {
+    asked: &BTreeSet<String>,
+) -> Result<Wanted, PlanError> {
     let service = find(services, target)?;
-    let mut wanted = Vec::new();
+    let mut wanted = Wanted::default();
     if let Toolchain::Python(py) = &service.toolchain {
-        for file in requirement_closure(service, py, known)? {
-            if !known.contains_key(&file) && !wanted.contains(&file) {
-                wanted.push(file);
+        wanted.optional = probes(service, py);
+        if !decided(service, py, known) {
+            if wanted.optional.iter().all(|probe| asked.contains(probe)) {
+                // The error says what the folder holds instead.
+                project(service, py, known)?;
+            }
+            return Ok(wanted);
+        }
+        let needed = match project(service, py, known) {
+            Ok(Project::Uv(uv)) => {
+                let mut files: Vec<String> = uv_files(service)
+                    .map(|(a, b)| vec![a, b])
+                    .unwrap_or_default();
+                // A member's own pyproject.toml, for the staleness check.
+                files.extend(member_pyproject(service, uv, known).and_then(Result::ok));
+                files
+            }
+            Ok(Project::Requirements(_)) => requirement_closure(service, py, known)?,
+            // The plan reports it; nothing more to read for it.
+            Err(_) => Vec::new(),
+        };
+        for file in needed {
+            if !known.contains_key(&file) && !wanted.required.contains(&file) {
+                wanted.required.push(file);
             }
         }
     }
     Ok(wanted)
+}
+
+/// What a round of [`files_to_read`] asks for.
+#[derive(Debug, Default)]
+pub(crate) struct Wanted {
+    /// Files the plan cannot be made without.
+    pub required: Vec<String>,
+    /// Files whose absence is an answer (what a service folder holds).
+    pub optional: Vec<String>,
 }
 
 /// Builds the plan of `target`.
@@ -143,7 +177,9 @@ pub fn lock_plan(
         return Ok(None);
     }
     let mut builder = Planner::new(options);
-    let (_, lock) = builder.lock_stages(service, py, &requirement_files);
+    let project = project(service, py, files)?;
+    let (_, lock) =
+        builder.lock_stages(service, py, project.requirement_files(), &requirement_files);
     Ok(Some(builder.into_plan(
         service,
         lock,
@@ -162,10 +198,11 @@ pub fn describe_requirements(
     let Toolchain::Python(py) = &service.toolchain else {
         return Ok(None);
     };
+    let project = project(service, py, files)?;
     let closure = requirement_closure(service, py, files)?;
     let collected = collect(service, py, &closure, files)?;
     let count = collected.requirements.len() + py.pip_packages.len();
-    Ok(Some(match collected.route() {
+    let how = match collected.route() {
         Route::Nothing => "python requirements: none".to_owned(),
         Route::Closure => format!(
             "python requirements: a complete pinned closure ({count} packages): built and \
@@ -178,7 +215,8 @@ pub fn describe_requirements(
             "python requirements: {count} top-level requirement(s), resolved in the lock stage \
              for the target platform, then built and installed per package"
         ),
-    }))
+    };
+    Ok(Some(format!("{}\n{how}", project.describe(py))))
 }
 
 fn find<'a>(services: &'a [ServiceSettings], name: &str) -> Result<&'a ServiceSettings, PlanError> {
@@ -256,6 +294,9 @@ mod lock;
 mod node;
 mod python;
 mod python_install;
+mod python_uv;
+
+pub(crate) use python_uv::uv_dependencies;
 mod python_wheels;
 mod serve;
 mod steps;

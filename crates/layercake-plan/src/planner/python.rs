@@ -10,12 +10,14 @@ use crate::model::{
 use crate::python_deps::{
     PinnedRequirement, PinnedRequirements, Route, collect, requirement_closure,
 };
+use crate::python_project::{Project, project};
 use crate::settings::{PythonSettings, ServiceSettings};
 
 use super::draft::StageDraft;
 use super::health::{HttpProber, healthcheck};
 use super::image::Process;
 use super::python_install::{pip_install_lines, requirement_file_args};
+use super::python_uv::{project_install_args, project_install_step, uv_dependencies};
 use super::steps::{display_dir, quiet_pip, strings};
 use super::{ContextFiles, LOCK_DIR, Planner, REQUIREMENTS_MOUNT, WHEELS_DIR, join_in_context};
 
@@ -121,16 +123,24 @@ impl Planner<'_> {
         files: &ContextFiles,
     ) -> Result<(StageId, ImageConfig), PlanError> {
         let name = service.name.as_str();
+        let project = project(service, py, files)?;
+        let declared = project.requirement_files();
+        let uv = match &project {
+            Project::Uv(uv) => Some(uv_dependencies(service, py, uv, files)?),
+            Project::Requirements(_) => None,
+        };
         let requirement_files = requirement_closure(service, py, files)?;
         let collected = collect(service, py, &requirement_files, files)?;
         let mut copied_files = requirement_files.clone();
         copied_files.sort();
         // `requirements.txt -r dev.txt` and `-r requirements.txt -r dev.txt uwsgi`, for step names.
-        let mut shown = py.requirements.join(" -r ");
-        let mut shown_args: Vec<String> =
-            py.requirements.iter().map(|f| format!("-r {f}")).collect();
+        let mut shown = declared.join(" -r ");
+        let mut shown_args: Vec<String> = declared.iter().map(|f| format!("-r {f}")).collect();
         shown_args.extend(py.pip_packages.iter().cloned());
         let shown_args = shown_args.join(" ");
+        if uv.is_some() {
+            shown = "uv.lock".to_owned();
+        }
         if !py.pip_packages.is_empty() {
             if !shown.is_empty() {
                 shown.push(' ');
@@ -141,16 +151,22 @@ impl Planner<'_> {
         // What is installed, and how: nothing; a pinned closure (the files themselves, or the
         // lock stage's answer), built per bucket; or the files in one `pip wheel -r` step.
         let mut lock_stage = None;
-        let dependencies = match (collected.route(), &self.options.lock) {
-            (Route::Nothing, _) => Dependencies::Nothing,
-            (Route::Closure, _) => Dependencies::Pinned(PinnedRequirements::from_files(&collected)),
-            (Route::Lock, Some(lock)) => {
-                let (_, stage) = self.lock_stages(service, py, &requirement_files);
+        let uv_pinned = uv.as_ref().map(|uv| &uv.pinned);
+        let dependencies = match (uv_pinned, collected.route(), &self.options.lock) {
+            // A uv project: the lock's packages, pinned, are the closure.
+            (Some(pinned), ..) if pinned.requirements.is_empty() => Dependencies::Nothing,
+            (Some(pinned), ..) => Dependencies::Pinned(pinned.clone()),
+            (None, Route::Nothing, _) => Dependencies::Nothing,
+            (None, Route::Closure, _) => {
+                Dependencies::Pinned(PinnedRequirements::from_files(&collected))
+            }
+            (None, Route::Lock, Some(lock)) => {
+                let (_, stage) = self.lock_stages(service, py, declared, &requirement_files);
                 lock_stage = Some(stage);
                 Dependencies::Pinned(PinnedRequirements::from_lock(&collected, lock))
             }
             // Direct references, or no lock answer (the CLI, the Dockerfile renderer).
-            (Route::Files | Route::Lock, _) => {
+            (None, Route::Files | Route::Lock, _) => {
                 // 1. requirements: the requirement files, for the steps that read them.
                 if !copied_files.is_empty() {
                     self.requirements_stage(service, &copied_files);
@@ -182,7 +198,7 @@ impl Planner<'_> {
                 );
                 let mut args =
                     strings(&["python3", "-m", "pip", "wheel", "--wheel-dir", WHEELS_DIR]);
-                args.extend(requirement_file_args(service, py));
+                args.extend(requirement_file_args(service, declared));
                 args.extend(py.pip_packages.iter().cloned());
                 args.extend(py.pip_flags.iter().cloned());
                 let cwd = format!("{REQUIREMENTS_MOUNT}/{}", service.path)
@@ -203,6 +219,16 @@ impl Planner<'_> {
                     None,
                 )
             }
+        };
+
+        // The project itself, when it is a package: a wheel built from the code.
+        let project_wheel = match uv.as_ref().and_then(|uv| uv.package.as_ref()) {
+            Some(package) => {
+                let builder = self.builder_base(service, py);
+                let wheel = self.project_wheel(service, py, &builder, package);
+                Some((wheel, package.0.clone()))
+            }
+            None => None,
         };
 
         // Assets from node services are built before the runtime needs them.
@@ -254,13 +280,17 @@ impl Planner<'_> {
                 );
                 self.system_steps(&mut system, service, py);
                 let system = self.finish(system, StageOutput::Root, false);
-                let code_layer = self.code_layer(name, code);
+                let mut parts = vec![system.clone()];
+                if let Some((wheel, package)) = &project_wheel {
+                    parts.push(self.project_layer(service, &system, wheel, package));
+                }
+                parts.push(self.code_layer(name, code));
                 self.draft(
                     name,
                     StageKind::Runtime,
                     "the image: the code merged onto the runtime image (no requirements)",
                     RunsOn::Target,
-                    Base::Merge(vec![system, code_layer]),
+                    Base::Merge(parts),
                 )
             }
             Some((groups, wheels)) => {
@@ -281,10 +311,12 @@ impl Planner<'_> {
                     &shown,
                     lock_stage.as_ref(),
                 );
-                let code_layer = self.code_layer(name, code);
-                let mut parts = vec![system];
+                let mut parts = vec![system.clone()];
                 parts.extend(layers);
-                parts.push(code_layer);
+                if let Some((wheel, package)) = &project_wheel {
+                    parts.push(self.project_layer(service, &system, wheel, package));
+                }
+                parts.push(self.code_layer(name, code));
                 self.draft(
                     name,
                     StageKind::Runtime,
@@ -337,7 +369,7 @@ impl Planner<'_> {
                         "--find-links",
                         WHEELS_DIR,
                     ]);
-                    args.extend(requirement_file_args(service, py));
+                    args.extend(requirement_file_args(service, declared));
                     args.extend(py.pip_packages.iter().cloned());
                     runtime.run(
                         &format!("pip install --no-index {shown_args}"),
@@ -356,6 +388,13 @@ impl Planner<'_> {
                                     .push(Mount::stage_root(REQUIREMENTS_MOUNT, requirements));
                             }
                         },
+                    );
+                }
+                if let Some((wheel, package)) = &project_wheel {
+                    runtime.run(
+                        &format!("pip install --no-deps {package} (the project)"),
+                        project_install_args(package),
+                        |step| project_install_step(step, wheel),
                     );
                 }
                 for copy in code {

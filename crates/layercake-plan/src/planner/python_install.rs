@@ -2,7 +2,7 @@
 
 use crate::model::{Base, Mount, Network, Part, RunStep, RunsOn, StageId, StageKind, StageOutput};
 use crate::python_deps::PinnedRequirement;
-use crate::settings::{PythonSettings, ServiceSettings};
+use crate::settings::ServiceSettings;
 
 use super::python::lock_mount;
 use super::python_wheels::{WheelGroup, shown_group};
@@ -119,8 +119,8 @@ pub(super) fn pip_install_lines(
 
 /// `-r /src/<path>` for each requirement file, as the steps that read the files (unpinned
 /// requirements) see them through the `requirements` mount.
-pub(super) fn requirement_file_args(service: &ServiceSettings, py: &PythonSettings) -> Vec<String> {
-    py.requirements
+pub(super) fn requirement_file_args(service: &ServiceSettings, declared: &[String]) -> Vec<String> {
+    declared
         .iter()
         .filter_map(|file| join_in_context(&service.path, file))
         .flat_map(|path| ["-r".to_owned(), format!("{REQUIREMENTS_MOUNT}/{path}")])

@@ -67,6 +67,21 @@ impl Planner<'_> {
         name: &str,
         dest: &str,
     ) -> CopyStep {
+        self.transfer_folder(service);
+        CopyStep::new(
+            name,
+            FileSource::Context {
+                path: service.path.clone(),
+            },
+            dest,
+        )
+        .contents()
+        .including(service.include.clone())
+        .excluding(service.exclude.clone())
+    }
+
+    /// Puts the service folder in the context transfer as its copies take it.
+    pub(super) fn transfer_folder<T>(&mut self, service: &Service<T>) {
         // The transfer carries what the copy takes: the service's `include` (under its folder)
         // rather than the whole folder, and none of what its `exclude` leaves out. (Excludes
         // with a `!` would re-include past `.dockerignore` there: then the folder goes whole.)
@@ -94,16 +109,6 @@ impl Planner<'_> {
             self.exclude_patterns
                 .extend(service.exclude.iter().map(|p| under(p)));
         }
-        CopyStep::new(
-            name,
-            FileSource::Context {
-                path: service.path.clone(),
-            },
-            dest,
-        )
-        .contents()
-        .including(service.include.clone())
-        .excluding(service.exclude.clone())
     }
 
     pub(super) fn apt_install(&self, draft: &mut StageDraft, image: &str, packages: &[String]) {

@@ -6,3 +6,4 @@ mod common;
 mod determinism;
 mod llb_structure;
 mod snapshots;
+mod uv;

@@ -3,7 +3,7 @@
 use crate::error::ErrorKind;
 use crate::keys;
 use crate::location::Spanned;
-use crate::model::{Packages, PythonSpec};
+use crate::model::{Packages, PythonProject, PythonSpec, UvOptions};
 use crate::text::shown;
 use crate::yaml::{Node, Value};
 
@@ -16,8 +16,6 @@ impl Checker<'_> {
         let ctx = service.child("python");
         let hint = |key: &str| move_out_hint(key, "python");
         let fields = self.fields(node, "python", service, &ctx, Some(&keys::PYTHON), &hint)?;
-        // Defaults for this section point at the section.
-        let owner = node.location;
         let version = match fields.get("version") {
             Some(v) => self.version(v, &ctx),
             None => {
@@ -35,8 +33,8 @@ impl Checker<'_> {
             Some(n) => self.image(n, "builder_image", &ctx),
             None => image.clone(),
         };
-        let requirements = match fields.get("requirements") {
-            Some(n) => {
+        let requirements = fields.get("requirements").map(|n| {
+            {
                 // `requirements: []`: a service without requirement files (its packages, if
                 // any, come from `packages.pip`).
                 let items = self.string_list(n, "requirements", &ctx, true);
@@ -54,8 +52,8 @@ impl Checker<'_> {
                 }
                 out
             }
-            None => vec![Spanned::new("requirements.txt".to_owned(), owner)],
-        };
+        });
+        let project = self.project(&fields, &ctx, requirements);
         let pip_flags = fields
             .get("pip_flags")
             .map(|n| self.string_list(n, "pip_flags", &ctx, false))
@@ -86,12 +84,92 @@ impl Checker<'_> {
             version: version?,
             image: image?,
             builder_image: builder_image?,
-            requirements,
+            project,
             pip_flags,
             pip_env,
             packages,
             build_steps,
         })
+    }
+
+    /// `requirements:`, `project:` and what a uv project installs (`groups`, `extras`,
+    /// `package`), which only a uv project (given or detected) takes.
+    fn project(
+        &mut self,
+        fields: &super::fields::Fields<'_>,
+        ctx: &Ctx,
+        requirements: Option<Vec<Spanned<String>>>,
+    ) -> PythonProject {
+        let uv = UvOptions {
+            groups: fields
+                .get("groups")
+                .map(|n| self.string_list(n, "groups", ctx, false))
+                .unwrap_or_default(),
+            extras: fields
+                .get("extras")
+                .map(|n| self.string_list(n, "extras", ctx, false))
+                .unwrap_or_default(),
+            package: fields
+                .get("package")
+                .and_then(|n| self.nonempty_string(n, "package", ctx)),
+        };
+        let uv_keys: Vec<(&str, &Node)> = ["groups", "extras", "package"]
+            .into_iter()
+            .filter_map(|key| fields.get(key).map(|node| (key, node)))
+            .collect();
+        let kind = fields.get("project").map(|n| {
+            let value = self.string(n, "project", ctx);
+            (n, value.as_deref().map(String::as_str).map(str::to_owned))
+        });
+        match (requirements, kind) {
+            (Some(files), None) => {
+                if let Some((key, node)) = uv_keys.first() {
+                    self.invalid(
+                        node,
+                        key,
+                        ctx,
+                        "`groups`, `extras` and `package` are for uv projects; this service \
+                         installs its `requirements:` files",
+                    );
+                }
+                PythonProject::Requirements(files)
+            }
+            (Some(files), Some((node, _))) => {
+                self.invalid(
+                    node,
+                    "project",
+                    ctx,
+                    "`requirements:` already says the dependencies are those files: give \
+                     `project` or `requirements`, not both",
+                );
+                PythonProject::Requirements(files)
+            }
+            (None, None) => PythonProject::Detect(uv),
+            (None, Some((node, value))) => match value.as_deref() {
+                Some("uv") => PythonProject::Uv(uv),
+                Some("requirements") => {
+                    if let Some((key, node)) = uv_keys.first() {
+                        self.invalid(
+                            node,
+                            key,
+                            ctx,
+                            "`groups`, `extras` and `package` are for uv projects, not \
+                             `project: requirements`",
+                        );
+                    }
+                    PythonProject::Requirements(vec![Spanned::new(
+                        "requirements.txt".to_owned(),
+                        node.location,
+                    )])
+                }
+                Some(other) => {
+                    let reason = format!("`{other}` is neither `uv` nor `requirements`");
+                    self.invalid(node, "project", ctx, reason);
+                    PythonProject::Detect(uv)
+                }
+                None => PythonProject::Detect(uv),
+            },
+        }
     }
 
     fn packages(&mut self, node: &Node, python: &Ctx) -> Packages {

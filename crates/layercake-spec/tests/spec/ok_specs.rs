@@ -46,12 +46,11 @@ fn minimal_python_gets_the_schema_defaults() {
     let python = api.python().unwrap();
     assert_eq!(python.image.value, "python:3.12-slim");
     assert_eq!(python.builder_image.value, "python:3.12-slim");
-    let requirements: Vec<&str> = python
-        .requirements
-        .iter()
-        .map(|r| r.value.as_str())
-        .collect();
-    assert_eq!(requirements, ["requirements.txt"]);
+    // No `requirements:`: the project kind is read from the service folder when building.
+    assert_eq!(
+        python.project,
+        layercake_spec::PythonProject::Detect(layercake_spec::UvOptions::default())
+    );
     assert_eq!(api.path.value, ".");
     assert_eq!(api.workdir.as_ref().unwrap().value, DEFAULT_WORKDIR);
     assert_eq!(api.port.as_ref().unwrap().value, 8000);
@@ -112,7 +111,7 @@ fn full_spec_keeps_file_order_and_every_key() {
         "shared/constraints.txt"
     );
     assert_eq!(
-        api.context_path(&api.python().unwrap().requirements[1]),
+        api.context_path(&api.python().unwrap().project.requirement_files()[1]),
         "backend/requirements/prod.txt"
     );
     let health = api.healthcheck.as_ref().unwrap();

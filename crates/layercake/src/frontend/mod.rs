@@ -417,7 +417,18 @@ async fn read_plan_files(
     )
     .await
     .map_err(|e| match e {
-        GatherError::Plan(e) => BuildError::new(e.to_string()),
+        GatherError::Plan(e) => {
+            let location = crate::load::folder_location(&loaded.spec, target);
+            let mut error = BuildError::new(crate::load::at_location(
+                &loaded.spec.file,
+                location,
+                &e.to_string(),
+            ));
+            if let Some(at) = location {
+                error = error.with_location(spec_file.location(at.line));
+            }
+            error
+        }
         GatherError::Read(e) => e,
     })?;
     if let Some(path) = gathered.missing.first() {

@@ -67,7 +67,11 @@ pub fn read_plan_files(
         context.read_existing(wanted)
     })
     .map_err(|e| match e {
-        GatherError::Plan(e) => ToolError::Plan(e),
+        GatherError::Plan(e) => ToolError::Missing(at_location(
+            &loaded.spec.file,
+            crate::load::folder_location(&loaded.spec, target),
+            &e.to_string(),
+        )),
         GatherError::Read(e) => ToolError::from(e),
     })?;
     if let Some(path) = gathered.missing.first() {

@@ -10,16 +10,19 @@ use super::TestResult;
 
 /// Run in an image: the installed distributions (PEP 503 names → versions), the expected ones
 /// that are missing or at another version, and every import of the expected ones that fails.
-/// The expected set comes as JSON in argv[1]; with argv[2] = a requirements file, the lines of
-/// that file whose markers hold for this interpreter are added to it (pip's own marker code, so
-/// the image's Python decides, as it did when installing).
+/// The expected set comes as JSON in argv[1]; with argv[2] = a requirements file (a path in the
+/// image, or `lines:` and the file's text), the lines of that file whose markers hold for this
+/// interpreter are added to it (pip's own marker code, so the image's Python decides, as it did
+/// when installing).
 const INSPECT: &str = r##"
 import importlib, importlib.metadata as md, json, re, sys
 def norm(name): return re.sub(r"[-_.]+", "-", name).lower()
 expected = {norm(k): v for k, v in json.loads(sys.argv[1]).items()}
 if len(sys.argv) > 2:
     from pip._vendor.packaging.requirements import Requirement
-    for line in open(sys.argv[2]):
+    given = sys.argv[2]
+    text = given[len("lines:"):] if given.startswith("lines:") else open(given).read()
+    for line in text.splitlines():
         line = line.split(" #")[0].strip()
         if not line or line.startswith(("#", "-")):
             continue

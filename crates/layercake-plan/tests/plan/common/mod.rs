@@ -18,7 +18,7 @@ pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn fixtures() -> PathBuf {
+pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
@@ -79,7 +79,7 @@ impl Project {
     }
 }
 
-/// Every spec the snapshot and determinism tests cover: the two example projects, every spec in
+/// Every spec the snapshot and determinism tests cover: the example projects, every spec in
 /// `testdata/specs/ok` (planned against `tests/fixtures/ok-context`, which holds the requirement
 /// files they name) and the nested-requirements fixture.
 pub fn projects() -> Vec<Project> {
@@ -94,6 +94,11 @@ pub fn projects() -> Vec<Project> {
             name: "realistic".into(),
             spec: testdata.join("realistic/layercake.yaml"),
             context: testdata.join("realistic"),
+        },
+        Project {
+            name: "uv".into(),
+            spec: testdata.join("uv/layercake.yaml"),
+            context: testdata.join("uv"),
         },
     ];
     let ok = testdata.join("specs/ok");

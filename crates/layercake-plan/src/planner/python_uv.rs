@@ -1,0 +1,183 @@
+//! A uv project: its locked packages, and the project itself when it is a package (built as a
+//! wheel from the code, installed without its dependencies, which the lock's packages are).
+
+use pep508_rs::PackageName;
+
+use crate::error::PlanError;
+use crate::model::{Base, FileSource, Mount, Network, RunsOn, StageId, StageKind, StageOutput};
+use crate::python_deps::PinnedRequirements;
+use crate::python_project::{member_pyproject, uv_files};
+use crate::settings::{PythonSettings, ServiceSettings, UvInstall};
+use crate::uv_lock::{RootKind, UvClosure, UvSelection, uv_closure, uv_lock_stale};
+
+use super::steps::{quiet_pip, sh_with_args};
+use super::{ContextFiles, Planner};
+
+/// Where the project's source is mounted (read-only) in its wheel step, and where it is copied
+/// to be built: a build backend may write into the tree it builds.
+const PROJECT_SOURCE: &str = "/src";
+const PROJECT_WHEEL_DIR: &str = "/project";
+
+/// What a uv project's service installs: the lock's packages, and the project when it is one.
+pub(crate) struct UvDependencies {
+    pub(super) pinned: PinnedRequirements,
+    /// The project when it is a package (built from its code), not a virtual project: its name
+    /// and its folder in the context.
+    pub(super) package: Option<(PackageName, String)>,
+}
+
+/// Reads the service's `pyproject.toml` and `uv.lock`: the lock must be the project's, and not
+/// out of date with it.
+pub(crate) fn uv_dependencies(
+    service: &ServiceSettings,
+    py: &PythonSettings,
+    uv: &UvInstall,
+    files: &ContextFiles,
+) -> Result<UvDependencies, PlanError> {
+    if !py.pip_packages.is_empty() {
+        return Err(PlanError::PipPackagesInUvProject {
+            service: service.name.clone(),
+        });
+    }
+    let missing = |path: &str| PlanError::MissingFile {
+        service: service.name.clone(),
+        path: path.to_owned(),
+    };
+    let (pyproject_path, lock_path) =
+        uv_files(service).ok_or_else(|| PlanError::OutsideContext {
+            service: service.name.clone(),
+            path: service.path.clone(),
+        })?;
+    let pyproject = files
+        .get(&pyproject_path)
+        .ok_or_else(|| missing(&pyproject_path))?;
+    let lock = files.get(&lock_path).ok_or_else(|| missing(&lock_path))?;
+    let failed = |error| PlanError::UvLock {
+        service: service.name.clone(),
+        error,
+    };
+    // A workspace member is checked against its own pyproject.toml.
+    let checked = match member_pyproject(service, uv, files) {
+        None => pyproject,
+        Some(path) => {
+            let path = path.map_err(failed)?;
+            files.get(&path).ok_or_else(|| missing(&path))?
+        }
+    };
+    if let Some(reason) = uv_lock_stale(checked, lock, uv.package.as_deref()).map_err(failed)? {
+        return Err(PlanError::UvLockStale {
+            service: service.name.clone(),
+            reason,
+        });
+    }
+    let selection = UvSelection {
+        package: uv.package.as_deref(),
+        groups: &uv.groups,
+        extras: &uv.extras,
+    };
+    let closure: UvClosure = uv_closure(pyproject, lock, &selection).map_err(failed)?;
+    let folder =
+        crate::planner::join_in_context(&service.path, &closure.root_path).ok_or_else(|| {
+            PlanError::OutsideContext {
+                service: service.name.clone(),
+                path: closure.root_path.clone(),
+            }
+        })?;
+    Ok(UvDependencies {
+        pinned: PinnedRequirements::from_uv(&closure),
+        package: (closure.root_kind == RootKind::Editable).then_some((closure.root, folder)),
+    })
+}
+
+impl Planner<'_> {
+    /// `project`: the project built as a wheel from the service folder, on the wheels' base
+    /// (its build backend comes from the index, as pip's build isolation fetches it). Keyed by
+    /// the folder's files, so a code change rebuilds it and nothing else.
+    pub(super) fn project_wheel(
+        &mut self,
+        service: &ServiceSettings,
+        py: &PythonSettings,
+        builder: &Base,
+        (package, folder): &(PackageName, String),
+    ) -> StageId {
+        let name = service.name.as_str();
+        let mut draft = self.draft(
+            name,
+            StageKind::ProjectWheel,
+            "the project itself, built as a wheel from its code",
+            RunsOn::Target,
+            builder.clone(),
+        );
+        // The transfer carries the folder as the code copy does (its `include` and `exclude`).
+        self.transfer_folder(service);
+        let args = sh_with_args(
+            "cp -R \"$1/.\" /tmp/project && cd /tmp/project && \
+             exec python3 -m pip wheel --no-deps --no-cache-dir --wheel-dir \"$2\" .",
+            [PROJECT_SOURCE.to_owned(), PROJECT_WHEEL_DIR.to_owned()],
+        );
+        let secrets = self.dependency_secrets(service, &draft);
+        draft.run(
+            &format!("pip wheel {package} (the project)"),
+            args,
+            |step| {
+                step.env = py.pip_env.clone();
+                quiet_pip(step);
+                step.mounts.push(Mount::ReadOnly {
+                    target: PROJECT_SOURCE.into(),
+                    source: FileSource::Context {
+                        path: folder.clone(),
+                    },
+                });
+                step.mounts.push(Mount::Output {
+                    target: PROJECT_WHEEL_DIR.into(),
+                    from: None,
+                });
+                step.mounts.push(Mount::Tmpfs {
+                    target: "/tmp".into(),
+                });
+                step.mounts.extend(secrets);
+            },
+        );
+        self.finish(draft, StageOutput::Mount(PROJECT_WHEEL_DIR.into()), false)
+    }
+
+    /// The project's install onto `system`, without dependencies and with the network off, as
+    /// a layer of its own.
+    pub(super) fn project_layer(
+        &mut self,
+        service: &ServiceSettings,
+        system: &StageId,
+        wheel: &StageId,
+        package: &PackageName,
+    ) -> StageId {
+        let mut draft = self.draft(
+            &service.name,
+            StageKind::ProjectInstall,
+            "the project itself, installed from its wheel without its dependencies",
+            RunsOn::Target,
+            Base::Stage(system.clone()),
+        );
+        draft.run(
+            &format!("pip install --no-deps {package} (the project)"),
+            project_install_args(package),
+            |step| project_install_step(step, wheel),
+        );
+        self.finish(draft, StageOutput::Diff, true)
+    }
+}
+
+/// `pip install --no-deps` of the project from its wheel alone.
+pub(super) fn project_install_args(package: &PackageName) -> Vec<String> {
+    sh_with_args(
+        "exec python3 -m pip install --no-deps --no-index --no-cache-dir --find-links \"$1\" \"$2\"",
+        [PROJECT_WHEEL_DIR.to_owned(), package.to_string()],
+    )
+}
+
+/// What the project's install needs: its wheel, no network, nothing but its files written.
+pub(super) fn project_install_step(step: &mut crate::model::RunStep, wheel: &StageId) {
+    Planner::pip_install_step(step);
+    step.network = Network::None;
+    step.mounts
+        .push(Mount::stage_root(PROJECT_WHEEL_DIR, wheel.clone()));
+}

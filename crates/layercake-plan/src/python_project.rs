@@ -1,0 +1,264 @@
+//! Which kind of python project a service is: what the spec says, or what its folder's files
+//! show (`uv.lock`, else `requirements.txt`). Decided once, from the files the build read.
+
+use std::borrow::Cow;
+
+use crate::error::PlanError;
+use crate::planner::{ContextFiles, join_in_context};
+use crate::settings::{PythonProject, PythonSettings, ServiceSettings, UvInstall};
+
+/// The files that say what a service folder is, in the order they decide it. The build asks
+/// for all of them at once; an absent one is no error.
+const PROBES: [&str; 4] = [
+    "uv.lock",
+    "pyproject.toml",
+    "requirements.txt",
+    "poetry.lock",
+];
+
+/// A python service's dependencies, as the build reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Project<'s> {
+    /// Requirement files, relative to the service folder.
+    Requirements(Cow<'s, [String]>),
+    /// A uv project: `pyproject.toml` and `uv.lock` in the service folder.
+    Uv(&'s UvInstall),
+}
+
+impl Project<'_> {
+    /// `--call outline`'s word for it, and why.
+    pub fn describe(&self, py: &PythonSettings) -> String {
+        let why = match py.project {
+            PythonProject::Detect(_) => "found in the service folder",
+            PythonProject::Requirements(_) | PythonProject::Uv(_) => "as the spec says",
+        };
+        match self {
+            Project::Requirements(files) if files.is_empty() => {
+                format!("python project: no requirement files ({why})")
+            }
+            Project::Requirements(files) => {
+                format!(
+                    "python project: requirement files {} ({why})",
+                    files.join(", ")
+                )
+            }
+            Project::Uv(_) => format!("python project: uv (pyproject.toml and uv.lock, {why})"),
+        }
+    }
+}
+
+impl Project<'_> {
+    /// The requirement files the service declares (none for a uv project).
+    pub fn requirement_files(&self) -> &[String] {
+        match self {
+            Project::Requirements(files) => files,
+            Project::Uv(_) => &[],
+        }
+    }
+}
+
+/// The context paths of a uv project's two files.
+pub(crate) fn uv_files(service: &ServiceSettings) -> Option<(String, String)> {
+    Some((
+        join_in_context(&service.path, "pyproject.toml")?,
+        join_in_context(&service.path, "uv.lock")?,
+    ))
+}
+
+/// The pyproject.toml of the workspace member the service is, once uv.lock (which says where
+/// the member is) was read; None for the folder's own project.
+pub(crate) fn member_pyproject(
+    service: &ServiceSettings,
+    uv: &UvInstall,
+    known: &ContextFiles,
+) -> Option<Result<String, crate::uv_lock::UvLockError>> {
+    let package = uv.package.as_deref()?;
+    let (_, lock) = uv_files(service)?;
+    let text = known.get(&lock)?;
+    Some(crate::uv_lock::uv_member_path(text, package).map(|member| {
+        let folder = join_in_context(&service.path, &member).unwrap_or_default();
+        join_in_context(&folder, "pyproject.toml").unwrap_or_default()
+    }))
+}
+
+/// What the build reads to tell the project kind: nothing when the spec says it.
+pub(crate) fn probes(service: &ServiceSettings, py: &PythonSettings) -> Vec<String> {
+    match py.project {
+        PythonProject::Detect(_) => PROBES
+            .iter()
+            .filter_map(|file| join_in_context(&service.path, file))
+            .collect(),
+        PythonProject::Requirements(_) | PythonProject::Uv(_) => Vec::new(),
+    }
+}
+
+/// Whether the build has read what tells the project kind (for a project to detect: one of
+/// its probes exists; the first round of reading asks for all of them).
+pub(crate) fn decided(
+    service: &ServiceSettings,
+    py: &PythonSettings,
+    known: &ContextFiles,
+) -> bool {
+    match py.project {
+        PythonProject::Detect(_) => probes(service, py).iter().any(|p| known.contains_key(p)),
+        PythonProject::Requirements(_) | PythonProject::Uv(_) => true,
+    }
+}
+
+/// The service's project. `known` holds the probes that exist, once they were read.
+pub(crate) fn project<'s>(
+    service: &ServiceSettings,
+    py: &'s PythonSettings,
+    known: &ContextFiles,
+) -> Result<Project<'s>, PlanError> {
+    let uv = match &py.project {
+        PythonProject::Requirements(files) => return Ok(Project::Requirements(Cow::from(files))),
+        PythonProject::Uv(uv) => return Ok(Project::Uv(uv)),
+        PythonProject::Detect(uv) => uv,
+    };
+    let has = |file: &str| {
+        join_in_context(&service.path, file).is_some_and(|path| known.contains_key(&path))
+    };
+    let folder = if service.path.is_empty() {
+        ".".to_owned()
+    } else {
+        format!("{}/", service.path)
+    };
+    if has("uv.lock") {
+        return Ok(Project::Uv(uv));
+    }
+    if *uv != UvInstall::default() {
+        return Err(PlanError::UvOptionsWithoutUv {
+            service: service.name.clone(),
+            folder,
+        });
+    }
+    if has("requirements.txt") {
+        return Ok(Project::Requirements(Cow::Owned(vec![
+            "requirements.txt".to_owned(),
+        ])));
+    }
+    Err(PlanError::NoPythonProject {
+        service: service.name.clone(),
+        found: if has("poetry.lock") {
+            "poetry.lock: Poetry projects are not built yet; export the lock with `poetry \
+             export -f requirements.txt` and give `requirements:`"
+        } else if has("pyproject.toml") {
+            "pyproject.toml without uv.lock: run `uv lock` (or give `requirements:`)"
+        } else {
+            "neither uv.lock nor requirements.txt"
+        },
+        folder,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{RunAs, Toolchain};
+
+    fn python_service(project: PythonProject) -> (ServiceSettings, PythonSettings) {
+        let py = PythonSettings {
+            version: "3.12".into(),
+            image: "python:3.12-slim".into(),
+            builder_image: "python:3.12-slim".into(),
+            project,
+            pip_flags: Vec::new(),
+            pip_env: Default::default(),
+            build_packages: Vec::new(),
+            runtime_packages: Vec::new(),
+            pip_packages: Vec::new(),
+            build_steps: Vec::new(),
+            assets: Vec::new(),
+        };
+        let service = ServiceSettings {
+            name: "api".into(),
+            description: None,
+            path: "backend".into(),
+            include: Vec::new(),
+            exclude: Vec::new(),
+            toolchain: Toolchain::Python(py.clone()),
+            command: None,
+            entrypoint: None,
+            workdir: "/app".into(),
+            port: None,
+            env: Default::default(),
+            user: RunAs::Root,
+            healthcheck: None,
+            volumes: Vec::new(),
+            labels: Default::default(),
+            stop_signal: None,
+            secrets: Vec::new(),
+            ssh: false,
+        };
+        (service, py)
+    }
+
+    fn files(paths: &[&str]) -> ContextFiles {
+        paths
+            .iter()
+            .map(|p| ((*p).to_owned(), String::new()))
+            .collect()
+    }
+
+    #[test]
+    fn a_folder_is_a_uv_project_when_it_has_a_uv_lock_else_its_requirements() {
+        let (service, py) = python_service(PythonProject::Detect(UvInstall::default()));
+        assert_eq!(
+            probes(&service, &py),
+            [
+                "backend/uv.lock",
+                "backend/pyproject.toml",
+                "backend/requirements.txt",
+                "backend/poetry.lock"
+            ]
+        );
+        assert!(!decided(&service, &py, &files(&[])));
+        // uv.lock wins over a requirements.txt exported beside it.
+        let both = files(&[
+            "backend/uv.lock",
+            "backend/pyproject.toml",
+            "backend/requirements.txt",
+        ]);
+        assert!(decided(&service, &py, &both));
+        assert!(matches!(project(&service, &py, &both), Ok(Project::Uv(_))));
+        let requirements = files(&["backend/requirements.txt"]);
+        assert_eq!(
+            project(&service, &py, &requirements).map(|p| p.requirement_files().to_vec()),
+            Ok(vec!["requirements.txt".to_owned()])
+        );
+        // What the spec says is not second-guessed by the files.
+        let (given, py_given) =
+            python_service(PythonProject::Requirements(vec!["prod.txt".into()]));
+        assert!(probes(&given, &py_given).is_empty());
+        assert_eq!(
+            project(&given, &py_given, &both).map(|p| p.requirement_files().to_vec()),
+            Ok(vec!["prod.txt".to_owned()])
+        );
+    }
+
+    #[test]
+    fn a_folder_without_a_project_says_what_it_holds() {
+        let (service, py) = python_service(PythonProject::Detect(UvInstall::default()));
+        let message = |paths: &[&str]| {
+            project(&service, &py, &files(paths))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(message(&[]).contains("neither uv.lock nor requirements.txt"));
+        assert!(message(&["backend/pyproject.toml"]).contains("run `uv lock`"));
+        assert!(
+            message(&["backend/pyproject.toml", "backend/poetry.lock"]).contains("poetry export")
+        );
+        // uv options with no uv.lock to apply them to.
+        let (service, py) = python_service(PythonProject::Detect(UvInstall {
+            groups: vec!["prod".into()],
+            ..UvInstall::default()
+        }));
+        assert!(matches!(
+            project(&service, &py, &files(&["backend/requirements.txt"])),
+            Err(PlanError::UvOptionsWithoutUv { .. })
+        ));
+    }
+}

@@ -1,0 +1,143 @@
+//! uv projects planned from their real files: uv.lock is the closure (no lock stage), the dev
+//! group stays out unless named, a package is built from its folder, a workspace member from
+//! its own, and a lock out of date with pyproject.toml is refused.
+
+use layercake_plan::{
+    Base, FileSource, Mount, PlanError, PlanOptions, Platform, Stage, Step, plan,
+};
+
+use crate::common::{fixtures, read_context_files, services_from_text, workspace};
+
+/// Every argument of every run step of the plan's wheel stages.
+fn wheel_lines(stages: &[Stage]) -> String {
+    stages
+        .iter()
+        .filter(|stage| stage.id.name().starts_with("wheels-"))
+        .flat_map(|stage| &stage.steps)
+        .filter_map(|step| match step {
+            Step::Run(run) => Some(run.args.join(" ")),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn project_source(stages: &[Stage]) -> Option<String> {
+    let stage = stages.iter().find(|s| s.id.name() == "project")?;
+    stage.steps.iter().find_map(|step| match step {
+        Step::Run(run) => run.mounts.iter().find_map(|mount| match mount {
+            Mount::ReadOnly {
+                source: FileSource::Context { path },
+                ..
+            } => Some(path.clone()),
+            _ => None,
+        }),
+        _ => None,
+    })
+}
+
+const SPEC: &str =
+    "services:\n  api:\n    path: uv/api\n    python: { version: \"3.14\" GROUPS }\n";
+
+fn uv_plan(groups: &str) -> Result<layercake_plan::Plan, PlanError> {
+    let text = SPEC.replace("GROUPS", groups);
+    let services = services_from_text("layercake.yaml", &text);
+    let files = read_context_files(&services, "api", &workspace().join("testdata"));
+    plan(
+        &services,
+        "api",
+        &files,
+        &PlanOptions::new(Platform::linux_amd64()),
+    )
+}
+
+#[test]
+fn a_uv_project_is_built_from_its_lock_without_the_dev_group_unless_named() {
+    let plan = uv_plan("").expect("plan");
+    assert!(
+        plan.stages.iter().all(|s| s.id.name() != "lock"),
+        "uv.lock is the closure: no lock stage"
+    );
+    let lines = wheel_lines(&plan.stages);
+    for package in ["fastapi==", "uvicorn==", "pydantic-settings==", "idna=="] {
+        assert!(lines.contains(package), "{package} not built:\n{lines}");
+    }
+    // Hashes checked, and a platform-only package under its marker.
+    assert!(lines.contains("--hash=sha256:"), "{lines}");
+    assert!(lines.contains("uvloop==0.23.0 ; "), "{lines}");
+    for dev in ["pytest==", "httpx==", "redis=="] {
+        assert!(
+            !lines.contains(dev),
+            "{dev} built without being asked for:\n{lines}"
+        );
+    }
+    // The project is a package: built from its folder, installed as a layer of its own.
+    assert_eq!(project_source(&plan.stages).as_deref(), Some("uv/api"));
+    assert!(plan.stages.iter().any(|s| s.id.name() == "project-install"));
+
+    let with_dev = uv_plan(", groups: [dev], extras: [cache]").expect("plan");
+    let lines = wheel_lines(&with_dev.stages);
+    for package in ["pytest==", "httpx==", "redis=="] {
+        assert!(lines.contains(package), "{package} not built:\n{lines}");
+    }
+    let unknown = uv_plan(", groups: [docs]").err().map(|e| e.to_string());
+    assert!(
+        unknown
+            .as_deref()
+            .is_some_and(|m| m.contains("docs") && m.contains("dev")),
+        "{unknown:?}"
+    );
+}
+
+#[test]
+fn a_workspace_member_is_checked_against_and_built_from_its_own_folder() {
+    let text =
+        "services:\n  api:\n    path: uv/ws\n    python: { version: \"3.14\", package: api }\n";
+    let services = services_from_text("layercake.yaml", text);
+    let files = read_context_files(&services, "api", &fixtures());
+    assert!(
+        files.contains_key("uv/ws/api/pyproject.toml"),
+        "{:?}",
+        files.keys()
+    );
+    let plan = plan(
+        &services,
+        "api",
+        &files,
+        &PlanOptions::new(Platform::linux_amd64()),
+    )
+    .expect("plan");
+    assert!(wheel_lines(&plan.stages).contains("idna=="));
+    assert_eq!(project_source(&plan.stages).as_deref(), Some("uv/ws/api"));
+    assert!(matches!(
+        plan.stages
+            .iter()
+            .find(|s| s.id.name() == "project")
+            .map(|s| &s.base),
+        Some(Base::Image(_))
+    ));
+}
+
+#[test]
+fn a_lock_out_of_date_with_pyproject_is_refused_naming_the_change() {
+    let services = services_from_text("layercake.yaml", &SPEC.replace("GROUPS", ""));
+    let mut files = read_context_files(&services, "api", &workspace().join("testdata"));
+    let pyproject = files
+        .get_mut("uv/api/pyproject.toml")
+        .expect("pyproject.toml read");
+    *pyproject = pyproject.replace(
+        "\"fastapi>=0.115\",",
+        "\"fastapi>=0.115\",\n    \"rich>=13\",",
+    );
+    let error = plan(
+        &services,
+        "api",
+        &files,
+        &PlanOptions::new(Platform::linux_amd64()),
+    )
+    .err();
+    assert!(
+        matches!(&error, Some(PlanError::UvLockStale { reason, .. }) if reason.contains("rich>=13")),
+        "{error:?}"
+    );
+}
