@@ -29,6 +29,8 @@ pub enum StageKind {
     Resolve,
     /// Python: one group's installed files, as a layer.
     InstallGroup(Part),
+    /// Python: a uv project's files but its lock, the key of its wheel.
+    ProjectSource,
     /// Python: a uv project that is a package, built as a wheel from its code.
     ProjectWheel,
     /// Python: that wheel installed without dependencies, as a layer.
@@ -81,6 +83,7 @@ impl StageKind {
             StageKind::System => "system",
             StageKind::Resolve => "resolve",
             StageKind::InstallGroup(_) => "install",
+            StageKind::ProjectSource => "project-source",
             StageKind::ProjectWheel => "project",
             StageKind::ProjectInstall => "project-install",
             StageKind::Code => "code",
@@ -116,7 +119,7 @@ impl StageKind {
             | StageKind::InstallGroup(_)
             | StageKind::ProjectInstall
             | StageKind::Code => Some("runtime"),
-            StageKind::ProjectWheel => Some("wheels"),
+            StageKind::ProjectSource | StageKind::ProjectWheel => Some("wheels"),
             StageKind::Probe | StageKind::Html | StageKind::Image => Some("serve"),
             _ => None,
         }

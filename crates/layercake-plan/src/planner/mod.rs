@@ -199,6 +199,21 @@ pub fn describe_requirements(
         return Ok(None);
     };
     let project = project(service, py, files)?;
+    if let Project::Uv(uv) = &project {
+        let dependencies = uv_dependencies(service, py, uv, files)?;
+        let count = dependencies.pinned.requirements.len();
+        let mut how = format!(
+            "python requirements: the {count} packages uv.lock locks for them (markers \
+             evaluated in the image), built and installed per package"
+        );
+        if let Some((package, folder)) = &dependencies.package {
+            how.push_str(&format!(
+                "; the project `{package}` built as a wheel from `{folder}` and installed \
+                 without dependencies"
+            ));
+        }
+        return Ok(Some(format!("{}\n{how}", project.describe(py))));
+    }
     let closure = requirement_closure(service, py, files)?;
     let collected = collect(service, py, &closure, files)?;
     let count = collected.requirements.len() + py.pip_packages.len();

@@ -4,7 +4,9 @@
 use pep508_rs::PackageName;
 
 use crate::error::PlanError;
-use crate::model::{Base, FileSource, Mount, Network, RunsOn, StageId, StageKind, StageOutput};
+use crate::model::{
+    Base, CopyStep, FileSource, Mount, Network, RunsOn, StageId, StageKind, StageOutput,
+};
 use crate::python_deps::PinnedRequirements;
 use crate::python_project::{member_pyproject, uv_files};
 use crate::settings::{PythonSettings, ServiceSettings, UvInstall};
@@ -90,9 +92,10 @@ pub(crate) fn uv_dependencies(
 }
 
 impl Planner<'_> {
-    /// `project`: the project built as a wheel from the service folder, on the wheels' base
-    /// (its build backend comes from the index, as pip's build isolation fetches it). Keyed by
-    /// the folder's files, so a code change rebuilds it and nothing else.
+    /// `project`: the project built as a wheel from its folder, on the wheels' base (its build
+    /// backend comes from the index, as pip's build isolation fetches it). Keyed by the folder's
+    /// files but uv.lock (`project-source`), so a code change rebuilds it and a lock bump
+    /// does not.
     pub(super) fn project_wheel(
         &mut self,
         service: &ServiceSettings,
@@ -101,6 +104,32 @@ impl Planner<'_> {
         (package, folder): &(PackageName, String),
     ) -> StageId {
         let name = service.name.as_str();
+        // The folder as the code copy takes it (the service's `include` and `exclude`, which
+        // are relative to the service folder: a workspace member is taken whole), without the
+        // lock, which the wheel does not depend on.
+        let mut copy = self.context_copy(service, "", "/");
+        if folder != &service.path {
+            copy = CopyStep::new(
+                "",
+                FileSource::Context {
+                    path: folder.clone(),
+                },
+                "/",
+            )
+            .contents();
+        }
+        copy.name = format!("copy {folder}/ without uv.lock");
+        copy.exclude.push("uv.lock".into());
+        let mut source = self.draft(
+            name,
+            StageKind::ProjectSource,
+            "the project's files but its lock: the key of its wheel",
+            RunsOn::Target,
+            Base::Scratch,
+        );
+        source.copy(copy);
+        let source = self.finish(source, StageOutput::Root, false);
+
         let mut draft = self.draft(
             name,
             StageKind::ProjectWheel,
@@ -108,8 +137,6 @@ impl Planner<'_> {
             RunsOn::Target,
             builder.clone(),
         );
-        // The transfer carries the folder as the code copy does (its `include` and `exclude`).
-        self.transfer_folder(service);
         let args = sh_with_args(
             "cp -R \"$1/.\" /tmp/project && cd /tmp/project && \
              exec python3 -m pip wheel --no-deps --no-cache-dir --wheel-dir \"$2\" .",
@@ -122,12 +149,8 @@ impl Planner<'_> {
             |step| {
                 step.env = py.pip_env.clone();
                 quiet_pip(step);
-                step.mounts.push(Mount::ReadOnly {
-                    target: PROJECT_SOURCE.into(),
-                    source: FileSource::Context {
-                        path: folder.clone(),
-                    },
-                });
+                step.mounts
+                    .push(Mount::stage_root(PROJECT_SOURCE, source.clone()));
                 step.mounts.push(Mount::Output {
                     target: PROJECT_WHEEL_DIR.into(),
                     from: None,

@@ -22,16 +22,24 @@ fn wheel_lines(stages: &[Stage]) -> String {
         .join("\n")
 }
 
-fn project_source(stages: &[Stage]) -> Option<String> {
-    let stage = stages.iter().find(|s| s.id.name() == "project")?;
-    stage.steps.iter().find_map(|step| match step {
-        Step::Run(run) => run.mounts.iter().find_map(|mount| match mount {
-            Mount::ReadOnly {
-                source: FileSource::Context { path },
-                ..
-            } => Some(path.clone()),
-            _ => None,
+/// The context folder the project's wheel is built from, and what its copy leaves out; the
+/// wheel step mounts exactly that stage.
+fn project_source(stages: &[Stage]) -> Option<(String, Vec<String>)> {
+    let source = stages.iter().find(|s| s.id.name() == "project-source")?;
+    let wheel = stages.iter().find(|s| s.id.name() == "project")?;
+    let mounted = wheel.steps.iter().any(|step| match step {
+        Step::Run(run) => run.mounts.iter().any(|mount| {
+            matches!(mount, Mount::ReadOnly { source: FileSource::Stage { stage, .. }, .. }
+                if stage == &source.id)
         }),
+        _ => false,
+    });
+    assert!(mounted, "the wheel step does not mount {}", source.id);
+    source.steps.iter().find_map(|step| match step {
+        Step::Copy(copy) => match &copy.from {
+            FileSource::Context { path } => Some((path.clone(), copy.exclude.clone())),
+            _ => None,
+        },
         _ => None,
     })
 }
@@ -71,8 +79,11 @@ fn a_uv_project_is_built_from_its_lock_without_the_dev_group_unless_named() {
             "{dev} built without being asked for:\n{lines}"
         );
     }
-    // The project is a package: built from its folder, installed as a layer of its own.
-    assert_eq!(project_source(&plan.stages).as_deref(), Some("uv/api"));
+    // The project is a package: built from its folder (but its lock, so a lock bump does not
+    // rebuild it), installed as a layer of its own.
+    let (folder, excluded) = project_source(&plan.stages).expect("a project source");
+    assert_eq!(folder, "uv/api");
+    assert!(excluded.contains(&"uv.lock".to_owned()), "{excluded:?}");
     assert!(plan.stages.iter().any(|s| s.id.name() == "project-install"));
 
     let with_dev = uv_plan(", groups: [dev], extras: [cache]").expect("plan");
@@ -108,7 +119,12 @@ fn a_workspace_member_is_checked_against_and_built_from_its_own_folder() {
     )
     .expect("plan");
     assert!(wheel_lines(&plan.stages).contains("idna=="));
-    assert_eq!(project_source(&plan.stages).as_deref(), Some("uv/ws/api"));
+    assert_eq!(
+        project_source(&plan.stages)
+            .map(|(folder, _)| folder)
+            .as_deref(),
+        Some("uv/ws/api")
+    );
     assert!(matches!(
         plan.stages
             .iter()

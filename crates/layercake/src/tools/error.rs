@@ -26,7 +26,7 @@ pub enum ToolError {
     #[error("{} already exists; pass --force to overwrite it", path.display())]
     Exists { path: PathBuf },
     #[error(
-        "no project found in {} or its subfolders (looked for requirements.txt, and package.json with package-lock.json)",
+        "no project found in {} or its subfolders (looked for uv.lock with pyproject.toml, requirements.txt, and package.json with package-lock.json)",
         dir.display()
     )]
     NothingFound { dir: PathBuf },

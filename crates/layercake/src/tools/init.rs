@@ -33,6 +33,8 @@ pub struct Found {
 pub enum Kind {
     Python {
         version: String,
+        /// A uv project (pyproject.toml and uv.lock): no requirement file to name.
+        uv: bool,
         command: Option<Vec<String>>,
         port: Option<u16>,
     },
@@ -135,7 +137,8 @@ pub fn detect(root: &Path) -> Result<Vec<Found>, ToolError> {
     collect_folders(root, String::new(), 0, &mut folders)?;
     let mut found = Vec::new();
     for (dir, path) in folders {
-        if has_file(&dir, "requirements.txt") {
+        let uv = has_file(&dir, "uv.lock") && has_file(&dir, "pyproject.toml");
+        if uv || has_file(&dir, "requirements.txt") {
             found.push(Found {
                 path: path.clone(),
                 kind: python_project(&dir),
@@ -241,16 +244,35 @@ fn python_version(dir: &Path) -> String {
     requires.unwrap_or_else(|| PYTHON_DEFAULT.to_owned())
 }
 
-/// Requirement names, PEP 503-normalised; none when the file does not parse (`check` says why).
-fn requirement_names(dir: &Path) -> BTreeSet<String> {
-    let text = read(dir, "requirements.txt").unwrap_or_default();
+/// Requirement names, PEP 503-normalised: a uv project's `[project].dependencies`, else
+/// requirements.txt's; none when the file does not parse (`check` says why).
+fn requirement_names(dir: &Path, uv: bool) -> BTreeSet<String> {
+    let text = if uv {
+        #[derive(serde::Deserialize)]
+        struct Pyproject {
+            project: Option<Project>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Project {
+            #[serde(default)]
+            dependencies: Vec<String>,
+        }
+        read(dir, "pyproject.toml")
+            .and_then(|text| toml::from_str::<Pyproject>(&text).ok())
+            .and_then(|pyproject| pyproject.project)
+            .map(|project| project.dependencies.join("\n"))
+            .unwrap_or_default()
+    } else {
+        read(dir, "requirements.txt").unwrap_or_default()
+    };
     RequirementsFile::parse("requirements.txt", &text)
         .map(|parsed| parsed.requirements().map(|r| r.name.to_string()).collect())
         .unwrap_or_default()
 }
 
 fn python_project(dir: &Path) -> Kind {
-    let names = requirement_names(dir);
+    let uv = has_file(dir, "uv.lock") && has_file(dir, "pyproject.toml");
+    let names = requirement_names(dir, uv);
     let has = |name: &str| names.contains(name);
     let module = asgi_module(dir);
     let bind = "0.0.0.0:8000";
@@ -283,6 +305,7 @@ fn python_project(dir: &Path) -> Kind {
     };
     Kind::Python {
         version: python_version(dir),
+        uv,
         port: command.as_ref().map(|_| 8000),
         command,
     }
@@ -479,12 +502,20 @@ pub fn render(syntax: &str, found: &[Found], root_name: &str) -> String {
         match &project.kind {
             Kind::Python {
                 version,
+                uv,
                 command,
                 port,
             } => {
                 let _ = writeln!(out, "    python:");
                 let _ = writeln!(out, "      version: \"{version}\"");
-                let _ = writeln!(out, "      requirements: requirements.txt");
+                if *uv {
+                    let _ = writeln!(
+                        out,
+                        "      # a uv project: uv.lock's packages (main dependencies; add `extras:` or `groups:`)"
+                    );
+                } else {
+                    let _ = writeln!(out, "      requirements: requirements.txt");
+                }
                 match command {
                     Some(command) => {
                         let _ = writeln!(out, "    command: {}", list(command));

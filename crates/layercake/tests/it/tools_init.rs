@@ -206,3 +206,28 @@ fn defaults_when_nothing_says_otherwise_and_an_empty_folder_is_an_error() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("no project found"));
     assert!(!empty.join("layercake.yaml").exists());
 }
+
+#[test]
+fn a_uv_project_gets_a_spec_without_requirement_files_that_plans_from_its_lock() {
+    let dir = scratch_dir("init-uv").join("shop");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/uv/api");
+    copy_tree(&source, &dir.join("api"));
+    let text = spec_of(&dir);
+    let spec = layercake_spec::parse("layercake.yaml", &text).unwrap();
+    let api = spec.service("api").unwrap();
+    let python = api.python().unwrap();
+    // From .python-version; the project kind left to detection; the framework from
+    // pyproject.toml's dependencies.
+    assert_eq!(python.version.value, "3.14");
+    assert!(python.project.requirement_files().is_empty(), "{text}");
+    assert!(text.contains("uvicorn"), "{text}");
+    let check = layercake()
+        .arg("check")
+        .arg(dir.join("layercake.yaml"))
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{check:?}");
+    let plan = stdout(layercake().arg("plan").arg(dir.join("layercake.yaml")));
+    assert!(plan.contains("[api wheels 1/"), "{plan}");
+    assert!(plan.contains("pip wheel cake-api (the project)"), "{plan}");
+}
