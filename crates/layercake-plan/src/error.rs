@@ -77,6 +77,11 @@ pub enum PlanError {
     )]
     UvOptionsWithoutUv { service: String, folder: String },
     #[error("service `{service}`: {error}")]
+    Pyproject {
+        service: String,
+        error: crate::pyproject::PyprojectError,
+    },
+    #[error("service `{service}`: {error}")]
     UvLock {
         service: String,
         error: crate::uv_lock::UvLockError,

@@ -49,6 +49,7 @@ fn service(spec: &spec::Spec, s: &spec::Service) -> Result<ServiceSettings, spec
                     PythonProject::Requirements(values(files))
                 }
                 spec::PythonProject::Uv(uv) => PythonProject::Uv(uv_install(uv)),
+                spec::PythonProject::Pep621(uv) => PythonProject::Pyproject(uv_install(uv)),
             },
             pip_flags: values(&py.pip_flags),
             pip_env: map(&py.pip_env),

@@ -24,6 +24,7 @@ mod model;
 mod needed_files;
 mod nginx;
 mod planner;
+mod pyproject;
 mod python_deps;
 mod python_project;
 mod requirements;
@@ -52,6 +53,7 @@ pub use planner::{
     ContextFiles, DEFAULT_WHEEL_GROUP_SIZE, PROBE_PATH, PlanOptions, describe_requirements,
     join_in_context, lock_plan, plan, rfc3339_utc,
 };
+pub use pyproject::PyprojectError;
 pub use python_deps::{MAX_INCLUDE_DEPTH, MAX_REQUIREMENT_BYTES};
 pub use requirements::{
     LineKind, Requirement, RequirementLine, RequirementsError, RequirementsFile,

@@ -9,6 +9,7 @@ use pep508_rs::PackageName;
 use crate::error::PlanError;
 use crate::lock::Lock;
 use crate::planner::{ContextFiles, join_in_context};
+use crate::pyproject::pyproject_requirements;
 use crate::python_project::{Project, project};
 use crate::requirements::{LineKind, Requirement, RequirementsFile};
 use crate::settings::{PythonSettings, ServiceSettings};
@@ -34,7 +35,7 @@ pub(crate) fn requirement_closure(
     let mut stack: Vec<(String, usize, Option<String>)> = Vec::new();
     let declared = match project(service, py, known)? {
         Project::Requirements(files) => files,
-        Project::Uv(_) => return Ok(Vec::new()),
+        Project::Uv(_) | Project::Pyproject(_) => return Ok(Vec::new()),
     };
     for file in declared.iter().rev() {
         let path =
@@ -101,8 +102,11 @@ pub(crate) struct Collected {
     pub direct: Vec<(String, usize, String)>,
     /// Every file that holds requirements was written by a locking tool.
     all_generated: bool,
-    /// The spec adds packages (`packages.pip`): they are resolved with the files.
-    extra_packages: bool,
+    /// Requirements beside the files, resolved with them: a PEP 621 project's (its
+    /// dependencies, extras and groups), then the spec's `packages.pip`.
+    pub packages: Vec<String>,
+    /// A PEP 621 project that is a package: its name and folder (it is built from its code).
+    pub package: Option<(PackageName, String)>,
 }
 
 impl Collected {
@@ -115,14 +119,14 @@ impl Collected {
     pub fn is_complete_closure(&self) -> bool {
         !self.requirements.is_empty()
             && self.direct.is_empty()
-            && !self.extra_packages
+            && self.packages.is_empty()
             && self.requirements.iter().all(|r| r.pin.is_some())
             && (self.all_generated || self.requirements.iter().all(|r| !r.hashes.is_empty()))
     }
 
     /// Nothing to install at all (`requirements: []` and no packages).
     pub fn is_empty(&self) -> bool {
-        self.requirements.is_empty() && self.direct.is_empty() && !self.extra_packages
+        self.requirements.is_empty() && self.direct.is_empty() && self.packages.is_empty()
     }
 
     /// How the set is built: the one decision the plan, the lock plan and `--call outline`
@@ -232,12 +236,35 @@ pub(crate) fn collect(
             all_generated = false;
         }
     }
+    let mut packages = Vec::new();
+    let mut package = None;
+    if let Project::Pyproject(selection) = project(service, py, contents)? {
+        let path = join_in_context(&service.path, "pyproject.toml").ok_or_else(|| {
+            PlanError::OutsideContext {
+                service: service.name.clone(),
+                path: service.path.clone(),
+            }
+        })?;
+        let text = contents.get(&path).ok_or_else(|| PlanError::MissingFile {
+            service: service.name.clone(),
+            path: path.clone(),
+        })?;
+        let read =
+            pyproject_requirements(text, selection).map_err(|error| PlanError::Pyproject {
+                service: service.name.clone(),
+                error,
+            })?;
+        packages = read.requirements;
+        package = read.is_package.then(|| (read.name, service.path.clone()));
+    }
+    packages.extend(py.pip_packages.iter().cloned());
     Ok(Collected {
         options,
         requirements,
         direct,
         all_generated,
-        extra_packages: !py.pip_packages.is_empty(),
+        packages,
+        package,
     })
 }
 

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use crate::error::PlanError;
 use crate::planner::{ContextFiles, join_in_context};
+use crate::pyproject::has_project_table;
 use crate::settings::{PythonProject, PythonSettings, ServiceSettings, UvInstall};
 
 /// The files that say what a service folder is, in the order they decide it. The build asks
@@ -23,6 +24,8 @@ pub(crate) enum Project<'s> {
     Requirements(Cow<'s, [String]>),
     /// A uv project: `pyproject.toml` and `uv.lock` in the service folder.
     Uv(&'s UvInstall),
+    /// A PEP 621 `pyproject.toml` without a lock, resolved in the lock stage.
+    Pyproject(&'s UvInstall),
 }
 
 impl Project<'_> {
@@ -30,7 +33,9 @@ impl Project<'_> {
     pub fn describe(&self, py: &PythonSettings) -> String {
         let why = match py.project {
             PythonProject::Detect(_) => "found in the service folder",
-            PythonProject::Requirements(_) | PythonProject::Uv(_) => "as the spec says",
+            PythonProject::Requirements(_) | PythonProject::Uv(_) | PythonProject::Pyproject(_) => {
+                "as the spec says"
+            }
         };
         match self {
             Project::Requirements(files) if files.is_empty() => {
@@ -43,6 +48,9 @@ impl Project<'_> {
                 )
             }
             Project::Uv(_) => format!("python project: uv (pyproject.toml and uv.lock, {why})"),
+            Project::Pyproject(_) => format!(
+                "python project: pyproject.toml without a lock (its [project] dependencies, {why})"
+            ),
         }
     }
 }
@@ -52,7 +60,7 @@ impl Project<'_> {
     pub fn requirement_files(&self) -> &[String] {
         match self {
             Project::Requirements(files) => files,
-            Project::Uv(_) => &[],
+            Project::Uv(_) | Project::Pyproject(_) => &[],
         }
     }
 }
@@ -88,7 +96,9 @@ pub(crate) fn probes(service: &ServiceSettings, py: &PythonSettings) -> Vec<Stri
             .iter()
             .filter_map(|file| join_in_context(&service.path, file))
             .collect(),
-        PythonProject::Requirements(_) | PythonProject::Uv(_) => Vec::new(),
+        PythonProject::Requirements(_) | PythonProject::Uv(_) | PythonProject::Pyproject(_) => {
+            Vec::new()
+        }
     }
 }
 
@@ -101,7 +111,7 @@ pub(crate) fn decided(
 ) -> bool {
     match py.project {
         PythonProject::Detect(_) => probes(service, py).iter().any(|p| known.contains_key(p)),
-        PythonProject::Requirements(_) | PythonProject::Uv(_) => true,
+        PythonProject::Requirements(_) | PythonProject::Uv(_) | PythonProject::Pyproject(_) => true,
     }
 }
 
@@ -114,6 +124,7 @@ pub(crate) fn project<'s>(
     let uv = match &py.project {
         PythonProject::Requirements(files) => return Ok(Project::Requirements(Cow::from(files))),
         PythonProject::Uv(uv) => return Ok(Project::Uv(uv)),
+        PythonProject::Pyproject(uv) => return Ok(Project::Pyproject(uv)),
         PythonProject::Detect(uv) => uv,
     };
     let has = |file: &str| {
@@ -126,6 +137,11 @@ pub(crate) fn project<'s>(
     };
     if has("uv.lock") {
         return Ok(Project::Uv(uv));
+    }
+    let pyproject = join_in_context(&service.path, "pyproject.toml").and_then(|p| known.get(&p));
+    let pep621 = pyproject.is_some_and(|text| has_project_table(text));
+    if !has("requirements.txt") && !has("poetry.lock") && pep621 {
+        return Ok(Project::Pyproject(uv));
     }
     if *uv != UvInstall::default() {
         return Err(PlanError::UvOptionsWithoutUv {
@@ -144,7 +160,7 @@ pub(crate) fn project<'s>(
             "poetry.lock: Poetry projects are not built yet; export the lock with `poetry \
              export -f requirements.txt` and give `requirements:`"
         } else if has("pyproject.toml") {
-            "pyproject.toml without uv.lock: run `uv lock` (or give `requirements:`)"
+            "its pyproject.toml has no [project] table: give `requirements:`"
         } else {
             "neither uv.lock nor requirements.txt"
         },
@@ -238,6 +254,26 @@ mod tests {
     }
 
     #[test]
+    fn a_pyproject_with_a_project_table_and_no_lock_is_a_pep621_project() {
+        let (service, py) = python_service(PythonProject::Detect(UvInstall::default()));
+        let mut known = files(&[]);
+        known.insert(
+            "backend/pyproject.toml".into(),
+            "[project]\nname = \"x\"\ndependencies = [\"flask\"]\n".into(),
+        );
+        assert!(matches!(
+            project(&service, &py, &known),
+            Ok(Project::Pyproject(_))
+        ));
+        // A requirements.txt beside it is what the project installs, as before.
+        known.insert("backend/requirements.txt".into(), String::new());
+        assert!(matches!(
+            project(&service, &py, &known),
+            Ok(Project::Requirements(_))
+        ));
+    }
+
+    #[test]
     fn a_folder_without_a_project_says_what_it_holds() {
         let (service, py) = python_service(PythonProject::Detect(UvInstall::default()));
         let message = |paths: &[&str]| {
@@ -247,7 +283,8 @@ mod tests {
                 .unwrap_or_default()
         };
         assert!(message(&[]).contains("neither uv.lock nor requirements.txt"));
-        assert!(message(&["backend/pyproject.toml"]).contains("run `uv lock`"));
+        // (The probes are empty here: a pyproject.toml without a [project] table.)
+        assert!(message(&["backend/pyproject.toml"]).contains("no [project] table"));
         assert!(
             message(&["backend/pyproject.toml", "backend/poetry.lock"]).contains("poetry export")
         );

@@ -55,6 +55,9 @@ pub enum PythonProject {
     Requirements(Vec<String>),
     /// `pyproject.toml` and `uv.lock` in the service folder.
     Uv(UvInstall),
+    /// A `pyproject.toml` with a `[project]` table and no lock: its dependencies (and the
+    /// extras and groups named) resolved in the lock stage.
+    Pyproject(UvInstall),
 }
 
 /// What a uv project's service installs besides the project's main dependencies.

@@ -183,6 +183,8 @@ pub enum PythonProject {
     Requirements(Vec<Spanned<String>>),
     /// `project: uv`: `pyproject.toml` and `uv.lock` in the service folder.
     Uv(UvOptions),
+    /// `project: pep621`: the service folder's `pyproject.toml`, resolved in the lock stage.
+    Pep621(UvOptions),
 }
 
 impl PythonProject {
@@ -190,12 +192,12 @@ impl PythonProject {
     pub fn requirement_files(&self) -> &[Spanned<String>] {
         match self {
             PythonProject::Requirements(files) => files,
-            PythonProject::Detect(_) | PythonProject::Uv(_) => &[],
+            PythonProject::Detect(_) | PythonProject::Uv(_) | PythonProject::Pep621(_) => &[],
         }
     }
 }
 
-/// What a uv project's service installs besides the project's main dependencies.
+/// What a uv (or PEP 621) project's service installs besides the project's main dependencies.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UvOptions {
     /// `[dependency-groups]` to install (the dev group is not, unless named).

@@ -45,30 +45,33 @@ impl Planner<'_> {
     /// image and the platform, so the same files give the same lock, CACHED, on a fresh machine
     /// with registry cache too. Returns the builder base and the lock stage.
     /// `declared` are the files the service names, `requirement_files` those with their
-    /// includes.
+    /// includes, `packages` the requirements beside them (`Collected::packages`).
     pub(super) fn lock_stages(
         &mut self,
         service: &ServiceSettings,
         py: &PythonSettings,
         declared: &[String],
         requirement_files: &[String],
+        packages: &[String],
     ) -> (Base, StageId) {
         let name = service.name.as_str();
         let platform = self.options.platform.clone();
         let mut copied = requirement_files.to_vec();
         copied.sort();
         let requirements = (!copied.is_empty()).then(|| self.requirements_stage(service, &copied));
-        // The spec's packages as a file of their own: uv reads requirements from files, and a
-        // value never becomes part of a command line it could be parsed from.
-        let packages = (!py.pip_packages.is_empty()).then(|| {
+        // The requirements beside the files as a file of their own: uv reads requirements from
+        // files, and a value never becomes part of a command line it could be parsed from.
+        let listed = packages;
+        let packages = (!listed.is_empty()).then(|| {
             let mut draft = self.draft(
                 name,
                 StageKind::Packages,
-                "the spec's `packages.pip`, as a requirements file",
+                "the requirements beside the files (`packages.pip`, a pyproject.toml's \
+                 dependencies), as a requirements file",
                 RunsOn::Target,
                 Base::Scratch,
             );
-            let mut contents = py.pip_packages.join("\n");
+            let mut contents = listed.join("\n");
             contents.push('\n');
             draft.write("write packages.txt", "/packages.txt", contents);
             self.finish(draft, StageOutput::Root, false)
@@ -136,7 +139,7 @@ impl Planner<'_> {
             args.push(format!("{PACKAGES_MOUNT}/packages.txt"));
         }
         let mut resolved: Vec<&str> = declared.iter().map(String::as_str).collect();
-        resolved.extend(py.pip_packages.iter().map(String::as_str));
+        resolved.extend(listed.iter().map(String::as_str));
         let label = format!(
             "uv pip compile: resolve {} for {}",
             resolved.join(" "),

@@ -117,6 +117,9 @@ pub(crate) fn files_to_read(
                 files.extend(member_pyproject(service, uv, known).and_then(Result::ok));
                 files
             }
+            Ok(Project::Pyproject(_)) => uv_files(service)
+                .map(|(pyproject, _)| vec![pyproject])
+                .unwrap_or_default(),
             Ok(Project::Requirements(_)) => requirement_closure(service, py, known)?,
             // The plan reports it; nothing more to read for it.
             Err(_) => Vec::new(),
@@ -178,8 +181,13 @@ pub fn lock_plan(
     }
     let mut builder = Planner::new(options);
     let project = project(service, py, files)?;
-    let (_, lock) =
-        builder.lock_stages(service, py, project.requirement_files(), &requirement_files);
+    let (_, lock) = builder.lock_stages(
+        service,
+        py,
+        project.requirement_files(),
+        &requirement_files,
+        &collected.packages,
+    );
     Ok(Some(builder.into_plan(
         service,
         lock,
@@ -216,7 +224,7 @@ pub fn describe_requirements(
     }
     let closure = requirement_closure(service, py, files)?;
     let collected = collect(service, py, &closure, files)?;
-    let count = collected.requirements.len() + py.pip_packages.len();
+    let count = collected.requirements.len() + collected.packages.len();
     let how = match collected.route() {
         Route::Nothing => "python requirements: none".to_owned(),
         Route::Closure => format!(

@@ -127,7 +127,7 @@ impl Planner<'_> {
         let declared = project.requirement_files();
         let uv = match &project {
             Project::Uv(uv) => Some(uv_dependencies(service, py, uv, files)?),
-            Project::Requirements(_) => None,
+            Project::Requirements(_) | Project::Pyproject(_) => None,
         };
         let requirement_files = requirement_closure(service, py, files)?;
         let collected = collect(service, py, &requirement_files, files)?;
@@ -136,16 +136,19 @@ impl Planner<'_> {
         // `requirements.txt -r dev.txt` and `-r requirements.txt -r dev.txt uwsgi`, for step names.
         let mut shown = declared.join(" -r ");
         let mut shown_args: Vec<String> = declared.iter().map(|f| format!("-r {f}")).collect();
-        shown_args.extend(py.pip_packages.iter().cloned());
+        shown_args.extend(collected.packages.iter().cloned());
         let shown_args = shown_args.join(" ");
-        if uv.is_some() {
-            shown = "uv.lock".to_owned();
-        }
-        if !py.pip_packages.is_empty() {
-            if !shown.is_empty() {
-                shown.push(' ');
+        // What the step names call the set: the files and packages, or the project's file.
+        match &project {
+            Project::Uv(_) => shown = "uv.lock".to_owned(),
+            Project::Pyproject(_) => shown = "pyproject.toml".to_owned(),
+            Project::Requirements(_) if !collected.packages.is_empty() => {
+                if !shown.is_empty() {
+                    shown.push(' ');
+                }
+                shown.push_str(&collected.packages.join(" "));
             }
-            shown.push_str(&py.pip_packages.join(" "));
+            Project::Requirements(_) => {}
         }
 
         // What is installed, and how: nothing; a pinned closure (the files themselves, or the
@@ -161,7 +164,13 @@ impl Planner<'_> {
                 Dependencies::Pinned(PinnedRequirements::from_files(&collected))
             }
             (None, Route::Lock, Some(lock)) => {
-                let (_, stage) = self.lock_stages(service, py, declared, &requirement_files);
+                let (_, stage) = self.lock_stages(
+                    service,
+                    py,
+                    declared,
+                    &requirement_files,
+                    &collected.packages,
+                );
                 lock_stage = Some(stage);
                 Dependencies::Pinned(PinnedRequirements::from_lock(&collected, lock))
             }
@@ -199,7 +208,7 @@ impl Planner<'_> {
                 let mut args =
                     strings(&["python3", "-m", "pip", "wheel", "--wheel-dir", WHEELS_DIR]);
                 args.extend(requirement_file_args(service, declared));
-                args.extend(py.pip_packages.iter().cloned());
+                args.extend(collected.packages.iter().cloned());
                 args.extend(py.pip_flags.iter().cloned());
                 let cwd = format!("{REQUIREMENTS_MOUNT}/{}", service.path)
                     .trim_end_matches('/')
@@ -222,7 +231,11 @@ impl Planner<'_> {
         };
 
         // The project itself, when it is a package: a wheel built from the code.
-        let project_wheel = match uv.as_ref().and_then(|uv| uv.package.as_ref()) {
+        let package = uv
+            .as_ref()
+            .and_then(|uv| uv.package.as_ref())
+            .or(collected.package.as_ref());
+        let project_wheel = match package {
             Some(package) => {
                 let builder = self.builder_base(service, py);
                 let wheel = self.project_wheel(service, py, &builder, package);
@@ -370,7 +383,7 @@ impl Planner<'_> {
                         WHEELS_DIR,
                     ]);
                     args.extend(requirement_file_args(service, declared));
-                    args.extend(py.pip_packages.iter().cloned());
+                    args.extend(collected.packages.iter().cloned());
                     runtime.run(
                         &format!("pip install --no-index {shown_args}"),
                         args,

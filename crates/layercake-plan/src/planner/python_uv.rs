@@ -118,7 +118,7 @@ impl Planner<'_> {
             )
             .contents();
         }
-        copy.name = format!("copy {folder}/ without uv.lock");
+        copy.name = format!("copy {folder}/ but a uv.lock");
         copy.exclude.push("uv.lock".into());
         let mut source = self.draft(
             name,

@@ -128,8 +128,8 @@ impl Checker<'_> {
                         node,
                         key,
                         ctx,
-                        "`groups`, `extras` and `package` are for uv projects; this service \
-                         installs its `requirements:` files",
+                        "`groups`, `extras` and `package` are for uv and pyproject.toml \
+                         projects; this service installs its `requirements:` files",
                     );
                 }
                 PythonProject::Requirements(files)
@@ -147,6 +147,7 @@ impl Checker<'_> {
             (None, None) => PythonProject::Detect(uv),
             (None, Some((node, value))) => match value.as_deref() {
                 Some("uv") => PythonProject::Uv(uv),
+                Some("pep621") => PythonProject::Pep621(uv),
                 Some("requirements") => {
                     if let Some((key, node)) = uv_keys.first() {
                         self.invalid(
@@ -163,7 +164,7 @@ impl Checker<'_> {
                     )])
                 }
                 Some(other) => {
-                    let reason = format!("`{other}` is neither `uv` nor `requirements`");
+                    let reason = format!("`{other}` is not `uv`, `pep621` or `requirements`");
                     self.invalid(node, "project", ctx, reason);
                     PythonProject::Detect(uv)
                 }

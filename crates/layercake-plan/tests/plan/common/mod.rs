@@ -100,6 +100,11 @@ pub fn projects() -> Vec<Project> {
             spec: testdata.join("uv/layercake.yaml"),
             context: testdata.join("uv"),
         },
+        Project {
+            name: "pep621".into(),
+            spec: testdata.join("pep621/layercake.yaml"),
+            context: testdata.join("pep621"),
+        },
     ];
     let ok = testdata.join("specs/ok");
     let mut specs: Vec<PathBuf> = std::fs::read_dir(&ok)
