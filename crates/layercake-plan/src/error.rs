@@ -72,8 +72,8 @@ pub enum PlanError {
         found: &'static str,
     },
     #[error(
-        "service `{service}`: `groups`, `extras` and `package` are for uv projects, and \
-         `{folder}` has no uv.lock"
+        "service `{service}`: `groups`, `extras` and `package` are for uv and pyproject.toml \
+         projects, and `{folder}` is neither (it has a requirements.txt)"
     )]
     UvOptionsWithoutUv { service: String, folder: String },
     #[error("service `{service}`: {error}")]

@@ -143,13 +143,13 @@ pub(crate) fn project<'s>(
     if !has("requirements.txt") && !has("poetry.lock") && pep621 {
         return Ok(Project::Pyproject(uv));
     }
-    if *uv != UvInstall::default() {
-        return Err(PlanError::UvOptionsWithoutUv {
-            service: service.name.clone(),
-            folder,
-        });
-    }
     if has("requirements.txt") {
+        if *uv != UvInstall::default() {
+            return Err(PlanError::UvOptionsWithoutUv {
+                service: service.name.clone(),
+                folder,
+            });
+        }
         return Ok(Project::Requirements(Cow::Owned(vec![
             "requirements.txt".to_owned(),
         ])));
