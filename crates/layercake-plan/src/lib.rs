@@ -19,6 +19,7 @@ mod ignore;
 mod image_config;
 mod lint;
 mod lock;
+mod locked;
 mod lower;
 mod model;
 mod needed_files;
