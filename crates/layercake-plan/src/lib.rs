@@ -25,6 +25,9 @@ mod model;
 mod needed_files;
 mod nginx;
 mod planner;
+// Used by the planner in the next change.
+#[allow(dead_code)]
+mod poetry_lock;
 mod python_deps;
 mod python_project;
 mod requirements;
@@ -53,6 +56,7 @@ pub use planner::{
     ContextFiles, DEFAULT_WHEEL_GROUP_SIZE, PROBE_PATH, PlanOptions, describe_requirements,
     join_in_context, lock_plan, plan, rfc3339_utc,
 };
+pub use poetry_lock::PoetryLockError;
 pub use python_deps::{MAX_INCLUDE_DEPTH, MAX_REQUIREMENT_BYTES};
 pub use requirements::{
     LineKind, Requirement, RequirementLine, RequirementsError, RequirementsFile,
