@@ -19,11 +19,13 @@ mod ignore;
 mod image_config;
 mod lint;
 mod lock;
+mod locked;
 mod lower;
 mod model;
 mod needed_files;
 mod nginx;
 mod planner;
+mod poetry_lock;
 mod pyproject;
 mod python_deps;
 mod python_project;
@@ -53,6 +55,7 @@ pub use planner::{
     ContextFiles, DEFAULT_WHEEL_GROUP_SIZE, PROBE_PATH, PlanOptions, describe_requirements,
     join_in_context, lock_plan, plan, rfc3339_utc,
 };
+pub use poetry_lock::PoetryLockError;
 pub use pyproject::PyprojectError;
 pub use python_deps::{MAX_INCLUDE_DEPTH, MAX_REQUIREMENT_BYTES};
 pub use requirements::{

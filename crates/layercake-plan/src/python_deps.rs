@@ -8,12 +8,12 @@ use pep508_rs::PackageName;
 
 use crate::error::PlanError;
 use crate::lock::Lock;
+use crate::locked::LockedClosure;
 use crate::planner::{ContextFiles, join_in_context};
 use crate::pyproject::pyproject_requirements;
 use crate::python_project::{Project, project};
 use crate::requirements::{LineKind, Requirement, RequirementsFile};
 use crate::settings::{PythonSettings, ServiceSettings};
-use crate::uv_lock::UvClosure;
 
 /// How deep `-r` includes may nest: deeper is a loop in all but name, or a hostile context.
 pub const MAX_INCLUDE_DEPTH: usize = 16;
@@ -357,10 +357,10 @@ impl PinnedRequirements {
 }
 
 impl PinnedRequirements {
-    /// A uv project's locked packages: each pinned, under the marker of the environments that
+    /// A locked project's packages (uv.lock, poetry.lock): each pinned, under the marker of the environments that
     /// need it (pip skips a line whose marker does not hold for the image), with the hashes of
     /// the release's files.
-    pub fn from_uv(closure: &UvClosure) -> PinnedRequirements {
+    pub fn from_closure(closure: &LockedClosure) -> PinnedRequirements {
         let hashed = closure.packages.iter().all(|p| !p.hashes.is_empty());
         let requirements = closure
             .packages

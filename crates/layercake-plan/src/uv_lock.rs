@@ -11,16 +11,18 @@
 //! [`uv_lock_stale`] is the cheap half of `uv lock --check`: whether the lock still records the
 //! requirements the pyproject.toml declares.
 
-use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
-use std::ops::Range;
 use std::str::FromStr;
 
-use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
+use pep508_rs::pep440_rs::VersionSpecifiers;
 use pep508_rs::{ExtraName, MarkerTree, PackageName, VersionOrUrl};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use thiserror::Error;
+
+use crate::locked::{
+    ClosurePackage, LockedClosure, RootKind, line_column, same_extra, sort_packages,
+};
 
 const PYPROJECT: &str = "pyproject.toml";
 const UV_LOCK: &str = "uv.lock";
@@ -34,39 +36,6 @@ pub(crate) struct UvSelection<'a> {
     pub groups: &'a [String],
     /// Extras of the root package (`[project.optional-dependencies]`) to add.
     pub extras: &'a [String],
-}
-
-/// How the selected project itself is installed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RootKind {
-    /// `source = { editable = "." }`: a package, built from the code.
-    Editable,
-    /// `source = { virtual = "." }`: not a package; its code is copied, nothing is built.
-    Virtual,
-}
-
-/// One locked package the selection installs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct UvPackage {
-    pub name: PackageName,
-    /// As the lock writes it.
-    pub version: String,
-    /// The environments it is needed in; `None`: always.
-    pub marker: Option<MarkerTree>,
-    /// `sha256:…` of the sdist and of every wheel, in the lock's order.
-    pub hashes: Vec<String>,
-}
-
-/// The locked closure of a selection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct UvClosure {
-    /// The selected project, normalised.
-    pub root: PackageName,
-    pub root_kind: RootKind,
-    /// The root's folder, relative to uv.lock's (`.`, or a workspace member's path).
-    pub root_path: String,
-    /// Every package to install besides the root, sorted by name, then version.
-    pub packages: Vec<UvPackage>,
 }
 
 /// A uv project layercake cannot read, or a lock it cannot install. The caller names the service.
@@ -344,18 +313,6 @@ fn parse_toml<T: DeserializeOwned>(file: &'static str, text: &str) -> Result<T, 
     })
 }
 
-/// 1-based line and character column of a byte span's start.
-fn line_column(text: &str, span: Range<usize>) -> (usize, usize) {
-    let mut start = span.start.min(text.len());
-    while !text.is_char_boundary(start) {
-        start -= 1;
-    }
-    let before = &text[..start];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
-}
-
 fn parse_lock(text: &str) -> Result<LockFile, UvLockError> {
     let LockVersionOnly { version } = parse_toml(UV_LOCK, text)?;
     if version != 1 {
@@ -402,7 +359,7 @@ pub(crate) fn uv_closure(
     pyproject: &str,
     lock: &str,
     selection: &UvSelection<'_>,
-) -> Result<UvClosure, UvLockError> {
+) -> Result<LockedClosure, UvLockError> {
     let pyproject: Pyproject = parse_toml(PYPROJECT, pyproject)?;
     let lock = parse_lock(lock)?;
     let index = LockIndex::new(&lock)?;
@@ -417,7 +374,7 @@ pub(crate) fn uv_closure(
         .or_else(|| source.virtual_.clone())
         .unwrap_or_else(|| ".".to_owned());
     let root_kind = if source.editable.is_some() {
-        RootKind::Editable
+        RootKind::Package
     } else if source.virtual_.is_some() {
         RootKind::Virtual
     } else {
@@ -505,20 +462,16 @@ pub(crate) fn uv_closure(
             .chain(&locked.wheels)
             .filter_map(|artifact| artifact.hash.clone())
             .collect();
-        packages.push(UvPackage {
+        packages.push(ClosurePackage {
             name: index.names[package].clone(),
             version,
             marker: marker.contents().map(|_| marker),
             hashes,
         });
     }
-    packages.sort_by(|a, b| {
-        a.name
-            .cmp(&b.name)
-            .then_with(|| compare_versions(&a.version, &b.version))
-    });
-    Ok(UvClosure {
-        root: root_name,
+    sort_packages(&mut packages);
+    Ok(LockedClosure {
+        root: Some(root_name),
         root_kind,
         root_path,
         packages,
@@ -541,21 +494,6 @@ pub(crate) fn uv_member_path(lock: &str, package: &str) -> Result<String, UvLock
         .editable
         .or(source.virtual_)
         .unwrap_or_else(|| ".".to_owned()))
-}
-
-fn compare_versions(a: &str, b: &str) -> Ordering {
-    match (Version::from_str(a), Version::from_str(b)) {
-        (Ok(a), Ok(b)) => a.cmp(&b),
-        _ => a.cmp(b),
-    }
-}
-
-/// Extra and group names compare normalised (`Extra_Six` is `extra-six`).
-fn same_extra(a: &str, b: &str) -> bool {
-    match (ExtraName::from_str(a), ExtraName::from_str(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
 }
 
 fn known_extras(package: &LockPackage) -> Vec<String> {
@@ -1086,7 +1024,7 @@ mod tests {
     const FORK_PYPROJECT: &str = include_str!("../tests/fixtures/uv/fork/pyproject.toml");
     const FORK_LOCK: &str = include_str!("../tests/fixtures/uv/fork/uv.lock");
 
-    fn closure(pyproject: &str, lock: &str, selection: UvSelection<'_>) -> UvClosure {
+    fn closure(pyproject: &str, lock: &str, selection: UvSelection<'_>) -> LockedClosure {
         match uv_closure(pyproject, lock, &selection) {
             Ok(closure) => closure,
             Err(error) => panic!("{error}"),
@@ -1100,7 +1038,7 @@ mod tests {
         }
     }
 
-    fn names(closure: &UvClosure) -> Vec<String> {
+    fn names(closure: &LockedClosure) -> Vec<String> {
         closure
             .packages
             .iter()
@@ -1108,14 +1046,14 @@ mod tests {
             .collect()
     }
 
-    fn package<'c>(closure: &'c UvClosure, name: &str) -> &'c UvPackage {
+    fn package<'c>(closure: &'c LockedClosure, name: &str) -> &'c ClosurePackage {
         match closure.packages.iter().find(|p| p.name.as_ref() == name) {
             Some(package) => package,
             None => panic!("{name} is not in {:?}", names(closure)),
         }
     }
 
-    fn marker_of(closure: &UvClosure, name: &str) -> Option<String> {
+    fn marker_of(closure: &LockedClosure, name: &str) -> Option<String> {
         package(closure, name).marker.as_ref().and_then(marker_text)
     }
 
@@ -1133,8 +1071,8 @@ mod tests {
     #[test]
     fn an_app_installs_its_dependencies_and_their_extras_without_the_dev_group() {
         let app = closure(APP_PYPROJECT, APP_LOCK, UvSelection::default());
-        assert_eq!(app.root.as_ref(), "app");
-        assert_eq!(app.root_kind, RootKind::Editable);
+        assert_eq!(app.root.as_ref().map(AsRef::as_ref), Some("app"));
+        assert_eq!(app.root_kind, RootKind::Package);
         assert_eq!(
             names(&app),
             [
@@ -1243,7 +1181,7 @@ mod tests {
     #[test]
     fn a_virtual_project_is_not_a_package_and_included_groups_are_expanded() {
         let virt = closure(VIRT_PYPROJECT, VIRT_LOCK, UvSelection::default());
-        assert_eq!(virt.root.as_ref(), "virt");
+        assert_eq!(virt.root.as_ref().map(AsRef::as_ref), Some("virt"));
         assert_eq!(virt.root_kind, RootKind::Virtual);
         assert_eq!(names(&virt), ["idna==3.21"]);
         let dev = strings(&["dev"]);
@@ -1277,8 +1215,8 @@ mod tests {
                 ..UvSelection::default()
             },
         );
-        assert_eq!(api.root.as_ref(), "api");
-        assert_eq!(api.root_kind, RootKind::Editable);
+        assert_eq!(api.root.as_ref().map(AsRef::as_ref), Some("api"));
+        assert_eq!(api.root_kind, RootKind::Package);
         assert_eq!(names(&api), ["idna==3.21"]);
         let worker = closure(
             WS_PYPROJECT,
@@ -1290,7 +1228,7 @@ mod tests {
         );
         assert_eq!(names(&worker), ["six==1.17.0"]);
         let root = closure(WS_PYPROJECT, WS_LOCK, UvSelection::default());
-        assert_eq!(root.root.as_ref(), "ws");
+        assert_eq!(root.root.as_ref().map(AsRef::as_ref), Some("ws"));
         assert!(root.packages.is_empty());
         assert_eq!(
             error(

@@ -4,13 +4,14 @@
 use pep508_rs::PackageName;
 
 use crate::error::PlanError;
+use crate::locked::LockedClosure;
 use crate::model::{
     Base, CopyStep, FileSource, Mount, Network, RunsOn, StageId, StageKind, StageOutput,
 };
 use crate::python_deps::PinnedRequirements;
 use crate::python_project::{member_pyproject, uv_files};
 use crate::settings::{PythonSettings, ServiceSettings, UvInstall};
-use crate::uv_lock::{RootKind, UvClosure, UvSelection, uv_closure, uv_lock_stale};
+use crate::uv_lock::{UvSelection, uv_closure, uv_lock_stale};
 
 use super::steps::{quiet_pip, sh_with_args};
 use super::{ContextFiles, Planner};
@@ -77,7 +78,7 @@ pub(crate) fn uv_dependencies(
         groups: &uv.groups,
         extras: &uv.extras,
     };
-    let closure: UvClosure = uv_closure(pyproject, lock, &selection).map_err(failed)?;
+    let closure: LockedClosure = uv_closure(pyproject, lock, &selection).map_err(failed)?;
     let folder =
         crate::planner::join_in_context(&service.path, &closure.root_path).ok_or_else(|| {
             PlanError::OutsideContext {
@@ -86,8 +87,8 @@ pub(crate) fn uv_dependencies(
             }
         })?;
     Ok(UvDependencies {
-        pinned: PinnedRequirements::from_uv(&closure),
-        package: (closure.root_kind == RootKind::Editable).then_some((closure.root, folder)),
+        pinned: PinnedRequirements::from_closure(&closure),
+        package: closure.package().map(|root| (root.clone(), folder)),
     })
 }
 
