@@ -72,10 +72,10 @@ pub enum PlanError {
         found: &'static str,
     },
     #[error(
-        "service `{service}`: `groups`, `extras` and `package` are for uv and pyproject.toml \
-         projects, and `{folder}` is neither (it has a requirements.txt)"
+        "service `{service}`: `groups`, `extras` and `package` are for uv, Poetry and \
+         pyproject.toml projects, and `{folder}` is none of them (it has a requirements.txt)"
     )]
-    UvOptionsWithoutUv { service: String, folder: String },
+    SelectionWithoutProject { service: String, folder: String },
     #[error("service `{service}`: {error}")]
     Pyproject {
         service: String,
@@ -86,11 +86,25 @@ pub enum PlanError {
         service: String,
         error: crate::uv_lock::UvLockError,
     },
-    #[error("service `{service}`: uv.lock is out of date with pyproject.toml: {reason}")]
-    UvLockStale { service: String, reason: String },
+    #[error("service `{service}`: {error}")]
+    PoetryLock {
+        service: String,
+        error: crate::poetry_lock::PoetryLockError,
+    },
+    #[error("service `{service}`: {lock} is out of date with pyproject.toml: {reason}")]
+    LockStale {
+        service: String,
+        lock: &'static str,
+        reason: String,
+    },
     #[error(
-        "service `{service}`: `packages.pip` adds packages beside requirement files; in a uv \
-         project, add them with `uv add`"
+        "service `{service}`: `packages.pip` adds packages beside requirement files; in a \
+         project with {lock}, add them to pyproject.toml and lock again"
     )]
-    PipPackagesInUvProject { service: String },
+    PipPackagesInLockedProject { service: String, lock: &'static str },
+    #[error(
+        "service `{service}`: `package` names a uv workspace member; a Poetry or pyproject.toml \
+         project has none"
+    )]
+    PackageWithoutWorkspace { service: String },
 }

@@ -4,7 +4,7 @@ use layercake_spec as spec;
 
 use crate::settings::{
     AssetCopy, HealthProbe, HealthSettings, NginxSettings, NodeSettings, NpmInstall, PythonProject,
-    PythonSettings, RunAs, SecretExpose, SecretUse, Service, ServiceSettings, Toolchain, UvInstall,
+    PythonSettings, RunAs, SecretExpose, SecretUse, Selection, Service, ServiceSettings, Toolchain,
 };
 
 /// Every service of `spec`, resolved, in file order. Call it on the result of
@@ -49,6 +49,7 @@ fn service(spec: &spec::Spec, s: &spec::Service) -> Result<ServiceSettings, spec
                     PythonProject::Requirements(values(files))
                 }
                 spec::PythonProject::Uv(uv) => PythonProject::Uv(uv_install(uv)),
+                spec::PythonProject::Poetry(uv) => PythonProject::Poetry(uv_install(uv)),
                 spec::PythonProject::Pep621(uv) => PythonProject::Pyproject(uv_install(uv)),
             },
             pip_flags: values(&py.pip_flags),
@@ -74,8 +75,8 @@ fn service(spec: &spec::Spec, s: &spec::Service) -> Result<ServiceSettings, spec
     Ok(settings(s, toolchain))
 }
 
-fn uv_install(uv: &spec::UvOptions) -> UvInstall {
-    UvInstall {
+fn uv_install(uv: &spec::ProjectOptions) -> Selection {
+    Selection {
         groups: values(&uv.groups),
         extras: values(&uv.extras),
         package: uv.package.as_ref().map(|p| p.value.clone()),

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::error::PlanError;
-use crate::planner::uv_dependencies;
+use crate::planner::locked_dependencies;
 use crate::planner::{ContextFiles, files_to_read, join_in_context};
 use crate::python_deps::{collect, requirement_closure};
-use crate::python_project::{Project, project, uv_files};
+use crate::python_project::{Project, locked_files, project};
 use crate::settings::{NpmInstall, PythonSettings, RunAs, ServiceSettings, Toolchain};
 
 /// How bad a finding is.
@@ -133,12 +133,17 @@ pub fn lint(services: &[ServiceSettings], files: &ContextFiles) -> Vec<Finding> 
                         continue;
                     }
                 };
-                // A uv project: the lock read as the build reads it (stale, unreadable,
-                // something it cannot build).
-                if let Project::Uv(uv) = &project {
-                    if let Err(error) = uv_dependencies(service, py, uv, files) {
+                // A uv or Poetry project: the lock read as the build reads it (stale,
+                // unreadable, something it cannot build).
+                let lock = match &project {
+                    Project::Uv(_) => Some("uv.lock"),
+                    Project::Poetry(_) => Some("poetry.lock"),
+                    Project::Requirements(_) | Project::Pyproject(_) => None,
+                };
+                if let Some(lock) = lock {
+                    if let Err(error) = locked_dependencies(service, py, &project, files) {
                         let (rule, severity, message, file, line) = plan_error_finding(&error);
-                        let file = file.or_else(|| uv_files(service).map(|(_, lock)| lock));
+                        let file = file.or_else(|| locked_files(service, lock).map(|(_, l)| l));
                         add(rule, severity, message, file, line);
                     }
                     continue;
@@ -307,14 +312,16 @@ fn plan_error_finding(error: &PlanError) -> RawFinding {
             Some(file.clone()),
             None,
         ),
-        PlanError::UvLockStale { .. } => (
-            "UvLockStale",
+        PlanError::LockStale { .. } => {
+            ("LockStale", Severity::Error, error.to_string(), None, None)
+        }
+        PlanError::UvLock { .. } | PlanError::PoetryLock { .. } => (
+            "UnreadableLock",
             Severity::Error,
             error.to_string(),
             None,
             None,
         ),
-        PlanError::UvLock { .. } => ("UvLock", Severity::Error, error.to_string(), None, None),
         PlanError::MissingFile { path, .. } => (
             "MissingProjectFile",
             Severity::Error,
@@ -322,7 +329,7 @@ fn plan_error_finding(error: &PlanError) -> RawFinding {
             Some(path.clone()),
             None,
         ),
-        PlanError::NoPythonProject { .. } | PlanError::UvOptionsWithoutUv { .. } => (
+        PlanError::NoPythonProject { .. } | PlanError::SelectionWithoutProject { .. } => (
             "NoPythonProject",
             Severity::Error,
             error.to_string(),

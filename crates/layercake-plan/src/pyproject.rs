@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use pep508_rs::PackageName;
 use serde::Deserialize;
 
-use crate::settings::UvInstall;
+use crate::settings::Selection;
 
 /// What a service installs from a `pyproject.toml`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +108,7 @@ fn normalized(name: &str) -> String {
 
 pub(crate) fn pyproject_requirements(
     text: &str,
-    selection: &UvInstall,
+    selection: &Selection,
 ) -> Result<PyprojectRequirements, PyprojectError> {
     let pyproject: Pyproject = toml::from_str(text).map_err(|error| {
         let (line, column) = error
@@ -250,8 +250,8 @@ requires = ["setuptools>=69"]
 build-backend = "setuptools.build_meta"
 "#;
 
-    fn select(extras: &[&str], groups: &[&str]) -> UvInstall {
-        UvInstall {
+    fn select(extras: &[&str], groups: &[&str]) -> Selection {
+        Selection {
             extras: extras.iter().map(|s| (*s).to_owned()).collect(),
             groups: groups.iter().map(|s| (*s).to_owned()).collect(),
             package: None,
@@ -281,7 +281,7 @@ build-backend = "setuptools.build_meta"
 
     #[test]
     fn what_cannot_be_installed_is_said() {
-        let error = |text: &str, selection: UvInstall| {
+        let error = |text: &str, selection: Selection| {
             pyproject_requirements(text, &selection)
                 .err()
                 .map(|e| e.to_string())

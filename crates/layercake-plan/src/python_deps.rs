@@ -35,7 +35,7 @@ pub(crate) fn requirement_closure(
     let mut stack: Vec<(String, usize, Option<String>)> = Vec::new();
     let declared = match project(service, py, known)? {
         Project::Requirements(files) => files,
-        Project::Uv(_) | Project::Pyproject(_) => return Ok(Vec::new()),
+        Project::Uv(_) | Project::Poetry(_) | Project::Pyproject(_) => return Ok(Vec::new()),
     };
     for file in declared.iter().rev() {
         let path =

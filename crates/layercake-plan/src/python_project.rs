@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use crate::error::PlanError;
 use crate::planner::{ContextFiles, join_in_context};
 use crate::pyproject::has_project_table;
-use crate::settings::{PythonProject, PythonSettings, ServiceSettings, UvInstall};
+use crate::settings::{PythonProject, PythonSettings, Selection, ServiceSettings};
 
 /// The files that say what a service folder is, in the order they decide it. The build asks
 /// for all of them at once; an absent one is no error.
@@ -23,9 +23,11 @@ pub(crate) enum Project<'s> {
     /// Requirement files, relative to the service folder.
     Requirements(Cow<'s, [String]>),
     /// A uv project: `pyproject.toml` and `uv.lock` in the service folder.
-    Uv(&'s UvInstall),
+    Uv(&'s Selection),
+    /// A Poetry project: `pyproject.toml` and `poetry.lock` in the service folder.
+    Poetry(&'s Selection),
     /// A PEP 621 `pyproject.toml` without a lock, resolved in the lock stage.
-    Pyproject(&'s UvInstall),
+    Pyproject(&'s Selection),
 }
 
 impl Project<'_> {
@@ -33,9 +35,10 @@ impl Project<'_> {
     pub fn describe(&self, py: &PythonSettings) -> String {
         let why = match py.project {
             PythonProject::Detect(_) => "found in the service folder",
-            PythonProject::Requirements(_) | PythonProject::Uv(_) | PythonProject::Pyproject(_) => {
-                "as the spec says"
-            }
+            PythonProject::Requirements(_)
+            | PythonProject::Uv(_)
+            | PythonProject::Poetry(_)
+            | PythonProject::Pyproject(_) => "as the spec says",
         };
         match self {
             Project::Requirements(files) if files.is_empty() => {
@@ -48,6 +51,9 @@ impl Project<'_> {
                 )
             }
             Project::Uv(_) => format!("python project: uv (pyproject.toml and uv.lock, {why})"),
+            Project::Poetry(_) => {
+                format!("python project: Poetry (pyproject.toml and poetry.lock, {why})")
+            }
             Project::Pyproject(_) => format!(
                 "python project: pyproject.toml without a lock (its [project] dependencies, {why})"
             ),
@@ -60,16 +66,21 @@ impl Project<'_> {
     pub fn requirement_files(&self) -> &[String] {
         match self {
             Project::Requirements(files) => files,
-            Project::Uv(_) | Project::Pyproject(_) => &[],
+            Project::Uv(_) | Project::Poetry(_) | Project::Pyproject(_) => &[],
         }
     }
 }
 
 /// The context paths of a uv project's two files.
 pub(crate) fn uv_files(service: &ServiceSettings) -> Option<(String, String)> {
+    locked_files(service, "uv.lock")
+}
+
+/// The context paths of the service's `pyproject.toml` and of `lock` beside it.
+pub(crate) fn locked_files(service: &ServiceSettings, lock: &str) -> Option<(String, String)> {
     Some((
         join_in_context(&service.path, "pyproject.toml")?,
-        join_in_context(&service.path, "uv.lock")?,
+        join_in_context(&service.path, lock)?,
     ))
 }
 
@@ -77,7 +88,7 @@ pub(crate) fn uv_files(service: &ServiceSettings) -> Option<(String, String)> {
 /// the member is) was read; None for the folder's own project.
 pub(crate) fn member_pyproject(
     service: &ServiceSettings,
-    uv: &UvInstall,
+    uv: &Selection,
     known: &ContextFiles,
 ) -> Option<Result<String, crate::uv_lock::UvLockError>> {
     let package = uv.package.as_deref()?;
@@ -96,9 +107,10 @@ pub(crate) fn probes(service: &ServiceSettings, py: &PythonSettings) -> Vec<Stri
             .iter()
             .filter_map(|file| join_in_context(&service.path, file))
             .collect(),
-        PythonProject::Requirements(_) | PythonProject::Uv(_) | PythonProject::Pyproject(_) => {
-            Vec::new()
-        }
+        PythonProject::Requirements(_)
+        | PythonProject::Uv(_)
+        | PythonProject::Poetry(_)
+        | PythonProject::Pyproject(_) => Vec::new(),
     }
 }
 
@@ -111,7 +123,10 @@ pub(crate) fn decided(
 ) -> bool {
     match py.project {
         PythonProject::Detect(_) => probes(service, py).iter().any(|p| known.contains_key(p)),
-        PythonProject::Requirements(_) | PythonProject::Uv(_) | PythonProject::Pyproject(_) => true,
+        PythonProject::Requirements(_)
+        | PythonProject::Uv(_)
+        | PythonProject::Poetry(_)
+        | PythonProject::Pyproject(_) => true,
     }
 }
 
@@ -124,6 +139,7 @@ pub(crate) fn project<'s>(
     let uv = match &py.project {
         PythonProject::Requirements(files) => return Ok(Project::Requirements(Cow::from(files))),
         PythonProject::Uv(uv) => return Ok(Project::Uv(uv)),
+        PythonProject::Poetry(selection) => return Ok(Project::Poetry(selection)),
         PythonProject::Pyproject(uv) => return Ok(Project::Pyproject(uv)),
         PythonProject::Detect(uv) => uv,
     };
@@ -138,14 +154,17 @@ pub(crate) fn project<'s>(
     if has("uv.lock") {
         return Ok(Project::Uv(uv));
     }
+    if has("poetry.lock") && has("pyproject.toml") {
+        return Ok(Project::Poetry(uv));
+    }
     let pyproject = join_in_context(&service.path, "pyproject.toml").and_then(|p| known.get(&p));
     let pep621 = pyproject.is_some_and(|text| has_project_table(text));
     if !has("requirements.txt") && !has("poetry.lock") && pep621 {
         return Ok(Project::Pyproject(uv));
     }
     if has("requirements.txt") {
-        if *uv != UvInstall::default() {
-            return Err(PlanError::UvOptionsWithoutUv {
+        if *uv != Selection::default() {
+            return Err(PlanError::SelectionWithoutProject {
                 service: service.name.clone(),
                 folder,
             });
@@ -157,8 +176,7 @@ pub(crate) fn project<'s>(
     Err(PlanError::NoPythonProject {
         service: service.name.clone(),
         found: if has("poetry.lock") {
-            "poetry.lock: Poetry projects are not built yet; export the lock with `poetry \
-             export -f requirements.txt` and give `requirements:`"
+            "a poetry.lock without its pyproject.toml"
         } else if has("pyproject.toml") {
             "its pyproject.toml has no [project] table: give `requirements:`"
         } else {
@@ -219,7 +237,7 @@ mod tests {
 
     #[test]
     fn a_folder_is_a_uv_project_when_it_has_a_uv_lock_else_its_requirements() {
-        let (service, py) = python_service(PythonProject::Detect(UvInstall::default()));
+        let (service, py) = python_service(PythonProject::Detect(Selection::default()));
         assert_eq!(
             probes(&service, &py),
             [
@@ -255,7 +273,7 @@ mod tests {
 
     #[test]
     fn a_pyproject_with_a_project_table_and_no_lock_is_a_pep621_project() {
-        let (service, py) = python_service(PythonProject::Detect(UvInstall::default()));
+        let (service, py) = python_service(PythonProject::Detect(Selection::default()));
         let mut known = files(&[]);
         known.insert(
             "backend/pyproject.toml".into(),
@@ -275,7 +293,7 @@ mod tests {
 
     #[test]
     fn a_folder_without_a_project_says_what_it_holds() {
-        let (service, py) = python_service(PythonProject::Detect(UvInstall::default()));
+        let (service, py) = python_service(PythonProject::Detect(Selection::default()));
         let message = |paths: &[&str]| {
             project(&service, &py, &files(paths))
                 .err()
@@ -285,17 +303,23 @@ mod tests {
         assert!(message(&[]).contains("neither uv.lock nor requirements.txt"));
         // (The probes are empty here: a pyproject.toml without a [project] table.)
         assert!(message(&["backend/pyproject.toml"]).contains("no [project] table"));
-        assert!(
-            message(&["backend/pyproject.toml", "backend/poetry.lock"]).contains("poetry export")
-        );
+        assert!(message(&["backend/poetry.lock"]).contains("without its pyproject.toml"));
+        assert!(matches!(
+            project(
+                &service,
+                &py,
+                &files(&["backend/pyproject.toml", "backend/poetry.lock"])
+            ),
+            Ok(Project::Poetry(_))
+        ));
         // uv options with no uv.lock to apply them to.
-        let (service, py) = python_service(PythonProject::Detect(UvInstall {
+        let (service, py) = python_service(PythonProject::Detect(Selection {
             groups: vec!["prod".into()],
-            ..UvInstall::default()
+            ..Selection::default()
         }));
         assert!(matches!(
             project(&service, &py, &files(&["backend/requirements.txt"])),
-            Err(PlanError::UvOptionsWithoutUv { .. })
+            Err(PlanError::SelectionWithoutProject { .. })
         ));
     }
 }

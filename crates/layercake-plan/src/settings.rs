@@ -50,19 +50,21 @@ pub enum Toolchain {
 #[serde(rename_all = "snake_case")]
 pub enum PythonProject {
     /// Found from the service folder's files: `uv.lock`, else `requirements.txt`.
-    Detect(UvInstall),
+    Detect(Selection),
     /// Requirement files, relative to the service folder (none: `requirements: []`).
     Requirements(Vec<String>),
     /// `pyproject.toml` and `uv.lock` in the service folder.
-    Uv(UvInstall),
+    Uv(Selection),
+    /// `pyproject.toml` and `poetry.lock` in the service folder.
+    Poetry(Selection),
     /// A `pyproject.toml` with a `[project]` table and no lock: its dependencies (and the
     /// extras and groups named) resolved in the lock stage.
-    Pyproject(UvInstall),
+    Pyproject(Selection),
 }
 
 /// What a uv project's service installs besides the project's main dependencies.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct UvInstall {
+pub struct Selection {
     pub groups: Vec<String>,
     pub extras: Vec<String>,
     /// The workspace member (its `[project].name`); None: the folder's own project.

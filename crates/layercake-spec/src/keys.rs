@@ -189,13 +189,17 @@ pub(crate) static PYTHON: Section = Section {
         key("image", Shape::Str).doc("Runtime base; default python:<version>-slim."),
         key("builder_image", Shape::Str).doc("Wheels-stage base; default: image."),
         key("requirements", Shape::OneOrList(&Shape::Relative)),
-        key("project", Shape::Choice(&["uv", "pep621", "requirements"])).doc(
+        key(
+            "project",
+            Shape::Choice(&["uv", "poetry", "pep621", "requirements"]),
+        )
+        .doc(
             "What lists the dependencies; default: detected from the service folder (uv.lock, \
-             else requirements.txt, else pyproject.toml's [project]).",
+             else poetry.lock, else requirements.txt, else pyproject.toml's [project]).",
         ),
         key("groups", STRINGS)
-            .doc("uv, pep621: dependency groups to install besides the main ones."),
-        key("extras", STRINGS).doc("uv, pep621: extras of the project to install."),
+            .doc("uv, poetry, pep621: dependency groups to install besides the main ones."),
+        key("extras", STRINGS).doc("uv, poetry, pep621: extras of the project to install."),
         key("package", Shape::NonEmpty).doc("uv: the workspace member the service is."),
         key("pip_flags", STRINGS),
         key("pip_env", STRING_MAP),

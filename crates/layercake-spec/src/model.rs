@@ -178,13 +178,15 @@ pub struct PythonSpec {
 pub enum PythonProject {
     /// Found from the service folder's files when the build reads them: `uv.lock` (with its
     /// `pyproject.toml`), else `requirements.txt`. What a uv project installs is given anyway.
-    Detect(UvOptions),
+    Detect(ProjectOptions),
     /// Requirement files relative to the service `path` (`requirements:`; empty for none).
     Requirements(Vec<Spanned<String>>),
     /// `project: uv`: `pyproject.toml` and `uv.lock` in the service folder.
-    Uv(UvOptions),
+    Uv(ProjectOptions),
+    /// `project: poetry`: `pyproject.toml` and `poetry.lock` in the service folder.
+    Poetry(ProjectOptions),
     /// `project: pep621`: the service folder's `pyproject.toml`, resolved in the lock stage.
-    Pep621(UvOptions),
+    Pep621(ProjectOptions),
 }
 
 impl PythonProject {
@@ -192,14 +194,17 @@ impl PythonProject {
     pub fn requirement_files(&self) -> &[Spanned<String>] {
         match self {
             PythonProject::Requirements(files) => files,
-            PythonProject::Detect(_) | PythonProject::Uv(_) | PythonProject::Pep621(_) => &[],
+            PythonProject::Detect(_)
+            | PythonProject::Uv(_)
+            | PythonProject::Poetry(_)
+            | PythonProject::Pep621(_) => &[],
         }
     }
 }
 
 /// What a uv (or PEP 621) project's service installs besides the project's main dependencies.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct UvOptions {
+pub struct ProjectOptions {
     /// `[dependency-groups]` to install (the dev group is not, unless named).
     pub groups: Vec<Spanned<String>>,
     /// Extras of the project.

@@ -7,6 +7,7 @@ mod cold;
 mod dockerignore;
 mod frontend;
 mod multi_platform;
+mod poetry;
 mod pyproject;
 mod rebuilds;
 mod registry_cache;

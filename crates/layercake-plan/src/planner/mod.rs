@@ -21,7 +21,9 @@ use crate::image_config::ImageConfig;
 use crate::lock::Lock;
 use crate::model::{ContextInput, Plan, Platform, Stage, StageId};
 use crate::python_deps::{Route, collect, requirement_closure};
-use crate::python_project::{Project, decided, member_pyproject, probes, project, uv_files};
+use crate::python_project::{
+    Project, decided, locked_files, member_pyproject, probes, project, uv_files,
+};
 use crate::settings::{ServiceSettings, Toolchain};
 
 /// Where the frontend's own binary (the HTTP health probe) is, in the frontend image and in the
@@ -117,6 +119,9 @@ pub(crate) fn files_to_read(
                 files.extend(member_pyproject(service, uv, known).and_then(Result::ok));
                 files
             }
+            Ok(Project::Poetry(_)) => locked_files(service, "poetry.lock")
+                .map(|(a, b)| vec![a, b])
+                .unwrap_or_default(),
             Ok(Project::Pyproject(_)) => uv_files(service)
                 .map(|(pyproject, _)| vec![pyproject])
                 .unwrap_or_default(),
@@ -207,11 +212,14 @@ pub fn describe_requirements(
         return Ok(None);
     };
     let project = project(service, py, files)?;
-    if let Project::Uv(uv) = &project {
-        let dependencies = uv_dependencies(service, py, uv, files)?;
+    if let Some(dependencies) = locked_dependencies(service, py, &project, files)? {
         let count = dependencies.pinned.requirements.len();
+        let lock = match project {
+            Project::Poetry(_) => "poetry.lock",
+            _ => "uv.lock",
+        };
         let mut how = format!(
-            "python requirements: the {count} packages uv.lock locks for them (markers \
+            "python requirements: the {count} packages {lock} locks for them (markers \
              evaluated in the image), built and installed per package"
         );
         if let Some((package, folder)) = &dependencies.package {
@@ -317,9 +325,9 @@ mod lock;
 mod node;
 mod python;
 mod python_install;
-mod python_uv;
+mod python_locked;
 
-pub(crate) use python_uv::uv_dependencies;
+pub(crate) use python_locked::locked_dependencies;
 mod python_wheels;
 mod serve;
 mod steps;

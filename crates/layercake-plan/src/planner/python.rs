@@ -17,7 +17,7 @@ use super::draft::StageDraft;
 use super::health::{HttpProber, healthcheck};
 use super::image::Process;
 use super::python_install::{pip_install_lines, requirement_file_args};
-use super::python_uv::{project_install_args, project_install_step, uv_dependencies};
+use super::python_locked::{locked_dependencies, project_install_args, project_install_step};
 use super::steps::{display_dir, quiet_pip, strings};
 use super::{ContextFiles, LOCK_DIR, Planner, REQUIREMENTS_MOUNT, WHEELS_DIR, join_in_context};
 
@@ -125,10 +125,7 @@ impl Planner<'_> {
         let name = service.name.as_str();
         let project = project(service, py, files)?;
         let declared = project.requirement_files();
-        let uv = match &project {
-            Project::Uv(uv) => Some(uv_dependencies(service, py, uv, files)?),
-            Project::Requirements(_) | Project::Pyproject(_) => None,
-        };
+        let locked = locked_dependencies(service, py, &project, files)?;
         let requirement_files = requirement_closure(service, py, files)?;
         let collected = collect(service, py, &requirement_files, files)?;
         let mut copied_files = requirement_files.clone();
@@ -141,6 +138,7 @@ impl Planner<'_> {
         // What the step names call the set: the files and packages, or the project's file.
         match &project {
             Project::Uv(_) => shown = "uv.lock".to_owned(),
+            Project::Poetry(_) => shown = "poetry.lock".to_owned(),
             Project::Pyproject(_) => shown = "pyproject.toml".to_owned(),
             Project::Requirements(_) if !collected.packages.is_empty() => {
                 if !shown.is_empty() {
@@ -154,9 +152,9 @@ impl Planner<'_> {
         // What is installed, and how: nothing; a pinned closure (the files themselves, or the
         // lock stage's answer), built per bucket; or the files in one `pip wheel -r` step.
         let mut lock_stage = None;
-        let uv_pinned = uv.as_ref().map(|uv| &uv.pinned);
-        let dependencies = match (uv_pinned, collected.route(), &self.options.lock) {
-            // A uv project: the lock's packages, pinned, are the closure.
+        let locked_pinned = locked.as_ref().map(|locked| &locked.pinned);
+        let dependencies = match (locked_pinned, collected.route(), &self.options.lock) {
+            // A uv or Poetry project: the lock's packages, pinned, are the closure.
             (Some(pinned), ..) if pinned.requirements.is_empty() => Dependencies::Nothing,
             (Some(pinned), ..) => Dependencies::Pinned(pinned.clone()),
             (None, Route::Nothing, _) => Dependencies::Nothing,
@@ -231,9 +229,9 @@ impl Planner<'_> {
         };
 
         // The project itself, when it is a package: a wheel built from the code.
-        let package = uv
+        let package = locked
             .as_ref()
-            .and_then(|uv| uv.package.as_ref())
+            .and_then(|locked| locked.package.as_ref())
             .or(collected.package.as_ref());
         let project_wheel = match package {
             Some(package) => {

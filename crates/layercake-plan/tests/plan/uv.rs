@@ -1,4 +1,4 @@
-//! uv projects planned from their real files: uv.lock is the closure (no lock stage), the dev
+//! uv and Poetry projects planned from their real files: uv.lock is the closure (no lock stage), the dev
 //! group stays out unless named, a package is built from its folder, a workspace member from
 //! its own, and a lock out of date with pyproject.toml is refused.
 
@@ -153,7 +153,39 @@ fn a_lock_out_of_date_with_pyproject_is_refused_naming_the_change() {
     )
     .err();
     assert!(
-        matches!(&error, Some(PlanError::UvLockStale { reason, .. }) if reason.contains("rich>=13")),
+        matches!(&error, Some(PlanError::LockStale { reason, .. }) if reason.contains("rich>=13")),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn a_poetry_project_is_built_from_its_lock_and_a_stale_one_is_refused() {
+    let text = "services:\n  api:\n    path: poetry/api\n    python: { version: \"3.14\" }\n";
+    let services = services_from_text("layercake.yaml", text);
+    let mut files = read_context_files(&services, "api", &workspace().join("testdata"));
+    let options = PlanOptions::new(Platform::linux_amd64());
+    let planned = plan(&services, "api", &files, &options).expect("plan");
+    assert!(planned.stages.iter().all(|s| s.id.name() != "lock"));
+    let lines = wheel_lines(&planned.stages);
+    assert!(
+        lines.contains("fastapi==") && lines.contains("uvloop==0.23.0 ; "),
+        "{lines}"
+    );
+    assert!(!lines.contains("pytest=="), "the dev group: {lines}");
+    let (folder, excluded) = project_source(&planned.stages).expect("a project source");
+    assert_eq!(folder, "poetry/api");
+    assert!(excluded.contains(&"poetry.lock".to_owned()), "{excluded:?}");
+
+    let pyproject = files
+        .get_mut("poetry/api/pyproject.toml")
+        .expect("pyproject.toml read");
+    *pyproject = pyproject.replace(
+        "\"uvicorn[standard] (>=0.30)\",",
+        "\"uvicorn[standard] (>=0.30)\",\n    \"rich (>=13)\",",
+    );
+    let error = plan(&services, "api", &files, &options).err();
+    assert!(
+        matches!(&error, Some(PlanError::LockStale { lock: "poetry.lock", reason, .. }) if reason.contains("rich")),
         "{error:?}"
     );
 }

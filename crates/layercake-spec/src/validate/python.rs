@@ -3,7 +3,7 @@
 use crate::error::ErrorKind;
 use crate::keys;
 use crate::location::Spanned;
-use crate::model::{Packages, PythonProject, PythonSpec, UvOptions};
+use crate::model::{Packages, ProjectOptions, PythonProject, PythonSpec};
 use crate::text::shown;
 use crate::yaml::{Node, Value};
 
@@ -100,7 +100,7 @@ impl Checker<'_> {
         ctx: &Ctx,
         requirements: Option<Vec<Spanned<String>>>,
     ) -> PythonProject {
-        let uv = UvOptions {
+        let uv = ProjectOptions {
             groups: fields
                 .get("groups")
                 .map(|n| self.string_list(n, "groups", ctx, false))
@@ -147,6 +147,7 @@ impl Checker<'_> {
             (None, None) => PythonProject::Detect(uv),
             (None, Some((node, value))) => match value.as_deref() {
                 Some("uv") => PythonProject::Uv(uv),
+                Some("poetry") => PythonProject::Poetry(uv),
                 Some("pep621") => PythonProject::Pep621(uv),
                 Some("requirements") => {
                     if let Some((key, node)) = uv_keys.first() {
@@ -164,7 +165,8 @@ impl Checker<'_> {
                     )])
                 }
                 Some(other) => {
-                    let reason = format!("`{other}` is not `uv`, `pep621` or `requirements`");
+                    let reason =
+                        format!("`{other}` is not `uv`, `poetry`, `pep621` or `requirements`");
                     self.invalid(node, "project", ctx, reason);
                     PythonProject::Detect(uv)
                 }

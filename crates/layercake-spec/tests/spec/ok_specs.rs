@@ -49,7 +49,7 @@ fn minimal_python_gets_the_schema_defaults() {
     // No `requirements:`: the project kind is read from the service folder when building.
     assert_eq!(
         python.project,
-        layercake_spec::PythonProject::Detect(layercake_spec::UvOptions::default())
+        layercake_spec::PythonProject::Detect(layercake_spec::ProjectOptions::default())
     );
     assert_eq!(api.path.value, ".");
     assert_eq!(api.workdir.as_ref().unwrap().value, DEFAULT_WORKDIR);

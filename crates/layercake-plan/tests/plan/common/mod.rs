@@ -101,6 +101,11 @@ pub fn projects() -> Vec<Project> {
             context: testdata.join("uv"),
         },
         Project {
+            name: "poetry".into(),
+            spec: testdata.join("poetry/layercake.yaml"),
+            context: testdata.join("poetry"),
+        },
+        Project {
             name: "pep621".into(),
             spec: testdata.join("pep621/layercake.yaml"),
             context: testdata.join("pep621"),

@@ -1,5 +1,6 @@
-//! A uv project: its locked packages, and the project itself when it is a package (built as a
-//! wheel from the code, installed without its dependencies, which the lock's packages are).
+//! A project with a lock (uv or Poetry): its locked packages, and the project itself when it is
+//! a package (built as a wheel from the code, installed without its dependencies, which the
+//! lock's packages are).
 
 use pep508_rs::PackageName;
 
@@ -8,9 +9,10 @@ use crate::locked::LockedClosure;
 use crate::model::{
     Base, CopyStep, FileSource, Mount, Network, RunsOn, StageId, StageKind, StageOutput,
 };
+use crate::poetry_lock::{PoetrySelection, poetry_closure, poetry_lock_stale};
 use crate::python_deps::PinnedRequirements;
-use crate::python_project::{member_pyproject, uv_files};
-use crate::settings::{PythonSettings, ServiceSettings, UvInstall};
+use crate::python_project::{Project, locked_files, member_pyproject};
+use crate::settings::{PythonSettings, ServiceSettings};
 use crate::uv_lock::{UvSelection, uv_closure, uv_lock_stale};
 
 use super::steps::{quiet_pip, sh_with_args};
@@ -21,25 +23,32 @@ use super::{ContextFiles, Planner};
 const PROJECT_SOURCE: &str = "/src";
 const PROJECT_WHEEL_DIR: &str = "/project";
 
-/// What a uv project's service installs: the lock's packages, and the project when it is one.
-pub(crate) struct UvDependencies {
+/// What a locked project's service installs: the lock's packages, and the project when it is
+/// one.
+pub(crate) struct LockedDependencies {
     pub(super) pinned: PinnedRequirements,
     /// The project when it is a package (built from its code), not a virtual project: its name
     /// and its folder in the context.
     pub(super) package: Option<(PackageName, String)>,
 }
 
-/// Reads the service's `pyproject.toml` and `uv.lock`: the lock must be the project's, and not
-/// out of date with it.
-pub(crate) fn uv_dependencies(
+/// Reads the service's `pyproject.toml` and its lock (`uv.lock`, `poetry.lock`): the lock must
+/// be the project's, and not out of date with it. None for a project without a lock.
+pub(crate) fn locked_dependencies(
     service: &ServiceSettings,
     py: &PythonSettings,
-    uv: &UvInstall,
+    project: &Project<'_>,
     files: &ContextFiles,
-) -> Result<UvDependencies, PlanError> {
+) -> Result<Option<LockedDependencies>, PlanError> {
+    let (lock_name, selection) = match project {
+        Project::Uv(selection) => ("uv.lock", *selection),
+        Project::Poetry(selection) => ("poetry.lock", *selection),
+        Project::Requirements(_) | Project::Pyproject(_) => return Ok(None),
+    };
     if !py.pip_packages.is_empty() {
-        return Err(PlanError::PipPackagesInUvProject {
+        return Err(PlanError::PipPackagesInLockedProject {
             service: service.name.clone(),
+            lock: lock_name,
         });
     }
     let missing = |path: &str| PlanError::MissingFile {
@@ -47,7 +56,7 @@ pub(crate) fn uv_dependencies(
         path: path.to_owned(),
     };
     let (pyproject_path, lock_path) =
-        uv_files(service).ok_or_else(|| PlanError::OutsideContext {
+        locked_files(service, lock_name).ok_or_else(|| PlanError::OutsideContext {
             service: service.name.clone(),
             path: service.path.clone(),
         })?;
@@ -55,30 +64,56 @@ pub(crate) fn uv_dependencies(
         .get(&pyproject_path)
         .ok_or_else(|| missing(&pyproject_path))?;
     let lock = files.get(&lock_path).ok_or_else(|| missing(&lock_path))?;
-    let failed = |error| PlanError::UvLock {
+    let stale = |reason| PlanError::LockStale {
         service: service.name.clone(),
-        error,
+        lock: lock_name,
+        reason,
     };
-    // A workspace member is checked against its own pyproject.toml.
-    let checked = match member_pyproject(service, uv, files) {
-        None => pyproject,
-        Some(path) => {
-            let path = path.map_err(failed)?;
-            files.get(&path).ok_or_else(|| missing(&path))?
+    let closure: LockedClosure = match project {
+        Project::Uv(_) => {
+            let failed = |error| PlanError::UvLock {
+                service: service.name.clone(),
+                error,
+            };
+            // A workspace member is checked against its own pyproject.toml.
+            let checked = match member_pyproject(service, selection, files) {
+                None => pyproject,
+                Some(path) => {
+                    let path = path.map_err(failed)?;
+                    files.get(&path).ok_or_else(|| missing(&path))?
+                }
+            };
+            let package = selection.package.as_deref();
+            if let Some(reason) = uv_lock_stale(checked, lock, package).map_err(failed)? {
+                return Err(stale(reason));
+            }
+            let uv = UvSelection {
+                package,
+                groups: &selection.groups,
+                extras: &selection.extras,
+            };
+            uv_closure(pyproject, lock, &uv).map_err(failed)?
+        }
+        _ => {
+            if selection.package.is_some() {
+                return Err(PlanError::PackageWithoutWorkspace {
+                    service: service.name.clone(),
+                });
+            }
+            let failed = |error| PlanError::PoetryLock {
+                service: service.name.clone(),
+                error,
+            };
+            if let Some(reason) = poetry_lock_stale(pyproject, lock).map_err(failed)? {
+                return Err(stale(reason));
+            }
+            let poetry = PoetrySelection {
+                groups: &selection.groups,
+                extras: &selection.extras,
+            };
+            poetry_closure(pyproject, lock, &poetry).map_err(failed)?
         }
     };
-    if let Some(reason) = uv_lock_stale(checked, lock, uv.package.as_deref()).map_err(failed)? {
-        return Err(PlanError::UvLockStale {
-            service: service.name.clone(),
-            reason,
-        });
-    }
-    let selection = UvSelection {
-        package: uv.package.as_deref(),
-        groups: &uv.groups,
-        extras: &uv.extras,
-    };
-    let closure: LockedClosure = uv_closure(pyproject, lock, &selection).map_err(failed)?;
     let folder =
         crate::planner::join_in_context(&service.path, &closure.root_path).ok_or_else(|| {
             PlanError::OutsideContext {
@@ -86,16 +121,16 @@ pub(crate) fn uv_dependencies(
                 path: closure.root_path.clone(),
             }
         })?;
-    Ok(UvDependencies {
+    Ok(Some(LockedDependencies {
         pinned: PinnedRequirements::from_closure(&closure),
         package: closure.package().map(|root| (root.clone(), folder)),
-    })
+    }))
 }
 
 impl Planner<'_> {
     /// `project`: the project built as a wheel from its folder, on the wheels' base (its build
     /// backend comes from the index, as pip's build isolation fetches it). Keyed by the folder's
-    /// files but uv.lock (`project-source`), so a code change rebuilds it and a lock bump
+    /// files but its lock (`project-source`), so a code change rebuilds it and a lock bump
     /// does not.
     pub(super) fn project_wheel(
         &mut self,
@@ -119,8 +154,9 @@ impl Planner<'_> {
             )
             .contents();
         }
-        copy.name = format!("copy {folder}/ but a uv.lock");
-        copy.exclude.push("uv.lock".into());
+        copy.name = format!("copy {folder}/ (not its lock)");
+        copy.exclude
+            .extend(["uv.lock".to_owned(), "poetry.lock".to_owned()]);
         let mut source = self.draft(
             name,
             StageKind::ProjectSource,
