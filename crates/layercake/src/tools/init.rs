@@ -33,7 +33,7 @@ pub struct Found {
 pub enum Kind {
     Python {
         version: String,
-        /// A uv project (pyproject.toml and uv.lock): no requirement file to name.
+        /// A uv or Poetry project (pyproject.toml and its lock): no requirement file to name.
         uv: bool,
         command: Option<Vec<String>>,
         port: Option<u16>,
@@ -137,8 +137,7 @@ pub fn detect(root: &Path) -> Result<Vec<Found>, ToolError> {
     collect_folders(root, String::new(), 0, &mut folders)?;
     let mut found = Vec::new();
     for (dir, path) in folders {
-        let uv = has_file(&dir, "uv.lock") && has_file(&dir, "pyproject.toml");
-        if uv || has_file(&dir, "requirements.txt") {
+        if pyproject_project(&dir) || has_file(&dir, "requirements.txt") {
             found.push(Found {
                 path: path.clone(),
                 kind: python_project(&dir),
@@ -246,22 +245,38 @@ fn python_version(dir: &Path) -> String {
 
 /// Requirement names, PEP 503-normalised: a uv project's `[project].dependencies`, else
 /// requirements.txt's; none when the file does not parse (`check` says why).
-fn requirement_names(dir: &Path, uv: bool) -> BTreeSet<String> {
-    let text = if uv {
-        #[derive(serde::Deserialize)]
-        struct Pyproject {
-            project: Option<Project>,
-        }
-        #[derive(serde::Deserialize)]
-        struct Project {
-            #[serde(default)]
-            dependencies: Vec<String>,
-        }
-        read(dir, "pyproject.toml")
-            .and_then(|text| toml::from_str::<Pyproject>(&text).ok())
-            .and_then(|pyproject| pyproject.project)
-            .map(|project| project.dependencies.join("\n"))
-            .unwrap_or_default()
+fn requirement_names(dir: &Path, pyproject: bool) -> BTreeSet<String> {
+    let text = if pyproject {
+        // `[project].dependencies`, or Poetry 1.x's `[tool.poetry.dependencies]` names.
+        let table = read(dir, "pyproject.toml")
+            .and_then(|text| toml::from_str::<toml::Table>(&text).ok())
+            .unwrap_or_default();
+        let listed = table
+            .get("project")
+            .and_then(|p| p.get("dependencies"))
+            .and_then(toml::Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(toml::Value::as_str)
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            });
+        let poetry = || {
+            table
+                .get("tool")
+                .and_then(|t| t.get("poetry"))
+                .and_then(|p| p.get("dependencies"))
+                .and_then(toml::Value::as_table)
+                .map(|deps| {
+                    deps.keys()
+                        .filter(|name| *name != "python")
+                        .cloned()
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        };
+        listed.unwrap_or_else(poetry).join("\n")
     } else {
         read(dir, "requirements.txt").unwrap_or_default()
     };
@@ -270,8 +285,23 @@ fn requirement_names(dir: &Path, uv: bool) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
+/// The folder's dependencies are its pyproject.toml's (with uv.lock or poetry.lock, or a
+/// `[project]` table and no requirements.txt), as the build detects it.
+fn pyproject_project(dir: &Path) -> bool {
+    let locked = has_file(dir, "uv.lock") || has_file(dir, "poetry.lock");
+    let table =
+        read(dir, "pyproject.toml").and_then(|text| toml::from_str::<toml::Table>(&text).ok());
+    match table {
+        None => false,
+        Some(_) if locked => true,
+        Some(table) => table.contains_key("project") && !has_file(dir, "requirements.txt"),
+    }
+}
+
 fn python_project(dir: &Path) -> Kind {
-    let uv = has_file(dir, "uv.lock") && has_file(dir, "pyproject.toml");
+    // What the build detects: a lock beside pyproject.toml, else requirements.txt, else a
+    // pyproject.toml with a [project] table.
+    let uv = pyproject_project(dir);
     let names = requirement_names(dir, uv);
     let has = |name: &str| names.contains(name);
     let module = asgi_module(dir);
@@ -511,7 +541,7 @@ pub fn render(syntax: &str, found: &[Found], root_name: &str) -> String {
                 if *uv {
                     let _ = writeln!(
                         out,
-                        "      # a uv project: uv.lock's packages (main dependencies; add `extras:` or `groups:`)"
+                        "      # pyproject.toml's dependencies (its lock's, when it has one): the main ones; add `extras:` or `groups:`"
                     );
                 } else {
                     let _ = writeln!(out, "      requirements: requirements.txt");

@@ -231,3 +231,36 @@ fn a_uv_project_gets_a_spec_without_requirement_files_that_plans_from_its_lock()
     assert!(plan.contains("[api wheels 1/"), "{plan}");
     assert!(plan.contains("pip wheel cake-api (the project)"), "{plan}");
 }
+
+#[test]
+fn poetry_and_lockless_pyproject_projects_get_specs_that_check_and_plan() {
+    let dir = scratch_dir("init-pyprojects").join("shop");
+    let testdata = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
+    copy_tree(&testdata.join("poetry/api"), &dir.join("orders"));
+    copy_tree(&testdata.join("pep621/site"), &dir.join("site"));
+    let text = spec_of(&dir);
+    let spec = layercake_spec::parse("layercake.yaml", &text).unwrap();
+    assert_eq!(spec.service_names().collect::<Vec<_>>(), ["orders", "site"]);
+    for name in ["orders", "site"] {
+        let python = spec.service(name).unwrap().python().unwrap();
+        assert!(python.project.requirement_files().is_empty(), "{text}");
+        // From requires-python's lower bound.
+        assert_eq!(python.version.value, "3.11", "{text}");
+    }
+    let check = layercake()
+        .arg("check")
+        .arg(dir.join("layercake.yaml"))
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{check:?}");
+    let orders = stdout(
+        layercake()
+            .args(["plan", "--target", "orders"])
+            .arg(dir.join("layercake.yaml")),
+    );
+    assert!(orders.contains("poetry.lock"), "{orders}");
+    assert!(
+        orders.contains("pip wheel cake-orders (the project)"),
+        "{orders}"
+    );
+}
