@@ -42,6 +42,19 @@ pub(crate) struct LockedClosure {
     pub root_path: String,
     /// Every package to install besides the root, sorted by name, then version.
     pub packages: Vec<ClosurePackage>,
+    /// Local projects the root needs (uv workspace members), built from their folders like the
+    /// root, sorted by name.
+    pub locals: Vec<LocalPackage>,
+}
+
+/// A project of the same workspace that the root needs: built as a wheel from its folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LocalPackage {
+    pub name: PackageName,
+    /// Its folder, relative to the lock's.
+    pub path: String,
+    /// The environments it is needed in; `None`: always.
+    pub marker: Option<MarkerTree>,
 }
 
 impl LockedClosure {

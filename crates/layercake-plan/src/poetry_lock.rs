@@ -682,6 +682,8 @@ pub(crate) fn poetry_closure(
         },
         root_path: ".".to_owned(),
         packages,
+        // Poetry's path dependencies are refused while walking (not built yet).
+        locals: Vec::new(),
     })
 }
 

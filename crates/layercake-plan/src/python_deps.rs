@@ -9,7 +9,7 @@ use pep508_rs::PackageName;
 use crate::error::PlanError;
 use crate::lock::Lock;
 use crate::locked::LockedClosure;
-use crate::planner::{ContextFiles, join_in_context};
+use crate::planner::{ContextFiles, LocalBuild, join_in_context};
 use crate::pyproject::pyproject_requirements;
 use crate::python_project::{Project, project};
 use crate::requirements::{LineKind, Requirement, RequirementsFile};
@@ -105,8 +105,8 @@ pub(crate) struct Collected {
     /// Requirements beside the files, resolved with them: a PEP 621 project's (its
     /// dependencies, extras and groups), then the spec's `packages.pip`.
     pub packages: Vec<String>,
-    /// A PEP 621 project that is a package: its name and folder (it is built from its code).
-    pub package: Option<(PackageName, String)>,
+    /// A PEP 621 project that is a package (it is built from its code).
+    pub package: Option<LocalBuild>,
 }
 
 impl Collected {
@@ -255,7 +255,9 @@ pub(crate) fn collect(
                 error,
             })?;
         packages = read.requirements;
-        package = read.is_package.then(|| (read.name, service.path.clone()));
+        package = read
+            .is_package
+            .then(|| LocalBuild::project(read.name, service.path.clone()));
     }
     packages.extend(py.pip_packages.iter().cloned());
     Ok(Collected {

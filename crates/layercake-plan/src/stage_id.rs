@@ -35,6 +35,12 @@ pub enum StageKind {
     ProjectWheel,
     /// Python: that wheel installed without dependencies, as a layer.
     ProjectInstall,
+    /// Python: a workspace member the project needs, its files but the lock.
+    MemberSource(Part),
+    /// Python: that member built as a wheel.
+    MemberWheel(Part),
+    /// Python: that wheel installed without dependencies, as a layer.
+    MemberInstall(Part),
     /// Python: the code (and assets) alone, as a layer.
     Code,
     /// Python: the image.
@@ -86,6 +92,9 @@ impl StageKind {
             StageKind::ProjectSource => "project-source",
             StageKind::ProjectWheel => "project",
             StageKind::ProjectInstall => "project-install",
+            StageKind::MemberSource(_) => "member-source",
+            StageKind::MemberWheel(_) => "member",
+            StageKind::MemberInstall(_) => "member-install",
             StageKind::Code => "code",
             StageKind::Runtime => "runtime",
             StageKind::Manifests => "manifests",
@@ -104,7 +113,11 @@ impl StageKind {
     /// The part this stage is, for a split one.
     pub fn part(&self) -> Option<Part> {
         match self {
-            StageKind::WheelGroup(part) | StageKind::InstallGroup(part) => Some(*part),
+            StageKind::WheelGroup(part)
+            | StageKind::InstallGroup(part)
+            | StageKind::MemberSource(part)
+            | StageKind::MemberWheel(part)
+            | StageKind::MemberInstall(part) => Some(*part),
             _ => None,
         }
     }
@@ -118,8 +131,12 @@ impl StageKind {
             | StageKind::Resolve
             | StageKind::InstallGroup(_)
             | StageKind::ProjectInstall
+            | StageKind::MemberInstall(_)
             | StageKind::Code => Some("runtime"),
-            StageKind::ProjectSource | StageKind::ProjectWheel => Some("wheels"),
+            StageKind::ProjectSource
+            | StageKind::ProjectWheel
+            | StageKind::MemberSource(_)
+            | StageKind::MemberWheel(_) => Some("wheels"),
             StageKind::Probe | StageKind::Html | StageKind::Image => Some("serve"),
             _ => None,
         }

@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use thiserror::Error;
 
 use crate::locked::{
-    ClosurePackage, LockedClosure, RootKind, line_column, same_extra, sort_packages,
+    ClosurePackage, LocalPackage, LockedClosure, RootKind, line_column, same_extra, sort_packages,
 };
 
 const PYPROJECT: &str = "pyproject.toml";
@@ -443,6 +443,7 @@ pub(crate) fn uv_closure(
     walk.run()?;
 
     let mut packages = Vec::new();
+    let mut locals = Vec::new();
     let mut reached: Vec<(usize, MarkerTree)> = walk
         .reached
         .into_iter()
@@ -452,6 +453,19 @@ pub(crate) fn uv_closure(
     reached.sort_by_key(|(package, _)| *package);
     for (package, marker) in reached {
         let locked = &lock.packages[package];
+        let source = locked.source.clone().unwrap_or_default();
+        if let Some(path) = &source.editable {
+            locals.push(LocalPackage {
+                name: index.names[package].clone(),
+                path: path.clone(),
+                marker: marker.contents().map(|_| marker),
+            });
+            continue;
+        }
+        if source.virtual_.is_some() {
+            // A virtual member is not a package: only its dependencies are installed.
+            continue;
+        }
         let version = locked
             .version
             .clone()
@@ -470,11 +484,13 @@ pub(crate) fn uv_closure(
         });
     }
     sort_packages(&mut packages);
+    locals.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(LockedClosure {
         root: Some(root_name),
         root_kind,
         root_path,
         packages,
+        locals,
     })
 }
 
@@ -677,7 +693,10 @@ impl Walk<'_> {
             if target != self.root {
                 let package = &self.lock.packages[target];
                 let source = package.source.clone().unwrap_or_default();
-                if source.registry.is_none() {
+                // A workspace member is built from its folder (its own dependencies are
+                // walked as any package's); other local or remote sources are not built yet.
+                let member = source.editable.is_some() || source.virtual_.is_some();
+                if source.registry.is_none() && !member {
                     let (kind, location) = source.describe();
                     return Err(UvLockError::Unbuildable {
                         package: self.index.names[target].to_string(),
@@ -1277,24 +1296,30 @@ mod tests {
     }
 
     #[test]
-    fn a_dependency_on_another_member_is_refused_for_now() {
+    fn a_dependency_on_another_member_is_built_from_its_folder_with_its_dependencies() {
         let lock = WS_LOCK.replace(
             "dependencies = [\n    { name = \"six\" },\n]",
             "dependencies = [\n    { name = \"api\" },\n    { name = \"six\" },\n]",
         );
         assert_ne!(lock, WS_LOCK);
-        assert_eq!(
-            error(
-                WS_PYPROJECT,
-                &lock,
-                UvSelection {
-                    package: Some("worker"),
-                    ..UvSelection::default()
-                }
-            ),
-            "uv.lock: package `api` comes from an editable local project (api), which layercake \
-             cannot build yet"
+        let worker = closure(
+            WS_PYPROJECT,
+            &lock,
+            UvSelection {
+                package: Some("worker"),
+                ..UvSelection::default()
+            },
         );
+        // `api` is a member: built from `api/`, and its own dependency (idna) installed.
+        assert_eq!(
+            worker.locals,
+            [LocalPackage {
+                name: PackageName::from_str("api").expect("name"),
+                path: "api".into(),
+                marker: None,
+            }]
+        );
+        assert_eq!(names(&worker), ["idna==3.21", "six==1.17.0"]);
     }
 
     #[test]

@@ -187,3 +187,56 @@ fn a_lock_out_of_date_with_pyproject_fails_the_build_naming_the_change() -> Test
     );
     Ok(())
 }
+
+/// testdata/uv-workspace: a uv workspace (two services and a shared package, one uv.lock). The
+/// api service is its `cake-api` member: the image holds that member's closure (`uv export
+/// --package cake-api`), the shared package and the member itself, built from their folders,
+/// and nothing of the worker's; a change to the worker re-runs none of the api's dependency
+/// steps.
+#[test]
+#[ignore = "needs the real engine: make e2e"]
+fn a_workspace_member_gets_its_own_closure_and_the_members_it_needs() -> TestResult {
+    let engine = Engine::new("uv_workspace")?;
+    let project = engine.project("uv-workspace")?;
+    let image = engine.image_name("api");
+    let report = engine.build(&project).target("api").tag(&image).run()?;
+    report.ensure_success()?;
+    report.step("[api member 1/1] pip wheel cake-common")?;
+    report.step("[api project 1/1] pip wheel cake-api")?;
+    let expected = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/uv-workspace.expected.txt"),
+    )?;
+    let members = BTreeMap::from([
+        ("cake-api".to_owned(), "0.1.0".to_owned()),
+        ("cake-common".to_owned(), "0.1.0".to_owned()),
+    ]);
+    assert_image_holds_exactly(
+        &engine,
+        BASE,
+        &image,
+        &members,
+        Some(&format!("lines:{expected}")),
+    )?;
+    let got = inspect(&engine, &image, &BTreeMap::new(), None)?;
+    for other in ["redis", "cake-worker"] {
+        assert!(
+            !got.installed.contains_key(other),
+            "{other} is in the image"
+        );
+    }
+    let menu = serve(&engine, &image, "/menu")?;
+    assert!(menu.contains("black forest"), "{menu}");
+
+    // The worker changes: nothing the api installs is built or installed again.
+    project.append(
+        "services/worker/src/cake_worker/__init__.py",
+        &format!("\n# {}\n", marker("uv-worker")),
+    )?;
+    let again = build(&engine, &project, &image)?;
+    for prefix in [WHEELS, INSTALLS, "[api member", "[api project"] {
+        let ran = executed_names(&again, prefix);
+        assert!(ran.is_empty(), "{prefix} ran on a worker change: {ran:?}");
+    }
+    Ok(())
+}

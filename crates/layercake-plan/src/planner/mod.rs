@@ -222,10 +222,17 @@ pub fn describe_requirements(
             "python requirements: the {count} packages {lock} locks for them (markers \
              evaluated in the image), built and installed per package"
         );
-        if let Some((package, folder)) = &dependencies.package {
+        for member in &dependencies.members {
             how.push_str(&format!(
-                "; the project `{package}` built as a wheel from `{folder}` and installed \
-                 without dependencies"
+                "; the workspace member `{}` built as a wheel from `{}`",
+                member.name, member.folder
+            ));
+        }
+        if let Some(package) = &dependencies.package {
+            how.push_str(&format!(
+                "; the project `{}` built as a wheel from `{}` and installed without \
+                 dependencies",
+                package.name, package.folder
             ));
         }
         return Ok(Some(format!("{}\n{how}", project.describe(py))));
@@ -327,7 +334,7 @@ mod python;
 mod python_install;
 mod python_locked;
 
-pub(crate) use python_locked::locked_dependencies;
+pub(crate) use python_locked::{LocalBuild, locked_dependencies};
 mod python_wheels;
 mod serve;
 mod steps;

@@ -17,7 +17,10 @@ use super::draft::StageDraft;
 use super::health::{HttpProber, healthcheck};
 use super::image::Process;
 use super::python_install::{pip_install_lines, requirement_file_args};
-use super::python_locked::{locked_dependencies, project_install_args, project_install_step};
+use super::python_locked::{
+    LocalBuild, locked_dependencies, project_install_args, project_install_label,
+    project_install_step,
+};
 use super::steps::{display_dir, quiet_pip, strings};
 use super::{ContextFiles, LOCK_DIR, Planner, REQUIREMENTS_MOUNT, WHEELS_DIR, join_in_context};
 
@@ -228,19 +231,22 @@ impl Planner<'_> {
             }
         };
 
-        // The project itself, when it is a package: a wheel built from the code.
-        let package = locked
-            .as_ref()
-            .and_then(|locked| locked.package.as_ref())
-            .or(collected.package.as_ref());
-        let project_wheel = match package {
-            Some(package) => {
-                let builder = self.builder_base(service, py);
-                let wheel = self.project_wheel(service, py, &builder, package);
-                Some((wheel, package.0.clone()))
+        // Packages built from the code: the workspace members the project needs, then the
+        // project itself when it is a package. Each a wheel of its own folder.
+        let mut local_builds: Vec<LocalBuild> = Vec::new();
+        if let Some(locked) = &locked {
+            local_builds.extend(locked.members.iter().cloned());
+            local_builds.extend(locked.package.iter().cloned());
+        }
+        local_builds.extend(collected.package.iter().cloned());
+        let mut project_wheels: Vec<(StageId, LocalBuild)> = Vec::new();
+        if !local_builds.is_empty() {
+            let builder = self.builder_base(service, py);
+            for local in local_builds {
+                let wheel = self.project_wheel(service, py, &builder, &local);
+                project_wheels.push((wheel, local));
             }
-            None => None,
-        };
+        }
 
         // Assets from node services are built before the runtime needs them.
         let mut asset_sources = Vec::new();
@@ -292,8 +298,8 @@ impl Planner<'_> {
                 self.system_steps(&mut system, service, py);
                 let system = self.finish(system, StageOutput::Root, false);
                 let mut parts = vec![system.clone()];
-                if let Some((wheel, package)) = &project_wheel {
-                    parts.push(self.project_layer(service, &system, wheel, package));
+                for (wheel, local) in &project_wheels {
+                    parts.push(self.project_layer(service, &system, wheel, local));
                 }
                 parts.push(self.code_layer(name, code));
                 self.draft(
@@ -324,8 +330,8 @@ impl Planner<'_> {
                 );
                 let mut parts = vec![system.clone()];
                 parts.extend(layers);
-                if let Some((wheel, package)) = &project_wheel {
-                    parts.push(self.project_layer(service, &system, wheel, package));
+                for (wheel, local) in &project_wheels {
+                    parts.push(self.project_layer(service, &system, wheel, local));
                 }
                 parts.push(self.code_layer(name, code));
                 self.draft(
@@ -401,10 +407,10 @@ impl Planner<'_> {
                         },
                     );
                 }
-                if let Some((wheel, package)) = &project_wheel {
+                for (wheel, local) in &project_wheels {
                     runtime.run(
-                        &format!("pip install --no-deps {package} (the project)"),
-                        project_install_args(package),
+                        &project_install_label(local),
+                        project_install_args(local),
                         |step| project_install_step(step, wheel),
                     );
                 }

@@ -7,7 +7,7 @@ use pep508_rs::PackageName;
 use crate::error::PlanError;
 use crate::locked::LockedClosure;
 use crate::model::{
-    Base, CopyStep, FileSource, Mount, Network, RunsOn, StageId, StageKind, StageOutput,
+    Base, CopyStep, FileSource, Mount, Network, Part, RunsOn, StageId, StageKind, StageOutput,
 };
 use crate::poetry_lock::{PoetrySelection, poetry_closure, poetry_lock_stale};
 use crate::python_deps::PinnedRequirements;
@@ -27,9 +27,57 @@ const PROJECT_WHEEL_DIR: &str = "/project";
 /// one.
 pub(crate) struct LockedDependencies {
     pub(super) pinned: PinnedRequirements,
-    /// The project when it is a package (built from its code), not a virtual project: its name
-    /// and its folder in the context.
-    pub(super) package: Option<(PackageName, String)>,
+    /// The project when it is a package (built from its code), not a virtual project.
+    pub(super) package: Option<LocalBuild>,
+    /// The workspace members it needs, built from their folders.
+    pub(super) members: Vec<LocalBuild>,
+}
+
+/// A package built from the context: the project itself, or a workspace member it needs.
+#[derive(Debug, Clone)]
+pub(crate) struct LocalBuild {
+    pub(crate) name: PackageName,
+    /// Its folder in the context.
+    pub(crate) folder: String,
+    /// What installs it: its name, under the marker of the environments that need it.
+    pub(crate) requirement: String,
+    /// Which member it is; None for the project itself.
+    pub(crate) member: Option<Part>,
+}
+
+impl LocalBuild {
+    /// The project itself, from `folder`.
+    pub(crate) fn project(name: PackageName, folder: String) -> LocalBuild {
+        LocalBuild {
+            requirement: name.to_string(),
+            name,
+            folder,
+            member: None,
+        }
+    }
+
+    /// Its stages: the files, the wheel, the install layer.
+    fn kinds(&self) -> (StageKind, StageKind, StageKind) {
+        match self.member {
+            None => (
+                StageKind::ProjectSource,
+                StageKind::ProjectWheel,
+                StageKind::ProjectInstall,
+            ),
+            Some(part) => (
+                StageKind::MemberSource(part),
+                StageKind::MemberWheel(part),
+                StageKind::MemberInstall(part),
+            ),
+        }
+    }
+
+    fn what(&self) -> &'static str {
+        match self.member {
+            None => "the project",
+            Some(_) => "a workspace member",
+        }
+    }
 }
 
 /// Reads the service's `pyproject.toml` and its lock (`uv.lock`, `poetry.lock`): the lock must
@@ -121,9 +169,39 @@ pub(crate) fn locked_dependencies(
                 path: closure.root_path.clone(),
             }
         })?;
+    let count = closure.locals.len();
+    let members =
+        closure
+            .locals
+            .iter()
+            .enumerate()
+            .map(|(index, local)| {
+                let folder = crate::planner::join_in_context(&service.path, &local.path)
+                    .ok_or_else(|| PlanError::OutsideContext {
+                        service: service.name.clone(),
+                        path: local.path.clone(),
+                    })?;
+                let mut requirement = local.name.to_string();
+                if let Some(marker) = local.marker.as_ref().and_then(|m| m.contents()) {
+                    requirement.push_str(&format!(" ; {marker}"));
+                }
+                Ok(LocalBuild {
+                    name: local.name.clone(),
+                    folder,
+                    requirement,
+                    member: Some(Part {
+                        number: index + 1,
+                        of: count,
+                    }),
+                })
+            })
+            .collect::<Result<_, PlanError>>()?;
     Ok(Some(LockedDependencies {
         pinned: PinnedRequirements::from_closure(&closure),
-        package: closure.package().map(|root| (root.clone(), folder)),
+        package: closure
+            .package()
+            .map(|root| LocalBuild::project(root.clone(), folder)),
+        members,
     }))
 }
 
@@ -137,9 +215,11 @@ impl Planner<'_> {
         service: &ServiceSettings,
         py: &PythonSettings,
         builder: &Base,
-        (package, folder): &(PackageName, String),
+        local: &LocalBuild,
     ) -> StageId {
         let name = service.name.as_str();
+        let (source_kind, wheel_kind, _) = local.kinds();
+        let (package, folder) = (&local.name, &local.folder);
         // The folder as the code copy takes it (the service's `include` and `exclude`, which
         // are relative to the service folder: a workspace member is taken whole), without the
         // lock, which the wheel does not depend on.
@@ -159,8 +239,8 @@ impl Planner<'_> {
             .extend(["uv.lock".to_owned(), "poetry.lock".to_owned()]);
         let mut source = self.draft(
             name,
-            StageKind::ProjectSource,
-            "the project's files but its lock: the key of its wheel",
+            source_kind,
+            "a local package's files but its lock: the key of its wheel",
             RunsOn::Target,
             Base::Scratch,
         );
@@ -169,8 +249,8 @@ impl Planner<'_> {
 
         let mut draft = self.draft(
             name,
-            StageKind::ProjectWheel,
-            "the project itself, built as a wheel from its code",
+            wheel_kind,
+            "a local package, built as a wheel from its code",
             RunsOn::Target,
             builder.clone(),
         );
@@ -181,7 +261,7 @@ impl Planner<'_> {
         );
         let secrets = self.dependency_secrets(service, &draft);
         draft.run(
-            &format!("pip wheel {package} (the project)"),
+            &format!("pip wheel {package} ({})", local.what()),
             args,
             |step| {
                 step.env = py.pip_env.clone();
@@ -208,29 +288,36 @@ impl Planner<'_> {
         service: &ServiceSettings,
         system: &StageId,
         wheel: &StageId,
-        package: &PackageName,
+        local: &LocalBuild,
     ) -> StageId {
+        let (_, _, install_kind) = local.kinds();
         let mut draft = self.draft(
             &service.name,
-            StageKind::ProjectInstall,
-            "the project itself, installed from its wheel without its dependencies",
+            install_kind,
+            "a local package, installed from its wheel without its dependencies",
             RunsOn::Target,
             Base::Stage(system.clone()),
         );
         draft.run(
-            &format!("pip install --no-deps {package} (the project)"),
-            project_install_args(package),
+            &project_install_label(local),
+            project_install_args(local),
             |step| project_install_step(step, wheel),
         );
         self.finish(draft, StageOutput::Diff, true)
     }
 }
 
-/// `pip install --no-deps` of the project from its wheel alone.
-pub(super) fn project_install_args(package: &PackageName) -> Vec<String> {
+/// `pip install --no-deps {name} (the project)`.
+pub(super) fn project_install_label(local: &LocalBuild) -> String {
+    format!("pip install --no-deps {} ({})", local.name, local.what())
+}
+
+/// `pip install --no-deps` of a local package from its wheel alone (skipped where its marker
+/// does not hold).
+pub(super) fn project_install_args(local: &LocalBuild) -> Vec<String> {
     sh_with_args(
         "exec python3 -m pip install --no-deps --no-index --no-cache-dir --find-links \"$1\" \"$2\"",
-        [PROJECT_WHEEL_DIR.to_owned(), package.to_string()],
+        [PROJECT_WHEEL_DIR.to_owned(), local.requirement.clone()],
     )
 }
 

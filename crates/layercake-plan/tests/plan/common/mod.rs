@@ -101,6 +101,11 @@ pub fn projects() -> Vec<Project> {
             context: testdata.join("uv"),
         },
         Project {
+            name: "uv-workspace".into(),
+            spec: testdata.join("uv-workspace/layercake.yaml"),
+            context: testdata.join("uv-workspace"),
+        },
+        Project {
             name: "poetry".into(),
             spec: testdata.join("poetry/layercake.yaml"),
             context: testdata.join("poetry"),
