@@ -65,6 +65,11 @@ pub enum PlanError {
         first: String,
         second: String,
     },
+    #[error(
+        "service `{service}`: no Python version: give `python.version`, or the project one in \
+         `.python-version` or pyproject.toml's `requires-python`"
+    )]
+    NoPythonVersion { service: String },
     #[error("service `{service}`: no python project in `{folder}`: {found}")]
     NoPythonProject {
         service: String,

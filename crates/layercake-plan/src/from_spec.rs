@@ -40,9 +40,9 @@ fn folder(path: &str) -> String {
 fn service(spec: &spec::Spec, s: &spec::Service) -> Result<ServiceSettings, spec::SpecError> {
     let toolchain = match &s.kind {
         spec::ServiceKind::Python(py) => Toolchain::Python(PythonSettings {
-            version: py.version.value.clone(),
-            image: py.image.value.clone(),
-            builder_image: py.builder_image.value.clone(),
+            version: py.version.as_ref().map(|v| v.value.clone()),
+            image: py.image.as_ref().map(|v| v.value.clone()),
+            builder_image: py.builder_image.as_ref().map(|v| v.value.clone()),
             project: match &py.project {
                 spec::PythonProject::Detect(uv) => PythonProject::Detect(uv_install(uv)),
                 spec::PythonProject::Requirements(files) => {

@@ -29,6 +29,7 @@ mod poetry_lock;
 mod pyproject;
 mod python_deps;
 mod python_project;
+mod python_runtime;
 mod requirements;
 mod secret_digest;
 mod settings;

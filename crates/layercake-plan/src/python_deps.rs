@@ -496,9 +496,9 @@ mod tests {
 
     fn service_with(paths: Vec<String>) -> (ServiceSettings, PythonSettings) {
         let py = PythonSettings {
-            version: "3.11".into(),
-            image: "python:3.11-slim".into(),
-            builder_image: "python:3.11-slim".into(),
+            version: Some("3.11".into()),
+            image: Some("python:3.11-slim".into()),
+            builder_image: Some("python:3.11-slim".into()),
             project: crate::settings::PythonProject::Requirements(paths),
             pip_flags: Vec::new(),
             pip_env: BTreeMap::new(),

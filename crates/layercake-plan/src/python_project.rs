@@ -193,9 +193,9 @@ mod tests {
 
     fn python_service(project: PythonProject) -> (ServiceSettings, PythonSettings) {
         let py = PythonSettings {
-            version: "3.12".into(),
-            image: "python:3.12-slim".into(),
-            builder_image: "python:3.12-slim".into(),
+            version: Some("3.12".into()),
+            image: Some("python:3.12-slim".into()),
+            builder_image: Some("python:3.12-slim".into()),
             project,
             pip_flags: Vec::new(),
             pip_env: Default::default(),

@@ -73,11 +73,12 @@ pub struct Selection {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PythonSettings {
-    pub version: String,
-    /// Runtime base image.
-    pub image: String,
-    /// Base image of the wheels stage.
-    pub builder_image: String,
+    /// None: the project's (see `python_runtime.rs`).
+    pub version: Option<String>,
+    /// Runtime base image; None: `python:<version>-slim`.
+    pub image: Option<String>,
+    /// Base image of the wheels stage; None: `image`.
+    pub builder_image: Option<String>,
     /// What lists the dependencies (see `python_project.rs` for what is detected).
     pub project: PythonProject,
     pub pip_flags: Vec<String>,

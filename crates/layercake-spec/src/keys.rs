@@ -185,7 +185,10 @@ pub(crate) static SERVICE: Section = Section {
 
 pub(crate) static PYTHON: Section = Section {
     keys: &[
-        key("version", Shape::Version).required(),
+        key("version", Shape::Version).doc(
+            "Python version; default: the project's (.python-version, requires-python, \
+             Poetry's python).",
+        ),
         key("image", Shape::Str).doc("Runtime base; default python:<version>-slim."),
         key("builder_image", Shape::Str).doc("Wheels-stage base; default: image."),
         key("requirements", Shape::OneOrList(&Shape::Relative)),

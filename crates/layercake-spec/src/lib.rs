@@ -10,7 +10,7 @@
 //! "#;
 //! let spec = layercake_spec::parse("layercake.yaml", text).unwrap();
 //! let api = spec.service("api").unwrap();
-//! assert_eq!(api.python().unwrap().image.value, "python:3.12-slim");
+//! assert_eq!(api.python().unwrap().image.as_ref().unwrap().value, "python:3.12-slim");
 //! ```
 //!
 //! Parsing is pure (no IO) and goes in two steps: YAML → a tree of spanned nodes

@@ -156,12 +156,14 @@ pub enum ServiceKind {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PythonSpec {
-    /// Digits and dots: `3`, `3.11`, `3.11.9`.
-    pub version: Spanned<String>,
-    /// Runtime base; default `python:<version>-slim` (may hold `${...}`).
-    pub image: Spanned<String>,
+    /// Digits and dots: `3`, `3.11`, `3.11.9`. None: the project's (`.python-version`,
+    /// `requires-python`, Poetry's `python`), found when the build reads the service folder.
+    pub version: Option<Spanned<String>>,
+    /// Runtime base; default `python:<version>-slim` (may hold `${...}`). None: that default
+    /// for the version the build finds.
+    pub image: Option<Spanned<String>>,
     /// Base of the wheels stage; default: `image` (may hold `${...}`).
-    pub builder_image: Spanned<String>,
+    pub builder_image: Option<Spanned<String>>,
     /// What lists the dependencies.
     pub project: PythonProject,
     /// Extra flags for `pip wheel`.

@@ -20,8 +20,12 @@ pub(crate) fn for_each_interpolated(
         let at = |field: &str| format!("in `{field}` of service `{name}`");
         match &mut service.kind {
             ServiceKind::Python(python) => {
-                f(&mut python.image, &at("python.image"));
-                f(&mut python.builder_image, &at("python.builder_image"));
+                for image in [&mut python.image, &mut python.builder_image]
+                    .into_iter()
+                    .flatten()
+                {
+                    f(image, &at("python.image"));
+                }
                 for step in &mut python.build_steps {
                     for part in step.parts_mut() {
                         f(part, &at("python.build_steps"));

@@ -2,6 +2,7 @@
 
 use crate::lock::LOCK_REPORT;
 use crate::model::{Base, CacheSharing, Mount, RunsOn, StageId, StageKind, StageOutput};
+use crate::python_runtime::PythonRuntime;
 use crate::settings::{PythonSettings, ServiceSettings};
 
 use super::python_install::requirement_file_args;
@@ -53,6 +54,7 @@ impl Planner<'_> {
         declared: &[String],
         requirement_files: &[String],
         packages: &[String],
+        python: &PythonRuntime,
     ) -> (Base, StageId) {
         let name = service.name.as_str();
         let platform = self.options.platform.clone();
@@ -76,7 +78,7 @@ impl Planner<'_> {
             draft.write("write packages.txt", "/packages.txt", contents);
             self.finish(draft, StageOutput::Root, false)
         });
-        let builder = self.builder_base(service, py);
+        let builder = self.builder_base(service, py, python);
 
         let mut tool = self.draft(
             name,

@@ -24,6 +24,7 @@ use crate::python_deps::{Route, collect, requirement_closure};
 use crate::python_project::{
     Project, decided, locked_files, member_pyproject, probes, project, uv_files,
 };
+use crate::python_runtime::{python_runtime, version_files};
 use crate::settings::{ServiceSettings, Toolchain};
 
 /// Where the frontend's own binary (the HTTP health probe) is, in the frontend image and in the
@@ -103,6 +104,12 @@ pub(crate) fn files_to_read(
     let mut wanted = Wanted::default();
     if let Toolchain::Python(py) = &service.toolchain {
         wanted.optional = probes(service, py);
+        // Without a spec `version`, the files that may say the project's.
+        for file in version_files(service, py) {
+            if !wanted.optional.contains(&file) {
+                wanted.optional.push(file);
+            }
+        }
         if !decided(service, py, known) {
             if wanted.optional.iter().all(|probe| asked.contains(probe)) {
                 // The error says what the folder holds instead.
@@ -192,6 +199,7 @@ pub fn lock_plan(
         project.requirement_files(),
         &requirement_files,
         &collected.packages,
+        &python_runtime(service, py, files)?,
     );
     Ok(Some(builder.into_plan(
         service,
@@ -212,6 +220,11 @@ pub fn describe_requirements(
         return Ok(None);
     };
     let project = project(service, py, files)?;
+    let python = python_runtime(service, py, files)?;
+    let version = format!(
+        "python {} (from {}): {}",
+        python.version, python.from, python.image
+    );
     if let Some(dependencies) = locked_dependencies(service, py, &project, files)? {
         let count = dependencies.pinned.requirements.len();
         let lock = match project {
@@ -235,7 +248,7 @@ pub fn describe_requirements(
                 package.name, package.folder
             ));
         }
-        return Ok(Some(format!("{}\n{how}", project.describe(py))));
+        return Ok(Some(format!("{version}\n{}\n{how}", project.describe(py))));
     }
     let closure = requirement_closure(service, py, files)?;
     let collected = collect(service, py, &closure, files)?;
@@ -254,7 +267,7 @@ pub fn describe_requirements(
              for the target platform, then built and installed per package"
         ),
     };
-    Ok(Some(format!("{}\n{how}", project.describe(py))))
+    Ok(Some(format!("{version}\n{}\n{how}", project.describe(py))))
 }
 
 fn find<'a>(services: &'a [ServiceSettings], name: &str) -> Result<&'a ServiceSettings, PlanError> {

@@ -11,6 +11,7 @@ use crate::python_deps::{
     PinnedRequirement, PinnedRequirements, Route, collect, requirement_closure,
 };
 use crate::python_project::{Project, project};
+use crate::python_runtime::{PythonRuntime, python_runtime};
 use crate::settings::{PythonSettings, ServiceSettings};
 
 use super::draft::StageDraft;
@@ -48,9 +49,10 @@ impl Planner<'_> {
         draft: &mut StageDraft,
         service: &ServiceSettings,
         py: &PythonSettings,
+        runtime: &PythonRuntime,
     ) {
         if !py.runtime_packages.is_empty() {
-            self.apt_install(draft, &py.image, &py.runtime_packages);
+            self.apt_install(draft, &runtime.image, &py.runtime_packages);
         }
         Self::create_user(draft, &service.user);
     }
@@ -100,9 +102,14 @@ impl Planner<'_> {
 
     /// The wheels' base: the builder image, with build packages in a `builder` stage of its own
     /// when the spec lists any. Made once.
-    pub(super) fn builder_base(&mut self, service: &ServiceSettings, py: &PythonSettings) -> Base {
+    pub(super) fn builder_base(
+        &mut self,
+        service: &ServiceSettings,
+        py: &PythonSettings,
+        runtime: &PythonRuntime,
+    ) -> Base {
         if py.build_packages.is_empty() {
-            return Base::Image(py.builder_image.clone());
+            return Base::Image(runtime.builder_image.clone());
         }
         let id = StageId::new(&service.name, StageKind::Builder);
         if self.stages.iter().any(|stage| stage.id == id) {
@@ -113,9 +120,9 @@ impl Planner<'_> {
             StageKind::Builder,
             "the wheel-building image with its build packages",
             RunsOn::Target,
-            Base::Image(py.builder_image.clone()),
+            Base::Image(runtime.builder_image.clone()),
         );
-        self.apt_install(&mut builder, &py.builder_image, &py.build_packages);
+        self.apt_install(&mut builder, &runtime.builder_image, &py.build_packages);
         Base::Stage(self.finish(builder, StageOutput::Root, false))
     }
 
@@ -126,6 +133,7 @@ impl Planner<'_> {
         files: &ContextFiles,
     ) -> Result<(StageId, ImageConfig), PlanError> {
         let name = service.name.as_str();
+        let python = python_runtime(service, py, files)?;
         let project = project(service, py, files)?;
         let declared = project.requirement_files();
         let locked = locked_dependencies(service, py, &project, files)?;
@@ -171,6 +179,7 @@ impl Planner<'_> {
                     declared,
                     &requirement_files,
                     &collected.packages,
+                    &python,
                 );
                 lock_stage = Some(stage);
                 Dependencies::Pinned(PinnedRequirements::from_lock(&collected, lock))
@@ -191,12 +200,13 @@ impl Planner<'_> {
         let (wheels, groups) = match &dependencies {
             Dependencies::Nothing => (None, None),
             Dependencies::Pinned(pinned) => {
-                let builder = self.builder_base(service, py);
-                let (wheels, groups) = self.wheel_per_requirement(service, py, &builder, pinned);
+                let builder = self.builder_base(service, py, &python);
+                let (wheels, groups) =
+                    self.wheel_per_requirement(service, py, &python, &builder, pinned);
                 (Some(wheels), Some(groups))
             }
             Dependencies::Files => {
-                let builder = self.builder_base(service, py);
+                let builder = self.builder_base(service, py, &python);
                 let requirements = (!copied_files.is_empty())
                     .then(|| self.requirements_stage(service, &copied_files));
                 let mut wheels = self.draft(
@@ -214,7 +224,7 @@ impl Planner<'_> {
                 let cwd = format!("{REQUIREMENTS_MOUNT}/{}", service.path)
                     .trim_end_matches('/')
                     .to_owned();
-                let cache = self.pip_cache(py);
+                let cache = self.pip_cache(&python);
                 let secrets = self.dependency_secrets(service, &wheels);
                 wheels.run(&format!("pip wheel {shown_args}"), args, |step| {
                     Self::pip_wheel_step(py, cache, secrets, step);
@@ -241,7 +251,7 @@ impl Planner<'_> {
         local_builds.extend(collected.package.iter().cloned());
         let mut project_wheels: Vec<(StageId, LocalBuild)> = Vec::new();
         if !local_builds.is_empty() {
-            let builder = self.builder_base(service, py);
+            let builder = self.builder_base(service, py, &python);
             for local in local_builds {
                 let wheel = self.project_wheel(service, py, &builder, &local);
                 project_wheels.push((wheel, local));
@@ -293,9 +303,9 @@ impl Planner<'_> {
                     StageKind::System,
                     "the runtime image with its packages and user",
                     RunsOn::Target,
-                    Base::Image(py.image.clone()),
+                    Base::Image(python.image.clone()),
                 );
-                self.system_steps(&mut system, service, py);
+                self.system_steps(&mut system, service, py, &python);
                 let system = self.finish(system, StageOutput::Root, false);
                 let mut parts = vec![system.clone()];
                 for (wheel, local) in &project_wheels {
@@ -316,9 +326,9 @@ impl Planner<'_> {
                     StageKind::System,
                     "the runtime image with its packages and user: the base of every install layer",
                     RunsOn::Target,
-                    Base::Image(py.image.clone()),
+                    Base::Image(python.image.clone()),
                 );
-                self.system_steps(&mut system, service, py);
+                self.system_steps(&mut system, service, py, &python);
                 let system = self.finish(system, StageOutput::Root, false);
                 let layers = self.install_layers(
                     service,
@@ -348,9 +358,9 @@ impl Planner<'_> {
                     StageKind::Runtime,
                     "the image: runtime packages, installed wheels, then the code",
                     RunsOn::Target,
-                    Base::Image(py.image.clone()),
+                    Base::Image(python.image.clone()),
                 );
-                self.system_steps(&mut runtime, service, py);
+                self.system_steps(&mut runtime, service, py, &python);
                 let wheels_mount = wheels.map(|wheels| Mount::stage_root(WHEELS_DIR, wheels));
                 let lock_mount = lock_stage.clone().map(lock_mount);
                 if let (Dependencies::Pinned(pinned), Some(wheels_mount)) =

@@ -7,16 +7,17 @@ use crate::model::{
     Base, CacheSharing, Mount, Part, RunStep, RunsOn, StageId, StageKind, StageOutput,
 };
 use crate::python_deps::{PinnedRequirement, PinnedRequirements};
+use crate::python_runtime::PythonRuntime;
 use crate::settings::{PythonSettings, ServiceSettings};
 
 use super::steps::{quiet_pip, strings};
 use super::{Planner, WHEELS_DIR};
 
 impl Planner<'_> {
-    pub(super) fn pip_cache(&self, py: &PythonSettings) -> Mount {
+    pub(super) fn pip_cache(&self, python: &PythonRuntime) -> Mount {
         Mount::Cache {
             target: "/root/.cache/pip".into(),
-            id: self.cache_id("pip", &py.version, Some(&self.options.platform)),
+            id: self.cache_id("pip", &python.version, Some(&self.options.platform)),
             sharing: CacheSharing::Shared,
         }
     }
@@ -51,6 +52,7 @@ impl Planner<'_> {
         &mut self,
         service: &ServiceSettings,
         py: &PythonSettings,
+        python: &PythonRuntime,
         builder: &Base,
         pinned: &'p PinnedRequirements,
     ) -> (StageId, Vec<WheelGroup<'p>>) {
@@ -88,7 +90,7 @@ impl Planner<'_> {
             ]);
             args.push(contents.join("\n"));
             args.extend(py.pip_flags.iter().cloned());
-            let cache = self.pip_cache(py);
+            let cache = self.pip_cache(python);
             let secrets = self.dependency_secrets(service, &draft);
             draft.run(&shown_group(&group), args, |step| {
                 Self::pip_wheel_step(py, cache, secrets, step)

@@ -189,3 +189,41 @@ fn a_poetry_project_is_built_from_its_lock_and_a_stale_one_is_refused() {
         "{error:?}"
     );
 }
+
+/// Without `python.version`, the project's Python: `.python-version` (testdata/uv), else
+/// `requires-python`'s lower bound (testdata/pep621); neither is a clear error.
+#[test]
+fn without_a_spec_version_the_project_says_which_python() {
+    let image_of = |path: &str, target_files: &std::path::Path| {
+        let text = format!("services:\n  api:\n    path: {path}\n    python: {{}}\n");
+        let services = services_from_text("layercake.yaml", &text);
+        let files = read_context_files(&services, "api", target_files);
+        plan(
+            &services,
+            "api",
+            &files,
+            &PlanOptions::new(Platform::linux_amd64()),
+        )
+        .map(|plan| {
+            plan.base_images()
+                .into_iter()
+                .map(|(image, _)| image)
+                .collect::<Vec<_>>()
+        })
+    };
+    let testdata = workspace().join("testdata");
+    assert_eq!(
+        image_of("uv/api", &testdata).expect("plan"),
+        ["python:3.14-slim"]
+    );
+    assert_eq!(
+        image_of("pep621/site", &testdata).expect("plan"),
+        ["python:3.11-slim"]
+    );
+    // A requirements.txt and nothing that names a Python.
+    let none = image_of("example/backend", &testdata);
+    assert!(
+        matches!(none, Err(PlanError::NoPythonVersion { .. })),
+        "{none:?}"
+    );
+}

@@ -16,21 +16,16 @@ impl Checker<'_> {
         let ctx = service.child("python");
         let hint = |key: &str| move_out_hint(key, "python");
         let fields = self.fields(node, "python", service, &ctx, Some(&keys::PYTHON), &hint)?;
-        let version = match fields.get("version") {
-            Some(v) => self.version(v, &ctx),
-            None => {
-                self.missing(node, "version", &ctx, "like `version: \"3.12\"`");
-                None
-            }
-        };
+        // Without `version`, the build takes the project's (and the images for it).
+        let version = fields.get("version").map(|v| self.version(v, &ctx));
         let image = match fields.get("image") {
-            Some(n) => self.image(n, "image", &ctx),
-            None => version
-                .as_ref()
-                .map(|v| Spanned::new(format!("python:{}-slim", v.value), v.location)),
+            Some(n) => Some(self.image(n, "image", &ctx)),
+            None => version.clone().map(|version| {
+                version.map(|v| Spanned::new(format!("python:{}-slim", v.value), v.location))
+            }),
         };
         let builder_image = match fields.get("builder_image") {
-            Some(n) => self.image(n, "builder_image", &ctx),
+            Some(n) => Some(self.image(n, "builder_image", &ctx)),
             None => image.clone(),
         };
         let requirements = fields.get("requirements").map(|n| {
@@ -80,10 +75,16 @@ impl Checker<'_> {
             },
             None => Vec::new(),
         };
+        // Given but invalid (reported): no spec. Not given: the build's to find.
+        let valid = |value: Option<Option<Spanned<String>>>| match value {
+            Some(None) => Err(()),
+            Some(Some(value)) => Ok(Some(value)),
+            None => Ok(None),
+        };
         Some(PythonSpec {
-            version: version?,
-            image: image?,
-            builder_image: builder_image?,
+            version: valid(version).ok()?,
+            image: valid(image).ok()?,
+            builder_image: valid(builder_image).ok()?,
             project,
             pip_flags,
             pip_env,

@@ -44,8 +44,11 @@ fn minimal_python_gets_the_schema_defaults() {
     assert_eq!(spec.default_service().unwrap().name.value, "api");
     let api = spec.service("api").unwrap();
     let python = api.python().unwrap();
-    assert_eq!(python.image.value, "python:3.12-slim");
-    assert_eq!(python.builder_image.value, "python:3.12-slim");
+    assert_eq!(python.image.as_ref().unwrap().value, "python:3.12-slim");
+    assert_eq!(
+        python.builder_image.as_ref().unwrap().value,
+        "python:3.12-slim"
+    );
     // No `requirements:`: the project kind is read from the service folder when building.
     assert_eq!(
         python.project,
@@ -155,7 +158,10 @@ fn resolve_args_expands_every_interpolated_field() {
     let none = BTreeMap::new();
     let resolved = spec.resolve_args(&none).unwrap();
     let api = resolved.service("api").unwrap();
-    assert_eq!(api.python().unwrap().image.value, "python:3.11-slim");
+    assert_eq!(
+        api.python().unwrap().image.as_ref().unwrap().value,
+        "python:3.11-slim"
+    );
     assert_eq!(api.env["LOG_LEVEL"].value, "info");
     assert_eq!(api.env["PRICE"].value, "$5");
     assert_eq!(api.labels["org.opencontainers.image.version"].value, "dev");
@@ -175,7 +181,7 @@ fn resolve_args_expands_every_interpolated_field() {
     let resolved = spec.resolve_args(&given).unwrap();
     let api = resolved.service("api").unwrap();
     assert_eq!(
-        api.python().unwrap().image.value,
+        api.python().unwrap().image.as_ref().unwrap().value,
         "registry.example/python:3.11"
     );
     assert_eq!(api.env["LOG_LEVEL"].value, "debug");

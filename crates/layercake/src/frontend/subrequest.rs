@@ -63,7 +63,11 @@ fn targets(spec: &Spec, spec_file: &SpecFile) -> subrequests::TargetList {
                     .map(|d| d.value.clone())
                     .unwrap_or_default(),
                 base: match (service.python(), service.node()) {
-                    (Some(py), _) => py.image.value.clone(),
+                    // Without a spec version, the image is the project's Python's.
+                    (Some(py), _) => py.image.as_ref().map_or_else(
+                        || "python:<the project's version>-slim".to_owned(),
+                        |image| image.value.clone(),
+                    ),
                     (_, Some(node)) => node.image.value.clone(),
                     _ => String::new(),
                 },

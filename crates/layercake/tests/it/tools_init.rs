@@ -31,7 +31,10 @@ fn example_without_its_spec_gets_one_that_plans_both_services() {
     let names: Vec<&str> = spec.service_names().collect();
     assert_eq!(names, ["backend", "frontend"]);
     let backend = spec.service("backend").unwrap();
-    assert_eq!(backend.python().unwrap().version.value, "3.11");
+    assert_eq!(
+        backend.python().unwrap().version.as_ref().unwrap().value,
+        "3.11"
+    );
 
     let targets = stdout(layercake().arg("targets").arg(&spec_path));
     assert_eq!(targets, "backend\nfrontend\n");
@@ -149,6 +152,8 @@ fn versions_and_commands_come_from_the_project_files() {
             .python()
             .unwrap()
             .version
+            .as_ref()
+            .unwrap()
             .value,
         "3.12.1"
     );
@@ -158,6 +163,8 @@ fn versions_and_commands_come_from_the_project_files() {
             .python()
             .unwrap()
             .version
+            .as_ref()
+            .unwrap()
             .value,
         "3.10"
     );
@@ -188,7 +195,10 @@ fn defaults_when_nothing_says_otherwise_and_an_empty_folder_is_an_error() {
     let text = spec_of(&dir);
     let spec = layercake_spec::parse("layercake.yaml", &text).unwrap();
     let python = spec.services.iter().find(|s| s.python().is_some()).unwrap();
-    assert_eq!(python.python().unwrap().version.value, "3.11");
+    assert_eq!(
+        python.python().unwrap().version.as_ref().unwrap().value,
+        "3.11"
+    );
     assert!(
         python.command.is_none(),
         "no framework, no guessed command:\n{text}"
@@ -218,7 +228,7 @@ fn a_uv_project_gets_a_spec_without_requirement_files_that_plans_from_its_lock()
     let python = api.python().unwrap();
     // From .python-version; the project kind left to detection; the framework from
     // pyproject.toml's dependencies.
-    assert_eq!(python.version.value, "3.14");
+    assert_eq!(python.version.as_ref().unwrap().value, "3.14");
     assert!(python.project.requirement_files().is_empty(), "{text}");
     assert!(text.contains("uvicorn"), "{text}");
     let check = layercake()
@@ -245,7 +255,7 @@ fn poetry_and_lockless_pyproject_projects_get_specs_that_check_and_plan() {
         let python = spec.service(name).unwrap().python().unwrap();
         assert!(python.project.requirement_files().is_empty(), "{text}");
         // From requires-python's lower bound.
-        assert_eq!(python.version.value, "3.11", "{text}");
+        assert_eq!(python.version.as_ref().unwrap().value, "3.11", "{text}");
     }
     let check = layercake()
         .arg("check")
