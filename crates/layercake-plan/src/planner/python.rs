@@ -49,10 +49,10 @@ impl Planner<'_> {
         draft: &mut StageDraft,
         service: &ServiceSettings,
         py: &PythonSettings,
-        runtime: &PythonRuntime,
+        python: &PythonRuntime,
     ) {
         if !py.runtime_packages.is_empty() {
-            self.apt_install(draft, &runtime.image, &py.runtime_packages);
+            self.apt_install(draft, &python.image, &py.runtime_packages);
         }
         Self::create_user(draft, &service.user);
     }
@@ -106,10 +106,10 @@ impl Planner<'_> {
         &mut self,
         service: &ServiceSettings,
         py: &PythonSettings,
-        runtime: &PythonRuntime,
+        python: &PythonRuntime,
     ) -> Base {
         if py.build_packages.is_empty() {
-            return Base::Image(runtime.builder_image.clone());
+            return Base::Image(python.builder_image.clone());
         }
         let id = StageId::new(&service.name, StageKind::Builder);
         if self.stages.iter().any(|stage| stage.id == id) {
@@ -120,9 +120,9 @@ impl Planner<'_> {
             StageKind::Builder,
             "the wheel-building image with its build packages",
             RunsOn::Target,
-            Base::Image(runtime.builder_image.clone()),
+            Base::Image(python.builder_image.clone()),
         );
-        self.apt_install(&mut builder, &runtime.builder_image, &py.build_packages);
+        self.apt_install(&mut builder, &python.builder_image, &py.build_packages);
         Base::Stage(self.finish(builder, StageOutput::Root, false))
     }
 
