@@ -65,3 +65,33 @@ fn a_poetry_project_installs_its_lock_and_itself_and_a_stale_lock_is_refused() -
     );
     Ok(())
 }
+
+/// testdata/poetry1: a Poetry 1.x project (`[tool.poetry.dependencies]`, lock from Poetry
+/// 1.8.5) whose spec gives no Python version: Poetry's `python = "^3.11"` says 3.11.
+#[test]
+#[ignore = "needs the real engine: make e2e"]
+fn a_poetry_1_project_runs_the_python_its_constraint_names_with_exactly_its_lock() -> TestResult {
+    let engine = Engine::new("poetry1_project")?;
+    let project = engine.project("poetry1")?;
+    let image = engine.image_name("web");
+    let report = engine.build(&project).target("web").tag(&image).run()?;
+    report.ensure_success()?;
+    report.step("[web] FROM python:3.11-slim")?;
+    let expected = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/poetry1/web.expected.txt"),
+    )?;
+    let own = BTreeMap::from([("cake-web".to_owned(), "0.9.2".to_owned())]);
+    assert_image_holds_exactly(
+        &engine,
+        "python:3.11-slim",
+        &image,
+        &own,
+        Some(&format!("lines:{expected}")),
+    )?;
+    let container = engine.run(&image, &["-p", "127.0.0.1::8000"], &[])?;
+    engine.wait_healthy(&container, HEALTHY_WITHIN)?;
+    let page = http_get(container.host_port(8000)?, "/")?;
+    assert!(page.body.contains("<h1>Cakes</h1>"), "{page:?}");
+    Ok(())
+}

@@ -111,6 +111,11 @@ pub fn projects() -> Vec<Project> {
             context: testdata.join("poetry"),
         },
         Project {
+            name: "poetry1".into(),
+            spec: testdata.join("poetry1/layercake.yaml"),
+            context: testdata.join("poetry1"),
+        },
+        Project {
             name: "pep621".into(),
             spec: testdata.join("pep621/layercake.yaml"),
             context: testdata.join("pep621"),
