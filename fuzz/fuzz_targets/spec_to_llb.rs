@@ -50,7 +50,7 @@ fn run(data: &[u8]) {
         };
         // A planner error here (a path out of the context…) is planned without files: plan
         // reports it too.
-        let files = gather(&services, scope, |wanted| {
+        let files = gather(&services, scope, |wanted, _optional| {
             Ok::<_, std::convert::Infallible>(
                 wanted
                     .iter()

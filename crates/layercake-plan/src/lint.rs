@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::error::PlanError;
 use crate::planner::locked_dependencies;
-use crate::planner::{ContextFiles, files_to_read, join_in_context};
+use crate::planner::{ContextFiles, Wanted, files_to_read, join_in_context};
 use crate::python_deps::{collect, requirement_closure};
 use crate::python_project::{Project, locked_files, project};
 use crate::settings::{NpmInstall, PythonSettings, RunAs, ServiceSettings, Toolchain};
@@ -56,21 +56,25 @@ pub fn lint_files(services: &[ServiceSettings]) -> Vec<String> {
 /// What the checks of `services` still need that `known` lacks: the npm manifests and every
 /// service's requirement files, following `-r`/`-c` includes as `known` fills up. Asked round by
 /// round by [`crate::gather`] (`FileScope::Checks`), which never asks for a path twice.
-pub(crate) fn lint_files_to_read(
-    services: &[ServiceSettings],
-    known: &ContextFiles,
-) -> Vec<String> {
-    let mut wanted = lint_files(services);
+pub(crate) fn lint_files_to_read(services: &[ServiceSettings], known: &ContextFiles) -> Wanted {
+    let mut wanted = Wanted {
+        required: lint_files(services),
+        optional: Vec::new(),
+    };
     for service in services {
         // A service whose requirement paths leave the context gets its finding from `lint`.
         if let Ok(more) = files_to_read(services, &service.name, known, &Default::default()) {
-            wanted.extend(more.optional);
-            wanted.extend(more.required);
+            wanted.optional.extend(more.optional);
+            wanted.required.extend(more.required);
         }
     }
-    wanted.retain(|path| !known.contains_key(path));
-    wanted.sort();
-    wanted.dedup();
+    for list in [&mut wanted.required, &mut wanted.optional] {
+        list.retain(|path| !known.contains_key(path));
+        list.sort();
+        list.dedup();
+    }
+    let required = wanted.required.clone();
+    wanted.optional.retain(|path| !required.contains(path));
     wanted
 }
 

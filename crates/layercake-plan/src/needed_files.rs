@@ -9,7 +9,7 @@ use std::future::Future;
 
 use crate::error::PlanError;
 use crate::lint::lint_files_to_read;
-use crate::planner::{ContextFiles, files_to_read};
+use crate::planner::{ContextFiles, Wanted, files_to_read};
 use crate::settings::ServiceSettings;
 
 /// Whose files are gathered.
@@ -71,15 +71,14 @@ impl<'s> Rounds<'s> {
     /// The paths to read next, none asked before; empty when gathering is done.
     fn wanted(&mut self) -> Result<Vec<String>, PlanError> {
         let wanted = match self.scope {
-            FileScope::Plan { .. } if !self.gathered.missing.is_empty() => Vec::new(),
+            FileScope::Plan { .. } if !self.gathered.missing.is_empty() => Wanted::default(),
             FileScope::Plan { target } => {
-                let wanted =
-                    files_to_read(self.services, target, &self.gathered.files, &self.asked)?;
-                self.optional.extend(wanted.optional.iter().cloned());
-                wanted.optional.into_iter().chain(wanted.required).collect()
+                files_to_read(self.services, target, &self.gathered.files, &self.asked)?
             }
             FileScope::Checks => lint_files_to_read(self.services, &self.gathered.files),
         };
+        self.optional.extend(wanted.optional.iter().cloned());
+        let wanted: Vec<String> = wanted.optional.into_iter().chain(wanted.required).collect();
         let wanted: Vec<String> = wanted
             .into_iter()
             .filter(|path| self.asked.insert(path.clone()))
@@ -111,12 +110,14 @@ impl<'s> Rounds<'s> {
 }
 
 /// Gathers the files `scope` needs with a reader that answers a batch of context-relative paths
-/// with the ones that exist (absent from its map: not in the context). A reader error (a file the
-/// context cannot hold, an IO failure) stops the gathering.
+/// with the ones that exist (absent from its map: not in the context). The second argument
+/// holds the paths whose absence is an answer (what a service folder holds): one `.dockerignore`
+/// leaves out is absent for them, where for the others the reader may say why it cannot be read.
+/// A reader error (a file the context cannot hold, an IO failure) stops the gathering.
 pub fn gather<E>(
     services: &[ServiceSettings],
     scope: FileScope<'_>,
-    mut read: impl FnMut(&[String]) -> Result<ContextFiles, E>,
+    mut read: impl FnMut(&[String], &BTreeSet<String>) -> Result<ContextFiles, E>,
 ) -> Result<Gathered, GatherError<E>> {
     let mut rounds = Rounds::new(services, scope);
     loop {
@@ -124,7 +125,7 @@ pub fn gather<E>(
         if wanted.is_empty() {
             return Ok(rounds.gathered);
         }
-        let found = read(&wanted).map_err(GatherError::Read)?;
+        let found = read(&wanted, &rounds.optional).map_err(GatherError::Read)?;
         rounds.answer(wanted, found);
     }
 }
@@ -136,7 +137,7 @@ pub async fn gather_async<E, F, Fut>(
     mut read: F,
 ) -> Result<Gathered, GatherError<E>>
 where
-    F: FnMut(Vec<String>) -> Fut,
+    F: FnMut(Vec<String>, BTreeSet<String>) -> Fut,
     Fut: Future<Output = Result<ContextFiles, E>>,
 {
     let mut rounds = Rounds::new(services, scope);
@@ -145,7 +146,9 @@ where
         if wanted.is_empty() {
             return Ok(rounds.gathered);
         }
-        let found = read(wanted.clone()).await.map_err(GatherError::Read)?;
+        let found = read(wanted.clone(), rounds.optional.clone())
+            .await
+            .map_err(GatherError::Read)?;
         rounds.answer(wanted, found);
     }
 }
@@ -175,8 +178,9 @@ mod tests {
     fn reader<'a>(
         files: &'a ContextFiles,
         batches: &'a mut Vec<Vec<String>>,
-    ) -> impl FnMut(&[String]) -> Result<ContextFiles, std::convert::Infallible> + 'a {
-        move |wanted| {
+    ) -> impl FnMut(&[String], &BTreeSet<String>) -> Result<ContextFiles, std::convert::Infallible> + 'a
+    {
+        move |wanted, _optional| {
             batches.push(wanted.to_vec());
             Ok(wanted
                 .iter()
@@ -211,6 +215,31 @@ mod tests {
                 "api/requirements.txt".to_owned(),
                 "api/poetry.lock".to_owned(),
             ]]
+        );
+        // The reader is told which of them may be absent (and so left out by `.dockerignore`
+        // without an error); the uv files it then needs are not among them.
+        let mut optional_seen = Vec::new();
+        gather(
+            &services,
+            FileScope::Plan { target: "api" },
+            |wanted, optional| {
+                optional_seen.push(optional.clone());
+                Ok::<_, std::convert::Infallible>(
+                    wanted
+                        .iter()
+                        .filter_map(|p| uv.get(p).map(|t| (p.clone(), t.clone())))
+                        .collect(),
+                )
+            },
+        )
+        .expect("gathered");
+        assert!(
+            optional_seen[0].contains("api/poetry.lock"),
+            "{optional_seen:?}"
+        );
+        assert!(
+            optional_seen[0].contains("api/uv.lock"),
+            "{optional_seen:?}"
         );
         // A folder with none of them: an error while reading, saying what it lacks.
         let mut batches = Vec::new();
@@ -312,7 +341,7 @@ mod tests {
             unknown,
             Err(GatherError::Plan(PlanError::UnknownTarget { .. }))
         ));
-        let failed = gather(&services(), FileScope::Plan { target: "api" }, |_| {
+        let failed = gather(&services(), FileScope::Plan { target: "api" }, |_, _| {
             Err::<ContextFiles, _>("the context cannot hold it")
         });
         assert!(matches!(

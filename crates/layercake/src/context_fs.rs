@@ -95,10 +95,19 @@ impl ContextDir {
             .unwrap_or_default()
     }
 
-    /// The files of `paths` that are there (a reader for [`layercake_plan::gather`]).
-    pub fn read_existing(&self, paths: &[String]) -> Result<ContextFiles, ContextError> {
+    /// The files of `paths` that are there (a reader for [`layercake_plan::gather`]). One of
+    /// `optional` that the ignore rules leave out is not there; any other is an error saying so.
+    pub fn read_existing(
+        &self,
+        paths: &[String],
+        optional: &std::collections::BTreeSet<String>,
+    ) -> Result<ContextFiles, ContextError> {
         let mut found = ContextFiles::new();
         for path in paths {
+            let ignored = self.rules.as_ref().is_some_and(|r| r.is_excluded(path));
+            if ignored && optional.contains(path) {
+                continue;
+            }
             if let Some(contents) = self.read(path)? {
                 found.insert(path.clone(), contents);
             }
@@ -340,6 +349,28 @@ mod tests {
                 ..
             })
         ));
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// A file whose absence is an answer (a probe of what the folder holds) that the rules
+    /// leave out is simply not there; a file the build needs is an error naming the rule.
+    #[test]
+    fn an_ignored_optional_file_is_absent_and_an_ignored_needed_one_an_error() {
+        let root = scratch("ignore-optional");
+        std::fs::write(root.join(".dockerignore"), "*.lock\n").unwrap();
+        std::fs::write(root.join("uv.lock"), "x").unwrap();
+        std::fs::write(root.join("requirements.txt"), "x").unwrap();
+        std::fs::write(root.join("layercake.yaml"), "x").unwrap();
+        let context = ContextDir::open(&root, &root.join("layercake.yaml")).unwrap();
+        let paths = ["uv.lock".to_owned(), "requirements.txt".to_owned()];
+        let optional: std::collections::BTreeSet<String> = paths.iter().cloned().collect();
+        let found = context.read_existing(&paths, &optional).unwrap();
+        assert_eq!(found.keys().collect::<Vec<_>>(), ["requirements.txt"]);
+        let error = context
+            .read_existing(&paths, &Default::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("`uv.lock` is excluded"), "{error}");
         let _ = std::fs::remove_dir_all(&root);
     }
 

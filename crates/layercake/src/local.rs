@@ -133,8 +133,8 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, Failure> {
     let context = open_context(&args.spec, args.context.as_ref())?;
     // Files that do not exist stay out of the map: the checks report them. One the context
     // cannot hold (excluded, a device, too large, a link out of it) is an error.
-    let files = gather(&loaded.services, FileScope::Checks, |wanted| {
-        context.read_existing(wanted)
+    let files = gather(&loaded.services, FileScope::Checks, |wanted, optional| {
+        context.read_existing(wanted, optional)
     })?
     .files;
     let findings = lint(&loaded.services, &files);

@@ -146,9 +146,12 @@ impl<'c> ContextReader<'c> {
     }
 
     /// Reads context files (and `.dockerignore`) in one transfer; missing files are `None`.
+    /// Reads `paths` from the context; one of `optional` that `.dockerignore` leaves out is
+    /// not there, any other is an error naming the rule.
     pub async fn read_context_files(
         &self,
         paths: &[String],
+        optional: &std::collections::BTreeSet<String>,
     ) -> Result<BTreeMap<String, String>, BuildError> {
         let mut wanted: Vec<String> = {
             let cache = self
@@ -200,10 +203,15 @@ impl<'c> ContextReader<'c> {
         }
         // What `.dockerignore` leaves out is not in the context, for the plan's reads as for
         // every transfer: a file it excludes is an error naming both, never read.
+        let mut ignored = std::collections::BTreeSet::new();
         if let Some((name, rules)) = self.rules()? {
             // (`.dockerignore` itself is read whatever it says, as Docker reads it.)
             for path in paths.iter().filter(|p| *p != DOCKERIGNORE) {
                 if let Some(rule) = rules.excluded_by(path) {
+                    if optional.contains(path) {
+                        ignored.insert(path.clone());
+                        continue;
+                    }
                     return Err(excluded_error(path, &name, &rule.as_exclude(), rule.line));
                 }
             }
@@ -214,6 +222,7 @@ impl<'c> ContextReader<'c> {
             .map_err(|_| BuildError::new("context cache poisoned"))?;
         Ok(paths
             .iter()
+            .filter(|p| !ignored.contains(*p))
             .filter_map(|p| Some((p.clone(), cache.get(p)?.clone()?)))
             .collect())
     }
@@ -257,7 +266,7 @@ impl<'c> ContextReader<'c> {
             None => {
                 let key = DOCKERIGNORE.to_owned();
                 let text = self
-                    .read_context_files(std::slice::from_ref(&key))
+                    .read_context_files(std::slice::from_ref(&key), &Default::default())
                     .await?
                     .remove(&key);
                 (key, text)

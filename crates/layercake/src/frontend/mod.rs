@@ -413,7 +413,7 @@ async fn read_plan_files(
     let gathered = layercake_plan::gather_async(
         &loaded.services,
         layercake_plan::FileScope::Plan { target },
-        |wanted| async move { reader.read_context_files(&wanted).await },
+        |wanted, optional| async move { reader.read_context_files(&wanted, &optional).await },
     )
     .await
     .map_err(|e| match e {

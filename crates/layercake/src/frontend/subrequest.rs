@@ -249,7 +249,7 @@ async fn check(
     let known = layercake_plan::gather_async(
         &loaded.services,
         layercake_plan::FileScope::Checks,
-        |wanted| async move { reader.read_context_files(&wanted).await },
+        |wanted, optional| async move { reader.read_context_files(&wanted, &optional).await },
     )
     .await
     .map_err(|e| match e {

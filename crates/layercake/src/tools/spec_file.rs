@@ -63,9 +63,11 @@ pub fn read_plan_files(
     target: &str,
     context: &ContextDir,
 ) -> Result<ContextFiles, ToolError> {
-    let gathered = gather(&loaded.services, FileScope::Plan { target }, |wanted| {
-        context.read_existing(wanted)
-    })
+    let gathered = gather(
+        &loaded.services,
+        FileScope::Plan { target },
+        |wanted, optional| context.read_existing(wanted, optional),
+    )
     .map_err(|e| match e {
         GatherError::Plan(e) => ToolError::Missing(at_location(
             &loaded.spec.file,

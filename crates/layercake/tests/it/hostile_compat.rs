@@ -28,10 +28,20 @@ fn definitions(spec: &Path, context: &Path, old_engine: bool) -> Vec<(String, De
             FileScope::Plan {
                 target: &service.name,
             },
-            |wanted| {
+            |wanted, optional| {
+                // Every required file is there; a probe for the project kind may not be.
                 wanted
                     .iter()
-                    .map(|path| Ok((path.clone(), std::fs::read_to_string(context.join(path))?)))
+                    .filter_map(|path| match std::fs::read_to_string(context.join(path)) {
+                        Ok(text) => Some(Ok((path.clone(), text))),
+                        Err(e)
+                            if optional.contains(path)
+                                && e.kind() == std::io::ErrorKind::NotFound =>
+                        {
+                            None
+                        }
+                        Err(e) => Some(Err(e)),
+                    })
                     .collect::<Result<ContextFiles, std::io::Error>>()
             },
         )

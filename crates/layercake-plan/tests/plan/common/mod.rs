@@ -182,7 +182,7 @@ pub fn read_context_files(
     target: &str,
     context: &Path,
 ) -> ContextFiles {
-    let gathered = gather(services, FileScope::Plan { target }, |wanted| {
+    let gathered = gather(services, FileScope::Plan { target }, |wanted, _optional| {
         wanted
             .iter()
             .filter_map(|path| {
