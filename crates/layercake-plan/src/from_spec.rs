@@ -44,13 +44,13 @@ fn service(spec: &spec::Spec, s: &spec::Service) -> Result<ServiceSettings, spec
             image: py.image.as_ref().map(|v| v.value.clone()),
             builder_image: py.builder_image.as_ref().map(|v| v.value.clone()),
             project: match &py.project {
-                spec::PythonProject::Detect(uv) => PythonProject::Detect(uv_install(uv)),
+                spec::PythonProject::Detect(uv) => PythonProject::Detect(selection(uv)),
                 spec::PythonProject::Requirements(files) => {
                     PythonProject::Requirements(values(files))
                 }
-                spec::PythonProject::Uv(uv) => PythonProject::Uv(uv_install(uv)),
-                spec::PythonProject::Poetry(uv) => PythonProject::Poetry(uv_install(uv)),
-                spec::PythonProject::Pep621(uv) => PythonProject::Pyproject(uv_install(uv)),
+                spec::PythonProject::Uv(uv) => PythonProject::Uv(selection(uv)),
+                spec::PythonProject::Poetry(uv) => PythonProject::Poetry(selection(uv)),
+                spec::PythonProject::Pep621(uv) => PythonProject::Pyproject(selection(uv)),
             },
             pip_flags: values(&py.pip_flags),
             pip_env: map(&py.pip_env),
@@ -75,11 +75,11 @@ fn service(spec: &spec::Spec, s: &spec::Service) -> Result<ServiceSettings, spec
     Ok(settings(s, toolchain))
 }
 
-fn uv_install(uv: &spec::ProjectOptions) -> Selection {
+fn selection(options: &spec::ProjectOptions) -> Selection {
     Selection {
-        groups: values(&uv.groups),
-        extras: values(&uv.extras),
-        package: uv.package.as_ref().map(|p| p.value.clone()),
+        groups: values(&options.groups),
+        extras: values(&options.extras),
+        package: options.package.as_ref().map(|p| p.value.clone()),
     }
 }
 

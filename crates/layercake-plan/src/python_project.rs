@@ -1,5 +1,6 @@
 //! Which kind of python project a service is: what the spec says, or what its folder's files
-//! show (`uv.lock`, else `requirements.txt`). Decided once, from the files the build read.
+//! show (`uv.lock`, else `poetry.lock`, else `requirements.txt`, else a pyproject.toml
+//! `[project]`). Decided once, from the files the build read.
 
 use std::borrow::Cow;
 
@@ -8,8 +9,8 @@ use crate::planner::{ContextFiles, join_in_context};
 use crate::pyproject::has_project_table;
 use crate::settings::{PythonProject, PythonSettings, Selection, ServiceSettings};
 
-/// The files that say what a service folder is, in the order they decide it. The build asks
-/// for all of them at once; an absent one is no error.
+/// The files that say what a service folder is. The build asks for all of them at once; an
+/// absent one is no error.
 const PROBES: [&str; 4] = [
     "uv.lock",
     "pyproject.toml",
@@ -59,10 +60,8 @@ impl Project<'_> {
             ),
         }
     }
-}
 
-impl Project<'_> {
-    /// The requirement files the service declares (none for a uv project).
+    /// The requirement files the service declares (none for a project with a pyproject.toml).
     pub fn requirement_files(&self) -> &[String] {
         match self {
             Project::Requirements(files) => files,
@@ -88,10 +87,10 @@ pub(crate) fn locked_files(service: &ServiceSettings, lock: &str) -> Option<(Str
 /// the member is) was read; None for the folder's own project.
 pub(crate) fn member_pyproject(
     service: &ServiceSettings,
-    uv: &Selection,
+    selection: &Selection,
     known: &ContextFiles,
 ) -> Option<Result<String, crate::uv_lock::UvLockError>> {
-    let package = uv.package.as_deref()?;
+    let package = selection.package.as_deref()?;
     let (_, lock) = uv_files(service)?;
     let text = known.get(&lock)?;
     Some(crate::uv_lock::uv_member_path(text, package).map(|member| {
@@ -136,12 +135,12 @@ pub(crate) fn project<'s>(
     py: &'s PythonSettings,
     known: &ContextFiles,
 ) -> Result<Project<'s>, PlanError> {
-    let uv = match &py.project {
+    let selection = match &py.project {
         PythonProject::Requirements(files) => return Ok(Project::Requirements(Cow::from(files))),
-        PythonProject::Uv(uv) => return Ok(Project::Uv(uv)),
+        PythonProject::Uv(selection) => return Ok(Project::Uv(selection)),
         PythonProject::Poetry(selection) => return Ok(Project::Poetry(selection)),
-        PythonProject::Pyproject(uv) => return Ok(Project::Pyproject(uv)),
-        PythonProject::Detect(uv) => uv,
+        PythonProject::Pyproject(selection) => return Ok(Project::Pyproject(selection)),
+        PythonProject::Detect(selection) => selection,
     };
     let has = |file: &str| {
         join_in_context(&service.path, file).is_some_and(|path| known.contains_key(&path))
@@ -152,18 +151,18 @@ pub(crate) fn project<'s>(
         format!("{}/", service.path)
     };
     if has("uv.lock") {
-        return Ok(Project::Uv(uv));
+        return Ok(Project::Uv(selection));
     }
     if has("poetry.lock") && has("pyproject.toml") {
-        return Ok(Project::Poetry(uv));
+        return Ok(Project::Poetry(selection));
     }
     let pyproject = join_in_context(&service.path, "pyproject.toml").and_then(|p| known.get(&p));
     let pep621 = pyproject.is_some_and(|text| has_project_table(text));
     if !has("requirements.txt") && !has("poetry.lock") && pep621 {
-        return Ok(Project::Pyproject(uv));
+        return Ok(Project::Pyproject(selection));
     }
     if has("requirements.txt") {
-        if *uv != Selection::default() {
+        if *selection != Selection::default() {
             return Err(PlanError::SelectionWithoutProject {
                 service: service.name.clone(),
                 folder,

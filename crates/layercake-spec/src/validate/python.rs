@@ -93,15 +93,15 @@ impl Checker<'_> {
         })
     }
 
-    /// `requirements:`, `project:` and what a uv project installs (`groups`, `extras`,
-    /// `package`), which only a uv project (given or detected) takes.
+    /// `requirements:`, `project:` and what a pyproject.toml project installs (`groups`,
+    /// `extras`, `package`), which only such a project (given or detected) takes.
     fn project(
         &mut self,
         fields: &super::fields::Fields<'_>,
         ctx: &Ctx,
         requirements: Option<Vec<Spanned<String>>>,
     ) -> PythonProject {
-        let uv = ProjectOptions {
+        let options = ProjectOptions {
             groups: fields
                 .get("groups")
                 .map(|n| self.string_list(n, "groups", ctx, false))
@@ -129,7 +129,7 @@ impl Checker<'_> {
                         node,
                         key,
                         ctx,
-                        "`groups`, `extras` and `package` are for uv and pyproject.toml \
+                        "`groups`, `extras` and `package` are for uv, Poetry and pyproject.toml \
                          projects; this service installs its `requirements:` files",
                     );
                 }
@@ -145,19 +145,19 @@ impl Checker<'_> {
                 );
                 PythonProject::Requirements(files)
             }
-            (None, None) => PythonProject::Detect(uv),
+            (None, None) => PythonProject::Detect(options),
             (None, Some((node, value))) => match value.as_deref() {
-                Some("uv") => PythonProject::Uv(uv),
-                Some("poetry") => PythonProject::Poetry(uv),
-                Some("pep621") => PythonProject::Pep621(uv),
+                Some("uv") => PythonProject::Uv(options),
+                Some("poetry") => PythonProject::Poetry(options),
+                Some("pep621") => PythonProject::Pep621(options),
                 Some("requirements") => {
                     if let Some((key, node)) = uv_keys.first() {
                         self.invalid(
                             node,
                             key,
                             ctx,
-                            "`groups`, `extras` and `package` are for uv projects, not \
-                             `project: requirements`",
+                            "`groups`, `extras` and `package` are for uv, Poetry and \
+                             pyproject.toml projects, not `project: requirements`",
                         );
                     }
                     PythonProject::Requirements(vec![Spanned::new(
@@ -169,9 +169,9 @@ impl Checker<'_> {
                     let reason =
                         format!("`{other}` is not `uv`, `poetry`, `pep621` or `requirements`");
                     self.invalid(node, "project", ctx, reason);
-                    PythonProject::Detect(uv)
+                    PythonProject::Detect(options)
                 }
-                None => PythonProject::Detect(uv),
+                None => PythonProject::Detect(options),
             },
         }
     }
