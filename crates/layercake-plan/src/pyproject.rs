@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use pep508_rs::PackageName;
 use serde::Deserialize;
 
+use crate::locked::same_extra;
 use crate::settings::Selection;
 
 /// What a service installs from a `pyproject.toml`.
@@ -88,24 +89,6 @@ pub(crate) fn has_project_table(text: &str) -> bool {
     toml::from_str::<toml::Table>(text).is_ok_and(|table| table.contains_key("project"))
 }
 
-/// PEP 503 normalisation, for comparing extra and group names as packaging tools do.
-fn normalized(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut separator = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            separator = true;
-        } else {
-            if separator && !out.is_empty() {
-                out.push('-');
-            }
-            separator = false;
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
-}
-
 pub(crate) fn pyproject_requirements(
     text: &str,
     selection: &Selection,
@@ -143,7 +126,7 @@ pub(crate) fn pyproject_requirements(
         let found = project
             .optional_dependencies
             .iter()
-            .find(|(name, _)| normalized(name) == normalized(extra));
+            .find(|(name, _)| same_extra(name, extra));
         match found {
             Some((_, listed)) => requirements.extend(listed.iter().cloned()),
             None => {
@@ -195,10 +178,7 @@ fn group_requirements(
     seen: &mut Vec<String>,
     out: &mut Vec<String>,
 ) -> Result<(), PyprojectError> {
-    let Some((name, entries)) = groups
-        .iter()
-        .find(|(name, _)| normalized(name) == normalized(group))
-    else {
+    let Some((name, entries)) = groups.iter().find(|(name, _)| same_extra(name, group)) else {
         return Err(PyprojectError::UnknownGroup {
             name: group.to_owned(),
             known: known(groups.keys()),
@@ -212,10 +192,7 @@ fn group_requirements(
         match entry {
             GroupEntry::Requirement(requirement) => out.push(requirement.clone()),
             GroupEntry::Include { include_group } => {
-                if !groups
-                    .keys()
-                    .any(|name| normalized(name) == normalized(include_group))
-                {
+                if !groups.keys().any(|name| same_extra(name, include_group)) {
                     return Err(PyprojectError::UnknownInclude {
                         group: name.clone(),
                         included: include_group.clone(),

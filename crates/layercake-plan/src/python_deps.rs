@@ -495,40 +495,7 @@ mod tests {
     }
 
     fn service_with(paths: Vec<String>) -> (ServiceSettings, PythonSettings) {
-        let py = PythonSettings {
-            version: Some("3.11".into()),
-            image: Some("python:3.11-slim".into()),
-            builder_image: Some("python:3.11-slim".into()),
-            project: crate::settings::PythonProject::Requirements(paths),
-            pip_flags: Vec::new(),
-            pip_env: BTreeMap::new(),
-            build_packages: Vec::new(),
-            runtime_packages: Vec::new(),
-            pip_packages: Vec::new(),
-            build_steps: Vec::new(),
-            assets: Vec::new(),
-        };
-        let service = ServiceSettings {
-            name: "api".into(),
-            description: None,
-            path: String::new(),
-            include: Vec::new(),
-            exclude: Vec::new(),
-            toolchain: crate::settings::Toolchain::Python(py.clone()),
-            command: None,
-            entrypoint: None,
-            workdir: "/app".into(),
-            port: None,
-            env: BTreeMap::new(),
-            user: crate::settings::RunAs::Root,
-            healthcheck: None,
-            volumes: Vec::new(),
-            labels: BTreeMap::new(),
-            stop_signal: None,
-            secrets: Vec::new(),
-            ssh: false,
-        };
-        (service, py)
+        ServiceSettings::python_for_tests("", crate::settings::PythonProject::Requirements(paths))
     }
 
     #[test]

@@ -188,43 +188,9 @@ pub(crate) fn project<'s>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::{RunAs, Toolchain};
 
     fn python_service(project: PythonProject) -> (ServiceSettings, PythonSettings) {
-        let py = PythonSettings {
-            version: Some("3.12".into()),
-            image: Some("python:3.12-slim".into()),
-            builder_image: Some("python:3.12-slim".into()),
-            project,
-            pip_flags: Vec::new(),
-            pip_env: Default::default(),
-            build_packages: Vec::new(),
-            runtime_packages: Vec::new(),
-            pip_packages: Vec::new(),
-            build_steps: Vec::new(),
-            assets: Vec::new(),
-        };
-        let service = ServiceSettings {
-            name: "api".into(),
-            description: None,
-            path: "backend".into(),
-            include: Vec::new(),
-            exclude: Vec::new(),
-            toolchain: Toolchain::Python(py.clone()),
-            command: None,
-            entrypoint: None,
-            workdir: "/app".into(),
-            port: None,
-            env: Default::default(),
-            user: RunAs::Root,
-            healthcheck: None,
-            volumes: Vec::new(),
-            labels: Default::default(),
-            stop_signal: None,
-            secrets: Vec::new(),
-            ssh: false,
-        };
-        (service, py)
+        ServiceSettings::python_for_tests("backend", project)
     }
 
     fn files(paths: &[&str]) -> ContextFiles {

@@ -183,3 +183,44 @@ pub enum SecretExpose {
     Env(String),
     File(String),
 }
+
+#[cfg(test)]
+impl ServiceSettings {
+    /// A python service `api` in `path` with the defaults the unit tests need.
+    pub(crate) fn python_for_tests(path: &str, project: PythonProject) -> (Self, PythonSettings) {
+        let py = PythonSettings {
+            version: Some("3.11".into()),
+            image: Some("python:3.11-slim".into()),
+            builder_image: Some("python:3.11-slim".into()),
+            project,
+            pip_flags: Vec::new(),
+            pip_env: BTreeMap::new(),
+            build_packages: Vec::new(),
+            runtime_packages: Vec::new(),
+            pip_packages: Vec::new(),
+            build_steps: Vec::new(),
+            assets: Vec::new(),
+        };
+        let service = Service {
+            name: "api".into(),
+            description: None,
+            path: path.into(),
+            include: Vec::new(),
+            exclude: Vec::new(),
+            toolchain: Toolchain::Python(py.clone()),
+            command: None,
+            entrypoint: None,
+            workdir: "/app".into(),
+            port: None,
+            env: BTreeMap::new(),
+            user: RunAs::Root,
+            healthcheck: None,
+            volumes: Vec::new(),
+            labels: BTreeMap::new(),
+            stop_signal: None,
+            secrets: Vec::new(),
+            ssh: false,
+        };
+        (service, py)
+    }
+}
